@@ -1,0 +1,101 @@
+"""`ask` and `retrieve`: question in, cited answer out. Everything is passed explicitly; the only state is
+the loaded index, cached per settings and reloaded when the index changes underneath."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from rag import extractive
+from rag.config import RagSettings, load_settings
+from rag.embedding import query_encoder
+from rag.query import Question, analyse
+from rag.retrieval import Candidate, PaperIndex, to_sources
+from rag.types import Answer, Filters, Source
+
+# The extractive answerer reads sentences from this many of the top papers.
+ANSWER_PAPERS = 6
+
+
+class Assistant:
+    def __init__(self, settings: RagSettings | None = None):
+        self.settings = settings or load_settings()
+        self._lock = threading.Lock()
+        self._index: PaperIndex | None = None
+        self._index_size = -1
+        self._encoder = None
+        self._idf: dict[str, float] = {}
+
+    @property
+    def index(self) -> PaperIndex:
+        """The loaded index, reloaded when another process has changed the collection."""
+        with self._lock:
+            if self._index is None or self._index.collection.count() != self._index_size:
+                if self._encoder is None:
+                    self._encoder = query_encoder(self.settings)
+                self._index = PaperIndex(self.settings, self._encoder)
+                self._index_size = self._index.collection.count()
+                self._idf = extractive.idf_table(self._index.papers.values())
+            return self._index
+
+    def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
+        index = self.index
+        active = (filters or Filters()).merged_with(question.filters)
+        vector = index.embed(question.search_text)
+        within = None
+        if question.restrict_to_previous and question.previous_question:
+            previous = index.search(question.previous_question, k=k, filters=active)
+            within = {c.paper.paper_id for c in previous}
+        return index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector), vector
+
+    def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
+                 history: list | None = None) -> list[Source]:
+        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
+        candidates, _ = self._candidates(parsed, k, filters)
+        return to_sources(candidates)
+
+    def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None,
+            history: list | None = None) -> Answer:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
+        index = self.index
+        timings["load"] = time.perf_counter() - started
+        mark = time.perf_counter()
+        candidates, vector = self._candidates(parsed, k or self.settings.top_k, filters)
+        timings["retrieve"] = time.perf_counter() - mark
+        mark = time.perf_counter()
+        top = candidates[:ANSWER_PAPERS]
+        hits = index.sentences_of([c.paper.paper_id for c in top], vector)
+        draft = extractive.answer(parsed, top, hits, self._idf, threshold=self.settings.abstain_threshold,
+                                  max_sentences=self.settings.answer_max_sentences)
+        timings["answer"] = time.perf_counter() - mark
+        timings["total"] = time.perf_counter() - started
+        return Answer(question=parsed.text, text=draft.text, citations=draft.citations,
+                      sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
+                      timings={k: round(v, 4) for k, v in timings.items()}, notes=draft.notes)
+
+
+_assistants: dict[str, Assistant] = {}
+_assistants_lock = threading.Lock()
+
+
+def default_assistant(settings: RagSettings | None = None) -> Assistant:
+    settings = settings or load_settings()
+    key = settings.model_dump_json()
+    with _assistants_lock:
+        if key not in _assistants:
+            _assistants[key] = Assistant(settings)
+        return _assistants[key]
+
+
+def ask(question: str, *, k: int | None = None, filters: Filters | None = None, history: list | None = None,
+        settings: RagSettings | None = None) -> Answer:
+    """Answer a question from the indexed papers, every claim cited; see `Answer`."""
+    return default_assistant(settings).ask(question, k=k, filters=filters, history=history)
+
+
+def retrieve(question: str, *, k: int = 10, filters: Filters | None = None,
+             settings: RagSettings | None = None) -> list[Source]:
+    """The k most relevant papers (hybrid BM25 + dense, one result per paper)."""
+    return default_assistant(settings).retrieve(question, k=k, filters=filters)

@@ -1,0 +1,111 @@
+"""The `rag` command: ingest, ask, eval, serve."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from rag.config import load_settings
+
+
+def _print_answer(answer) -> None:
+    print(answer.text)
+    for note in answer.notes:
+        print(f"\nNote: {note}")
+    if answer.citations:
+        print("\nReferences")
+        for citation in answer.citations:
+            print(f"[{citation.number}] {citation.title}\n    {citation.url}")
+    elif answer.sources:
+        print("\nClosest papers")
+        for number, source in enumerate(answer.sources[:3], start=1):
+            print(f"- {source.title}\n    {source.url}")
+
+
+def cmd_ingest(args) -> int:
+    from rag.index import ingest
+
+    settings = load_settings()
+    report = ingest(settings, [Path(p) for p in args.paths] or None, prune=args.prune, progress=not args.quiet)
+    print(report.summary())
+    return 0
+
+
+def cmd_ask(args) -> int:
+    from rag.assistant import Assistant
+    from rag.types import Filters
+
+    filters = Filters(date_from=args.date_from, date_to=args.date_to, min_upvotes=args.min_upvotes)
+    answer = Assistant(load_settings()).ask(args.question, k=args.k, filters=filters)
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        _print_answer(answer)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from eval.harness import run_cli
+
+    return run_cli(args)
+
+
+def cmd_serve(args) -> int:
+    from app import main as serve
+
+    serve()
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rag", description="Cited answers over AI research papers, offline.")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    ingest = commands.add_parser("ingest", help="parse listing/JSONL files and index them (incremental)")
+    ingest.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
+    ingest.add_argument("--prune", action="store_true", help="remove papers no longer in the given sources")
+    ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.set_defaults(func=cmd_ingest)
+
+    ask = commands.add_parser("ask", help="answer a question with citations")
+    ask.add_argument("question")
+    ask.add_argument("--k", type=int, default=None, help="papers to retrieve")
+    ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
+    ask.add_argument("--from", dest="date_from", help="only papers dated on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="date_to", help="only papers dated on or before YYYY-MM-DD")
+    ask.add_argument("--min-upvotes", type=int, default=None)
+    ask.set_defaults(func=cmd_ask)
+
+    evaluate = commands.add_parser("eval", help="run a question/answer set and write a report")
+    evaluate.add_argument("--questions", default=None, help="JSONL file (default: eval/questions.jsonl)")
+    evaluate.add_argument("--out", default="eval/out", help="report folder")
+    evaluate.add_argument("--baselines", action="store_true", help="also score BM25, dense, LlamaIndex baselines")
+    evaluate.add_argument("--min", action="append", default=[], metavar="METRIC=VALUE",
+                          help="fail (exit 1) when an overall metric is below VALUE; repeatable")
+    evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
+    evaluate.set_defaults(func=cmd_eval)
+
+    serve = commands.add_parser("serve", help="start the chat app")
+    serve.set_defaults(func=cmd_serve)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from rag.index import RagIndexError
+    from rag.types import QuestionError
+    from rag.embedding import ModelNotFoundError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (QuestionError, RagIndexError, ModelNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

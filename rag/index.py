@@ -1,0 +1,256 @@
+"""The Chroma index: one record per paper plus one per abstract sentence, all mapping back to `paper_id`.
+
+Chroma is the single source of truth. The BM25 index and the in-memory paper table are derived from it,
+so a crash between two writes can never leave them disagreeing. Writes go paper by paper, each paper's
+records in one `add` call, so a reader never sees half a paper.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import sys
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rag.config import RagSettings
+from rag.corpus import Paper, Problem, load_corpus
+from rag.embedding import model_name
+from rag.text import sentence_spans
+
+KIND_PAPER = "paper"
+KIND_SENTENCE = "sentence"
+# Chroma rejects very large writes; this many papers (about 10 records each) go in one call.
+WRITE_BATCH_PAPERS = 64
+
+
+class RagIndexError(RuntimeError):
+    """Base of the index errors: each message says what to do."""
+
+
+class MissingIndexError(RagIndexError):
+    pass
+
+
+class ModelMismatchError(RagIndexError):
+    pass
+
+
+class ChromaUnavailableError(RagIndexError):
+    pass
+
+
+@dataclass
+class IngestReport:
+    parsed: int = 0
+    raw_entries: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    embedded: int = 0
+    skipped: list[Problem] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        lines = [
+            f"parsed: {self.parsed} papers ({self.raw_entries} entries)",
+            f"new: {self.new}", f"updated: {self.updated}", f"unchanged: {self.unchanged}",
+            f"removed: {self.removed}", f"embedded: {self.embedded}",
+            f"skipped: {len(self.skipped)}",
+        ]
+        lines += [f"  - {problem}" for problem in self.skipped]
+        lines.append(f"time: {self.seconds:.1f} s")
+        return "\n".join(lines)
+
+
+def chroma_client(settings: RagSettings):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False)
+    if settings.chroma_url:
+        url = urlparse(settings.chroma_url)
+        try:
+            return chromadb.HttpClient(
+                host=url.hostname or "127.0.0.1", port=url.port or (443 if url.scheme == "https" else 8000),
+                ssl=url.scheme == "https", settings=chroma_settings,
+            )
+        except Exception as exc:  # chromadb raises several types for an unreachable server
+            raise ChromaUnavailableError(
+                f"Cannot reach the Chroma server at {settings.chroma_url} ({type(exc).__name__}). "
+                "Start it (`chroma run --path DIR --port PORT`) or unset RAG_CHROMA_URL to use the embedded index."
+            ) from exc
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+
+
+def index_location(settings: RagSettings) -> str:
+    return settings.chroma_url or str(settings.data_dir / "chroma")
+
+
+def _check_model(collection, settings: RagSettings, dimension: int | None) -> None:
+    recorded = collection.metadata or {}
+    expected = model_name(settings)
+    if recorded.get("embedding_model") != expected or (dimension and recorded.get("embedding_dim") != dimension):
+        raise ModelMismatchError(
+            f"The index collection {collection.name!r} at {index_location(settings)} was built with "
+            f"{recorded.get('embedding_model')!r} ({recorded.get('embedding_dim')} dims), but the configured "
+            f"model is {expected!r}. Set RAG_COLLECTION to a new name for this model, or delete the index and "
+            "run `rag ingest` again."
+        )
+
+
+def open_collection(settings: RagSettings, *, create_dimension: int | None = None):
+    """The paper collection; created (recording the model) only when `create_dimension` is given."""
+    client = chroma_client(settings)
+    try:
+        if create_dimension is None:
+            collection = client.get_collection(settings.collection, embedding_function=None)
+        else:
+            collection = client.get_or_create_collection(
+                settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
+                metadata={"embedding_model": model_name(settings), "embedding_dim": create_dimension},
+            )
+    except ValueError as exc:  # older chromadb spelling of "not found"
+        raise _missing(settings) from exc
+    except Exception as exc:
+        if type(exc).__name__ in {"NotFoundError", "InvalidCollectionException"}:
+            raise _missing(settings) from exc
+        if settings.chroma_url:
+            raise ChromaUnavailableError(
+                f"The Chroma server at {settings.chroma_url} failed: {type(exc).__name__}: {exc}. "
+                "Check that `chroma run` is up, then retry."
+            ) from exc
+        raise
+    _check_model(collection, settings, create_dimension)
+    return collection
+
+
+def _missing(settings: RagSettings) -> MissingIndexError:
+    return MissingIndexError(
+        f"No paper index at {index_location(settings)} (collection {settings.collection!r}). "
+        "Run `rag ingest` first to build it from the bundled corpus."
+    )
+
+
+@contextmanager
+def ingest_lock(settings: RagSettings):
+    """One ingest at a time per data dir; a second one waits instead of interleaving writes."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    with open(settings.data_dir / "ingest.lock", "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print("Another ingest is running on this index; waiting for it to finish...", file=sys.stderr)
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def paper_metadata(paper: Paper) -> dict:
+    """Filterable fields as numbers; Chroma stores no None, so unknown values are left out."""
+    meta = {"paper_id": paper.paper_id, "text_hash": paper.text_hash}
+    for key, value in (("year", paper.year), ("date_number", paper.date_number),
+                       ("authors", paper.authors), ("upvotes", paper.upvotes)):
+        if value is not None:
+            meta[key] = value
+    return meta
+
+
+def paper_records(paper: Paper) -> tuple[list[str], list[str], list[dict], list[str]]:
+    """(ids, documents, metadatas, texts to embed) for one paper."""
+    base = paper_metadata(paper)
+    prefix = f"{paper.paper_id}#{paper.text_hash[:8]}"
+    ids = [f"{prefix}#paper"]
+    documents = [f"{paper.title}\n{paper.abstract}"]
+    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash, "record": json.dumps(paper.to_dict())}]
+    for number, (start, end) in enumerate(sentence_spans(paper.abstract)):
+        ids.append(f"{prefix}#s{number}")
+        documents.append(paper.abstract[start:end])
+        metadatas.append({**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end})
+    return ids, documents, metadatas, documents
+
+
+def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False,
+           encoder=None, progress: bool = True) -> IngestReport:
+    started = time.perf_counter()
+    parsed = load_corpus(paths or settings.corpus_paths)
+    report = IngestReport(parsed=len(parsed.papers), raw_entries=parsed.raw_entries, skipped=parsed.problems)
+    with ingest_lock(settings):
+        from rag.embedding import model_path
+
+        dimension = _model_dimension(model_path(settings))
+        collection = open_collection(settings, create_dimension=dimension)
+        stored = {m["paper_id"]: m for m in collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]}
+        to_embed, meta_only = [], []
+        for paper in parsed.papers:
+            old = stored.get(paper.paper_id)
+            if old is None:
+                report.new += 1
+                to_embed.append(paper)
+            elif old["record_hash"] == paper.record_hash:
+                report.unchanged += 1
+            else:
+                report.updated += 1
+                (meta_only if old["text_hash"] == paper.text_hash else to_embed).append(paper)
+        if to_embed:
+            encoder = encoder or _corpus_encoder(settings)
+            _embed_and_write(collection, to_embed, encoder, progress)
+            report.embedded = len(to_embed)
+        for paper in meta_only:
+            _update_metadata(collection, paper)
+        if prune:
+            keep = {p.paper_id for p in parsed.papers}
+            gone = [pid for pid in stored if pid not in keep]
+            for start in range(0, len(gone), 500):
+                collection.delete(where={"paper_id": {"$in": gone[start:start + 500]}})
+            report.removed = len(gone)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _model_dimension(path: Path) -> int:
+    """Read from the model's config so an unchanged re-ingest never loads the model."""
+    config = json.loads((path / "config.json").read_text())
+    return int(config.get("hidden_size") or config["d_model"])
+
+
+def _corpus_encoder(settings: RagSettings):
+    from rag.embedding import corpus_encoder
+
+    return corpus_encoder(settings)
+
+
+def _embed_and_write(collection, papers: list[Paper], encoder, progress: bool) -> None:
+    from tqdm import tqdm
+
+    bar = tqdm(total=len(papers), unit="paper", desc="embedding", disable=not progress, file=sys.stderr)
+    for start in range(0, len(papers), WRITE_BATCH_PAPERS):
+        batch = papers[start:start + WRITE_BATCH_PAPERS]
+        records = [paper_records(p) for p in batch]
+        vectors = encoder.encode([text for r in records for text in r[3]])
+        offset = 0
+        for paper, (ids, documents, metadatas, _) in zip(batch, records):
+            # New version first, then the old one goes: a crash in between leaves a whole paper, never half.
+            collection.add(ids=ids, documents=documents, metadatas=metadatas,
+                           embeddings=vectors[offset:offset + len(ids)])
+            offset += len(ids)
+            collection.delete(where={"$and": [{"paper_id": paper.paper_id}, {"text_hash": {"$ne": paper.text_hash}}]})
+        bar.update(len(batch))
+    bar.close()
+
+
+def _update_metadata(collection, paper: Paper) -> None:
+    ids, _, metadatas, _ = paper_records(paper)
+    collection.update(ids=ids, metadatas=metadatas)

@@ -1,0 +1,112 @@
+"""Reading a question: validation, constraints stated in words, intent, and follow-up condensing."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from rag.text import terms
+from rag.types import Filters, QuestionError
+
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+YEAR = r"((?:19|20)\d{2})"
+MULTI = re.compile(
+    r"\b(which|what|list|name|any|all|several|some)\b[^?]{0,40}\b(papers|works|studies|methods|approaches|"
+    r"ones|models|benchmarks)\b|\bcompare\b|\bpapers (that|which|about|on)\b|\bof those\b|\bof these\b",
+    re.IGNORECASE,
+)
+METADATA_FIELDS = {
+    "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor count\b|\bnumber of authors\b", re.I),
+    "upvotes": re.compile(r"\bupvote", re.I),
+    "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\bpublication date\b|\bpublished (on|when)\b|"
+                       r"\bwhich (day|date|month|year)\b|\bwhat (day|month|year)\b", re.I),
+}
+FOLLOW_UP = re.compile(
+    r"^(and|also|what about|how about|but|so|then)\b|\b(those|these|them|they|their|it|its|that one|"
+    r"this one|the same|the first|the second|the latter|the former)\b",
+    re.IGNORECASE,
+)
+RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)
+
+
+@dataclass
+class Question:
+    text: str  # the user's words, cleaned
+    search_text: str  # what retrieval embeds: condensed with history for follow-ups
+    filters: Filters = field(default_factory=Filters)
+    wants_several: bool = False
+    metadata_field: str | None = None
+    previous_question: str | None = None
+    restrict_to_previous: bool = False
+
+
+def clean_question(question: object, max_chars: int) -> str:
+    if isinstance(question, bytes):
+        try:
+            question = question.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise QuestionError(f"The question is not valid UTF-8 text (bad byte at {exc.start}).") from exc
+    if not isinstance(question, str):
+        raise QuestionError(f"The question must be text, not {type(question).__name__}.")
+    if len(question) > max_chars:
+        raise QuestionError(
+            f"The question is {len(question):,} characters long; the limit is {max_chars:,} "
+            "(setting RAG_MAX_QUESTION_CHARS). Ask something shorter."
+        )
+    text = " ".join(CONTROL.sub(" ", unicodedata.normalize("NFC", question)).split())
+    if not text:
+        raise QuestionError("The question is empty. Type a question about the indexed papers.")
+    if not any(ch.isalnum() for ch in text):
+        raise QuestionError("The question has no words in it. Type a question about the indexed papers.")
+    return text
+
+
+def filters_in_words(text: str) -> Filters:
+    """Constraints stated in the question: "from 2024", "before 2020", "more than 10 authors"..."""
+    found = Filters()
+    if m := re.search(rf"\b(?:in|from|during|of|published in)\s+{YEAR}\b", text, re.I):
+        found.date_from, found.date_to = f"{m.group(1)}-01-01", f"{m.group(1)}-12-31"
+    if m := re.search(rf"\b(?:since|after|from)\s+{YEAR}\s+(?:on|onwards?)\b|\bsince\s+{YEAR}\b", text, re.I):
+        found.date_from, found.date_to = f"{m.group(1) or m.group(2)}-01-01", None
+    if m := re.search(rf"\bafter\s+{YEAR}\b", text, re.I):
+        found.date_from, found.date_to = f"{int(m.group(1)) + 1}-01-01", None
+    if m := re.search(rf"\b(?:before|prior to)\s+{YEAR}\b", text, re.I):
+        found.date_from, found.date_to = None, f"{int(m.group(1)) - 1}-12-31"
+    count = r"(more than|over|at least|fewer than|less than|at most|under)\s+(\d+)\s+"
+    for m in re.finditer(count + r"(authors|upvotes)", text, re.I):
+        phrase, n, what = m.group(1).lower(), int(m.group(2)), m.group(3).lower()
+        if phrase in {"more than", "over", "at least"}:
+            low = n + 1 if phrase != "at least" else n
+            if what == "authors":
+                found.min_authors = low
+            else:
+                found.min_upvotes = low
+        elif what == "authors":
+            found.max_authors = n - 1 if phrase in {"fewer than", "less than", "under"} else n
+    return found
+
+
+def _turn_question(turn) -> str | None:
+    if isinstance(turn, str):
+        return turn
+    if isinstance(turn, dict):
+        return turn.get("question")
+    return getattr(turn, "question", None)
+
+
+def analyse(question: object, *, max_chars: int, history: list | None = None) -> Question:
+    text = clean_question(question, max_chars)
+    previous = next((q for q in map(_turn_question, reversed(history or [])) if q), None)
+    is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
+    search_text = f"{previous} {text}" if is_follow_up else text
+    metadata_field = next((name for name, pattern in METADATA_FIELDS.items() if pattern.search(text)), None)
+    return Question(
+        text=text,
+        search_text=search_text,
+        filters=filters_in_words(text),
+        wants_several=bool(MULTI.search(text)) and metadata_field is None,
+        metadata_field=metadata_field,
+        previous_question=previous if is_follow_up else None,
+        restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
+    )

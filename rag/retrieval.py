@@ -1,0 +1,128 @@
+"""Hybrid retrieval: BM25 over title + abstract and dense search over Chroma, fused per paper."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.config import RagSettings
+from rag.corpus import Paper
+from rag.index import KIND_PAPER, KIND_SENTENCE, open_collection
+from rag.text import terms
+from rag.types import Filters, Source
+
+
+@dataclass
+class Candidate:
+    paper: Paper
+    score: float  # fused score
+    dense: float  # best cosine similarity of the question to any record of the paper
+    bm25: float
+
+
+@dataclass
+class SentenceHit:
+    paper_id: str
+    number: int
+    start: int
+    end: int
+    text: str
+    similarity: float
+
+
+class PaperIndex:
+    """A read view of the index: the Chroma collection plus the paper table and BM25 derived from it."""
+
+    def __init__(self, settings: RagSettings, encoder):
+        import bm25s
+
+        self.settings = settings
+        self.encoder = encoder
+        self.collection = open_collection(settings)
+        records = self.collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]
+        papers = [Paper.from_dict(json.loads(m["record"])) for m in records]
+        # Two copies of a paper can coexist for a moment during an update; either is a whole paper.
+        self.papers: dict[str, Paper] = {p.paper_id: p for p in papers}
+        self.order = list(self.papers)
+        self.bm25 = bm25s.BM25()
+        if self.order:
+            corpus_terms = [terms(f"{p.title} {p.title} {p.abstract}") for p in self.papers.values()]
+            self.bm25.index(corpus_terms, show_progress=False)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def embed(self, text: str) -> np.ndarray:
+        return self.encoder.encode([text])[0]
+
+    def dense_scores(self, query_vector: np.ndarray, n_papers: int, filters: Filters) -> dict[str, float]:
+        """Best cosine similarity per paper over its whole-paper and sentence records."""
+        # About ten records per paper: ask for enough to cover n_papers distinct papers.
+        n_results = min(max(n_papers * 10, 50), self.collection.count())
+        if n_results == 0:
+            return {}
+        result = self.collection.query(
+            query_embeddings=[query_vector.tolist()], n_results=n_results, where=filters.chroma_where(),
+            include=["metadatas", "distances"],
+        )
+        scores: dict[str, float] = {}
+        for meta, distance in zip(result["metadatas"][0], result["distances"][0]):
+            pid = meta["paper_id"]
+            if pid in self.papers:
+                scores[pid] = max(scores.get(pid, -1.0), 1.0 - distance)
+        return scores
+
+    def bm25_scores(self, text: str, filters: Filters) -> dict[str, float]:
+        query_terms = terms(text)
+        if not query_terms or not self.order:
+            return {}
+        scores = self.bm25.get_scores(query_terms)
+        ranked = np.argsort(-scores)
+        return {self.order[i]: float(scores[i]) for i in ranked
+                if scores[i] > 0 and filters.accepts(self.papers[self.order[i]])}
+
+    def search(self, text: str, *, k: int, filters: Filters | None = None,
+               within: set[str] | None = None, query_vector: np.ndarray | None = None) -> list[Candidate]:
+        filters = filters or Filters()
+        pool = k * self.settings.candidate_multiplier
+        vector = self.embed(text) if query_vector is None else query_vector
+        dense = self.dense_scores(vector, pool if within is None else len(self.order), filters)
+        lexical = self.bm25_scores(text, filters)
+        if within is not None:
+            dense = {p: s for p, s in dense.items() if p in within}
+            lexical = {p: s for p, s in lexical.items() if p in within}
+        fused: dict[str, float] = {}
+        for weight, scores in ((self.settings.dense_weight, dense), (self.settings.bm25_weight, lexical)):
+            for rank, pid in enumerate(sorted(scores, key=scores.get, reverse=True)[:pool], start=1):
+                fused[pid] = fused.get(pid, 0.0) + weight / (self.settings.rrf_k + rank)
+        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
+
+    def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray) -> list[SentenceHit]:
+        """Every abstract sentence of these papers with its similarity to the question (vectors from Chroma)."""
+        if not paper_ids:
+            return []
+        result = self.collection.get(
+            where={"$and": [{"kind": KIND_SENTENCE}, {"paper_id": {"$in": paper_ids}}]},
+            include=["metadatas", "embeddings", "documents"],
+        )
+        if not result["ids"]:
+            return []
+        similarities = np.asarray(result["embeddings"], dtype=np.float32) @ query_vector
+        hits, seen = [], set()
+        for meta, text, similarity in zip(result["metadatas"], result["documents"], similarities):
+            paper = self.papers.get(meta["paper_id"])
+            key = (meta["paper_id"], meta["sentence"])
+            # Only sentences of the version in the paper table: a half-replaced paper is never mixed.
+            if paper is None or meta["text_hash"] != paper.text_hash or key in seen:
+                continue
+            seen.add(key)
+            hits.append(SentenceHit(meta["paper_id"], meta["sentence"], meta["start"], meta["end"], text,
+                                    float(similarity)))
+        return hits
+
+
+def to_sources(candidates: list[Candidate]) -> list[Source]:
+    return [Source.from_paper(c.paper, c.score) for c in candidates]

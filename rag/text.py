@@ -1,0 +1,55 @@
+"""Sentence splitting and the term analysis shared by BM25 and the extractive answerer."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
+
+ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "etc", "fig", "cf", "eq", "approx", "resp", "dr", "inc", "no", "sec", "viz"}
+# A sentence ends at . ! or ? followed by space and something that can start a sentence.
+BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])")
+TERM = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")
+STOPWORDS = frozenset(STOPWORDS_EN) | {
+    "paper", "papers", "propose", "proposes", "proposed", "work", "study", "approach", "method", "methods",
+    "use", "uses", "using", "used", "show", "shows", "model", "models", "also", "new", "based", "which",
+    "what", "how", "does", "do", "did", "whose", "who", "any", "indexed", "corpus",
+}
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) offsets of each sentence: text[start:end] is always a verbatim substring."""
+    spans, start = [], 0
+    for match in BOUNDARY.finditer(text):
+        before = text[start:match.start() + 1]
+        last_word = re.search(r"([A-Za-z.]+)\.$", before)
+        if last_word and last_word.group(1).lower().rstrip(".") in ABBREVIATIONS:
+            continue
+        end = match.end()
+        piece = text[start:end].strip()
+        if piece:
+            offset = text.index(piece, start)
+            spans.append((offset, offset + len(piece)))
+        start = end
+    tail = text[start:].strip()
+    if tail:
+        offset = text.index(tail, start)
+        spans.append((offset, offset + len(tail)))
+    return spans
+
+
+def sentences(text: str) -> list[str]:
+    return [text[a:b] for a, b in sentence_spans(text)]
+
+
+@lru_cache(maxsize=1)
+def _stemmer() -> Stemmer.Stemmer:
+    return Stemmer.Stemmer("english")
+
+
+def terms(text: str) -> list[str]:
+    """Lower-cased, stemmed content words and numbers (stopwords dropped)."""
+    words = [w for w in TERM.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+    return _stemmer().stemWords(words)
