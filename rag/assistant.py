@@ -3,8 +3,10 @@ the loaded index, cached per settings and reloaded when the index changes undern
 
 from __future__ import annotations
 
+import re
 import threading
 import time
+from collections.abc import Iterator
 
 from rag import extractive
 from rag.config import RagSettings, load_settings
@@ -25,6 +27,7 @@ class Assistant:
         self._index_size = -1
         self._encoder = None
         self._idf: dict[str, float] = {}
+        self._vocabulary: set[str] = set()
 
     @property
     def index(self) -> PaperIndex:
@@ -36,6 +39,7 @@ class Assistant:
                 self._index = PaperIndex(self.settings, self._encoder)
                 self._index_size = self._index.collection.count()
                 self._idf = extractive.idf_table(self._index.papers.values())
+                self._vocabulary = extractive.vocabulary_of(self._index.papers.values())
             return self._index
 
     def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
@@ -67,13 +71,22 @@ class Assistant:
         mark = time.perf_counter()
         top = candidates[:ANSWER_PAPERS]
         hits = index.sentences_of([c.paper.paper_id for c in top], vector)
-        draft = extractive.answer(parsed, top, hits, self._idf, threshold=self.settings.abstain_threshold,
+        draft = extractive.answer(parsed, top, hits, self._idf, self._vocabulary, threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
         timings["answer"] = time.perf_counter() - mark
         timings["total"] = time.perf_counter() - started
         return Answer(question=parsed.text, text=draft.text, citations=draft.citations,
                       sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
                       timings={k: round(v, 4) for k, v in timings.items()}, notes=draft.notes)
+
+
+    def ask_stream(self, question: str, *, k: int | None = None, filters: Filters | None = None,
+                   history: list | None = None) -> Iterator[str | Answer]:
+        """Yields text deltas, then the complete, verified `Answer` as the last item."""
+        answer = self.ask(question, k=k, filters=filters, history=history)
+        for piece in re.findall(r"\S+\s*", answer.text):
+            yield piece
+        yield answer
 
 
 _assistants: dict[str, Assistant] = {}
@@ -99,3 +112,9 @@ def retrieve(question: str, *, k: int = 10, filters: Filters | None = None,
              settings: RagSettings | None = None) -> list[Source]:
     """The k most relevant papers (hybrid BM25 + dense, one result per paper)."""
     return default_assistant(settings).retrieve(question, k=k, filters=filters)
+
+
+def ask_stream(question: str, *, k: int | None = None, filters: Filters | None = None,
+               history: list | None = None, settings: RagSettings | None = None) -> Iterator[str | Answer]:
+    """Like `ask`, streamed: text deltas, then the complete `Answer`."""
+    return default_assistant(settings).ask_stream(question, k=k, filters=filters, history=history)

@@ -47,7 +47,7 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from eval.harness import run_cli
+    from rag.evaluation import run_cli
 
     return run_cli(args)
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from rag.query import Question
 from rag.retrieval import Candidate, SentenceHit
-from rag.text import terms
+from rag.text import STOPWORDS, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
@@ -22,8 +22,18 @@ LEXICAL_WEIGHT = 0.35
 PAPER_WEIGHT = 0.35
 SEVERAL_RELATIVE_CUTOFF = 0.8
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
-# Names such as LoRA, GPT-4, AlphaFold, DPO, Mamba2: a question naming one is about that thing.
-NAME = re.compile(r"\b(?:[A-Za-z]*[a-z][A-Z][\w\-^*]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*)")
+QUANTITY_BONUS = 0.08
+HAS_QUANTITY = re.compile(r"\d")
+# Names such as LoRA, GPT-4, DPO, Toolformer, Orca 2: a question naming one is about that very thing.
+NAME = re.compile(
+    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*|[A-Z][a-z]{2,}[\w\-^*]*"
+    r"(?: (?:\d+(?:\.\d+)?|[IVX]+\b))?)"
+)
+# "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
+NAME_SUFFIX = re.compile(r"-(based|trained|driven|inspired|annotated|only|simulated|style|like|powered|guided|"
+                         r"aware|free|specific|level|generated|integrated)$")
+# Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
+BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass
@@ -43,7 +53,17 @@ class Draft:
 
 
 def question_names(text: str) -> list[str]:
-    return [name.rstrip(".-") for name in NAME.findall(text) if len(name.rstrip(".-")) >= 2]
+    """Names in the question; a capitalised word counts only when it does not start a sentence."""
+    names = []
+    for match in NAME.finditer(text):
+        name = NAME_SUFFIX.sub("", match.group(0).rstrip(".-"))
+        before = text[:match.start()].rstrip()
+        plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
+        if plain_word and (not before or before[-1] in ".?!:\"“(" or name.lower() in STOPWORDS):
+            continue
+        if len(name) >= 2 and name not in names:
+            names.append(name)
+    return names
 
 
 def mentions(name: str, text: str) -> bool:
@@ -53,11 +73,26 @@ def mentions(name: str, text: str) -> bool:
     return re.search(pattern, text, re.IGNORECASE) is not None
 
 
-def missing_names(question: Question, candidates: list[Candidate]) -> list[str]:
-    """Names in the question that no retrieved paper mentions: the sign of a well-known but absent work."""
+def absent_names(question: Question, candidates: list[Candidate], vocabulary: set[str]) -> list[str]:
+    """Names in the question that no retrieved paper mentions and that are specific enough to matter: unknown
+    to the whole corpus (Toolformer), or a version or compound of a known one (Orca 2, SWE-agent). A plain
+    acronym the corpus knows (PPO, UAV) may simply be spelled out in the paper, so it does not count."""
     texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
-    asked = question_names(question.text)
-    return [name for name in asked if not any(mentions(name, t) for t in texts)]
+    absent = []
+    for name in question_names(question.text):
+        if any(mentions(name, t) for t in texts):
+            continue
+        parts = [p for p in re.split(r"[-\s]+", name.lower()) if p]
+        if any(p not in vocabulary for p in parts) or re.search(r"[\d\s-]", name):
+            absent.append(name)
+    return absent
+
+
+def vocabulary_of(papers) -> set[str]:
+    vocabulary: set[str] = set()
+    for paper in papers:
+        vocabulary.update(re.findall(r"[\w^*]+", f"{paper.title} {paper.abstract}".lower()))
+    return vocabulary
 
 
 def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
@@ -73,6 +108,8 @@ def score_sentences(question: Question, candidates: list[Candidate], hits: list[
         lexical = sum(idf.get(t, 0.0) for t in query_terms & sentence_terms) / total
         paper_relevance = candidate.dense / top_dense * (1.0 / (1.0 + 0.15 * rank))
         score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance - PAPER_WEIGHT
+        if question.wants_quantity and HAS_QUANTITY.search(hit.text):
+            score += QUANTITY_BONUS
         scored.append(ScoredSentence(hit, candidate, rank, score))
     return sorted(scored, key=lambda s: -s.score)
 
@@ -107,7 +144,8 @@ def answer_metadata(question: Question, candidates: list[Candidate], best: Score
     if field == "authors" and "authors" not in facts and "org" in facts:
         field = "org"
     if field not in facts:
-        what = {"authors": "an author count", "upvotes": "an upvote count", "date": "a date"}[question.metadata_field]
+        what = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation"}[
+            question.metadata_field]
         return abstention(candidates, f"The listing of “{candidate.paper.title}” gives no {what}.")
     citations: list[Citation] = []
     number = _cite(candidate, facts[field], field, citations)
@@ -119,10 +157,10 @@ def answer_metadata(question: Question, candidates: list[Candidate], best: Score
 
 
 def answer(question: Question, candidates: list[Candidate], hits: list[SentenceHit], idf: dict[str, float],
-           *, threshold: float, max_sentences: int) -> Draft:
+           vocabulary: set[str], *, threshold: float, max_sentences: int) -> Draft:
     if not candidates:
         return abstention(candidates, "No paper matches the question and its filters.")
-    absent = missing_names(question, candidates)
+    absent = absent_names(question, candidates, vocabulary)
     if absent:
         return abstention(candidates, f"None of them mentions {', '.join(absent)}.")
     scored = score_sentences(question, candidates, hits, idf)
@@ -159,12 +197,16 @@ def answer(question: Question, candidates: list[Candidate], hits: list[SentenceH
         lines = []
         for item in chosen:
             number = _cite(item.candidate, item.hit.text, "abstract", citations)
-            lines.append(f"- “{item.candidate.paper.title}”: {item.hit.text} [{number}]")
+            lines.append(f"- “{item.candidate.paper.title}”: {_as_text(item.hit.text)} [{number}]")
         return Draft("\n".join(lines), citations, False, [])
     abstract = best.candidate.paper.abstract
     quote = abstract[chosen[0].hit.start:chosen[-1].hit.end]
     number = _cite(best.candidate, quote, "abstract", citations)
-    return Draft(f"{quote} [{number}]", citations, False, [])
+    return Draft(f"“{best.candidate.paper.title}”: {_as_text(quote)} [{number}]", citations, False, [])
+
+
+def _as_text(quote: str) -> str:
+    return BRACKETED_NUMBER.sub(r"(\1)", quote)
 
 
 def idf_table(papers) -> dict[str, float]:

@@ -17,11 +17,23 @@ MULTI = re.compile(
     re.IGNORECASE,
 )
 METADATA_FIELDS = {
+    "org": re.compile(r"\b(which|what) (organi[sz]ation|lab|company|institution|group)\b", re.I),
     "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor count\b|\bnumber of authors\b", re.I),
     "upvotes": re.compile(r"\bupvote", re.I),
     "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\bpublication date\b|\bpublished (on|when)\b|"
-                       r"\bwhich (day|date|month|year)\b|\bwhat (day|month|year)\b", re.I),
+                       r"\b(which|what) (day|date|month|year)\b|\bdated\b", re.I),
 }
+# Words that ask for metadata but say nothing about which paper: left out of the search text.
+METADATA_WORDING = re.compile(
+    r"\b(how many|what|which|in what|when|is|was|were|does|did|do|the|paper|dated|year|date|day|month|authors?|"
+    r"upvotes?|organi[sz]ation|lab|company|institution|listed|credited|have|has|published|on|for|in)\b",
+    re.I,
+)
+QUANTITY = re.compile(
+    r"\b(how (much|many|fast|quickly|often|large|small|big)|by how|what (fraction|percentage|share|proportion|"
+    r"accuracy|score|rate|success rate|speed-?up|ratio|improvement|gain|compression)|what [\w-]+ (rate|accuracy|score))\b",
+    re.I,
+)
 FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|but|so|then)\b|\b(those|these|them|they|their|it|its|that one|"
     r"this one|the same|the first|the second|the latter|the former)\b",
@@ -36,6 +48,7 @@ class Question:
     search_text: str  # what retrieval embeds: condensed with history for follow-ups
     filters: Filters = field(default_factory=Filters)
     wants_several: bool = False
+    wants_quantity: bool = False
     metadata_field: str | None = None
     previous_question: str | None = None
     restrict_to_previous: bool = False
@@ -99,13 +112,16 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
     text = clean_question(question, max_chars)
     previous = next((q for q in map(_turn_question, reversed(history or [])) if q), None)
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
-    search_text = f"{previous} {text}" if is_follow_up else text
     metadata_field = next((name for name, pattern in METADATA_FIELDS.items() if pattern.search(text)), None)
+    search_text = METADATA_WORDING.sub(" ", text) if metadata_field else text
+    if is_follow_up:
+        search_text = f"{previous} {search_text}"
     return Question(
         text=text,
         search_text=search_text,
         filters=filters_in_words(text),
         wants_several=bool(MULTI.search(text)) and metadata_field is None,
+        wants_quantity=bool(QUANTITY.search(text)),
         metadata_field=metadata_field,
         previous_question=previous if is_follow_up else None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
