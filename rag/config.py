@@ -52,8 +52,8 @@ class RagSettings(BaseSettings):
     )
     embed_batch_size: int = Field(default=16, ge=1, description="Texts per encoder batch during ingest.")
     top_k: int = Field(default=8, ge=1, le=50, description="Papers retrieved per question.")
-    rrf_k: int = Field(default=60, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
-    dense_weight: float = Field(default=1.0, ge=0, description="Weight of the dense ranking in the fusion.")
+    rrf_k: int = Field(default=10, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
+    dense_weight: float = Field(default=0.5, ge=0, description="Weight of the dense ranking in the fusion.")
     bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     candidate_multiplier: int = Field(
         default=4, ge=1, description="Each retriever returns top_k times this many papers before fusion."

@@ -191,32 +191,29 @@ def _parse_listing(data: bytes, file: str, problems: list[Problem]) -> tuple[lis
     papers, raw_entries = [], 0
     while i < len(elements):
         start, title = elements[i]
-        if title is None:
-            i += 1
-            continue
-        if len(title) > MAX_TITLE_CHARS or title == "\u00b7" or AUTHORS_LINE.match(title) or DATE_LINE.match(title):
+        if title is not None and (len(title) > MAX_TITLE_CHARS or title == "\u00b7" or AUTHORS_LINE.match(title)
+                                  or DATE_LINE.match(title)):
             problems.append(Problem(file, start, f"expected a title, found {_preview(title)}; line skipped"))
             i += 1
             continue
         raw_entries += 1
         abstract = elements[i + 1][1] if i + 1 < len(elements) else ""
-        if abstract is None:
-            problems.append(Problem(file, start, f"entry {title!r} has an undecodable abstract; skipped"))
-            i += 2
-            continue
-        if len(abstract) < MIN_ABSTRACT_CHARS:
-            problems.append(Problem(file, start, f"entry {title!r} is truncated (no abstract follows); skipped"))
+        if abstract is not None and len(abstract) < MIN_ABSTRACT_CHARS:
+            problems.append(Problem(file, start, f"entry {_preview(title or '')} is truncated (no abstract follows); skipped"))
             i += 1
             continue
         i += 2
         meta: dict = {}
+        undecodable = title is None or abstract is None
         # Metadata block: an author-count (or organisation) line, a lone `·`, then the date line.
         if i + 1 < len(elements) and elements[i + 1][1] == "\u00b7":
             who = elements[i][1]
             date_line = elements[i + 2][1] if i + 2 < len(elements) else None
             parsed = parse_date(date_line) if date_line else None
             if who is None or parsed is None:
-                problems.append(Problem(file, elements[i][0], f"malformed metadata for {title!r}; kept without it"))
+                undecodable = undecodable or who is None or (i + 2 < len(elements) and date_line is None)
+                if not undecodable:
+                    problems.append(Problem(file, elements[i][0], f"malformed metadata for {title!r}; kept without it"))
             else:
                 authors = AUTHORS_LINE.match(who)
                 if authors:
@@ -225,6 +222,8 @@ def _parse_listing(data: bytes, file: str, problems: list[Problem]) -> tuple[lis
                     meta["org"] = who
                 meta["date"], meta["date_text"], meta["upvotes"] = parsed
             i += 3
+        if undecodable:
+            continue  # already reported, line by line, by _decode_lines
         papers.append(_make_paper(title, abstract, file, start, **meta))
     return papers, raw_entries
 

@@ -18,12 +18,19 @@ from rag.types import Citation
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
 # Sentence score = similarity to the question + weight * share of the question's (idf-weighted) terms it
 # holds + weight * how relevant its paper is overall. Weights chosen on eval/questions.jsonl (docs/EVAL.md).
-LEXICAL_WEIGHT = 0.35
+LEXICAL_WEIGHT = 0.5
 PAPER_WEIGHT = 0.35
-SEVERAL_RELATIVE_CUTOFF = 0.8
+SEVERAL_RELATIVE_CUTOFF = 0.7
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
-QUANTITY_BONUS = 0.08
-HAS_QUANTITY = re.compile(r"\d")
+# A question asking "how much" is answered by a sentence with a measurement in it; one asking "which paper"
+# by the sentence that introduces the work.
+MEASUREMENT_BONUS = 0.25
+NUMBER_BONUS = 0.05
+INTRODUCTION_BONUS = 0.1
+MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|ms\b|points?\b)|\$\s?\d|\d\.\d")
+NUMBER = re.compile(r"\d")
+INTRODUCTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|present|develop|design|call)|"
+                          r"\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # Names such as LoRA, GPT-4, DPO, Toolformer, Orca 2: a question naming one is about that very thing.
 NAME = re.compile(
     r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*|[A-Z][a-z]{2,}[\w\-^*]*"
@@ -108,8 +115,10 @@ def score_sentences(question: Question, candidates: list[Candidate], hits: list[
         lexical = sum(idf.get(t, 0.0) for t in query_terms & sentence_terms) / total
         paper_relevance = candidate.dense / top_dense * (1.0 / (1.0 + 0.15 * rank))
         score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance - PAPER_WEIGHT
-        if question.wants_quantity and HAS_QUANTITY.search(hit.text):
-            score += QUANTITY_BONUS
+        if question.wants_quantity:
+            score += MEASUREMENT_BONUS if MEASUREMENT.search(hit.text) else NUMBER_BONUS if NUMBER.search(hit.text) else 0
+        if question.wants_paper and INTRODUCTION.search(hit.text):
+            score += INTRODUCTION_BONUS
         scored.append(ScoredSentence(hit, candidate, rank, score))
     return sorted(scored, key=lambda s: -s.score)
 
@@ -138,7 +147,8 @@ def answer_metadata(question: Question, candidates: list[Candidate], best: Score
                     threshold: float) -> Draft:
     if best is None or best.score < threshold:
         return abstention(candidates)
-    candidate = best.candidate
+    # The paper is the best retrieved one: its sentences need not be the ones closest to a metadata question.
+    candidate = candidates[0]
     facts = candidate.paper.metadata_facts()
     field = question.metadata_field
     if field == "authors" and "authors" not in facts and "org" in facts:

@@ -34,6 +34,8 @@ QUANTITY = re.compile(
     r"accuracy|score|rate|success rate|speed-?up|ratio|improvement|gain|compression)|what [\w-]+ (rate|accuracy|score))\b",
     re.I,
 )
+WHICH_PAPER = re.compile(r"\b(which|what) (paper|work|study|method|framework|benchmark)\b|\btitle of\b|"
+                         r"\bname of the (paper|method)\b", re.IGNORECASE)
 FOLLOW_UP = re.compile(
     r"^(and|also|what about|how about|but|so|then)\b|\b(those|these|them|they|their|it|its|that one|"
     r"this one|the same|the first|the second|the latter|the former)\b",
@@ -49,6 +51,7 @@ class Question:
     filters: Filters = field(default_factory=Filters)
     wants_several: bool = False
     wants_quantity: bool = False
+    wants_paper: bool = False
     metadata_field: str | None = None
     previous_question: str | None = None
     restrict_to_previous: bool = False
@@ -122,6 +125,7 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         filters=filters_in_words(text),
         wants_several=bool(MULTI.search(text)) and metadata_field is None,
         wants_quantity=bool(QUANTITY.search(text)),
+        wants_paper=bool(WHICH_PAPER.search(text)),
         metadata_field=metadata_field,
         previous_question=previous if is_follow_up else None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),

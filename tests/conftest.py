@@ -1,0 +1,41 @@
+"""Shared fixtures: the real embedding model and a real Chroma index of the bundled corpus, built once."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.config import load_settings
+from rag.embedding import corpus_encoder
+from rag.index import ingest
+
+
+@pytest.fixture(scope="session")
+def encoder():
+    return corpus_encoder(load_settings())
+
+
+@pytest.fixture(scope="session")
+def built_settings(tmp_path_factory, encoder):
+    """Settings pointing at a fresh index of the bundled 314 papers."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("index"))
+    report = ingest(settings, encoder=encoder, progress=False)
+    assert report.new == 314
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(built_settings):
+    return Assistant(built_settings)
+
+
+@pytest.fixture
+def small_settings(tmp_path):
+    """Settings for a private, initially empty index."""
+    return load_settings(data_dir=tmp_path / "index")
