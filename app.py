@@ -38,8 +38,9 @@ TITLE = "Ask the papers"
 EXAMPLES = [
     "Which papers use tree search for language model agents?",
     "How much does best-first search improve a GPT-4o web agent on VisualWebArena?",
-    "Which papers propose benchmarks for evaluating LLM agents?",
-    "How can hallucinations of large language models be detected?",
+    "What benchmarks evaluate web agents?",
+    "Which papers study retrieval-augmented generation?",
+    "How many authors does Tree Search for Language Model Agents have?",
 ]
 # A question longer than this is shortened in the chat bubble (the library still sees all of it).
 SHOWN_QUESTION_CHARS = 600
@@ -72,9 +73,10 @@ span.rag-cite { color: var(--body-text-color-subdued); }
 .rag-note { border: 1px solid #2563eb55; background: #eff6ff; color: #1e3a8a; margin-top: 0.6em; }
 .rag-unsupported { border: 1px solid #dc262655; background: #fff7ed; color: #7c2d12; margin-top: 0.6em; }
 .rag-unsupported ul { margin: 0.2em 0 0 1.2em; }
+.rag-filters-used { font-size: 0.8em; color: var(--body-text-color-subdued); margin-top: 0.5em; }
 .rag-pending { color: var(--body-text-color-subdued); font-style: italic; }
 .rag-question-cut { color: var(--body-text-color-subdued); font-style: italic; }
-#rag-sources { max-height: calc(100vh - 150px); min-height: 200px; overflow-y: auto; padding-right: 4px; }
+#rag-sources { max-height: calc(100vh - 150px); min-height: 200px; overflow-y: auto !important; padding-right: 4px; }
 .rag-sources h3 { font-size: 0.95em; text-transform: uppercase; letter-spacing: 0.04em;
   color: var(--body-text-color-subdued); margin: 0.9em 0 0.4em 0; }
 .rag-sources h3:first-child { margin-top: 0; }
@@ -95,6 +97,36 @@ span.rag-cite { color: var(--body-text-color-subdued); }
 .src-card details summary { cursor: pointer; font-size: 0.85em; color: var(--body-text-color-subdued); }
 .src-links { font-size: 0.85em; margin-top: 6px; word-break: break-all; }
 .src-quote { font-size: 0.88em; border-left: 3px solid #fde68a; padding-left: 8px; margin: 6px 0 0 0; }
+#rag-question button.submit-button { background: var(--button-primary-background-fill); color:
+  var(--button-primary-text-color); font-weight: 600; border-radius: 6px; padding: 4px 14px; }
+#rag-question button.submit-button:hover { background: var(--button-primary-background-fill-hover); }
+"""
+
+# A citation link is a plain href="#src-n" (it works without this script). The script only keeps the page
+# still: it scrolls the sources panel, not the whole window, and marks the card it jumped to.
+HEAD = """
+<script>
+document.addEventListener("click", (event) => {
+  const link = event.target.closest && event.target.closest('a.rag-cite[href^="#src-"]');
+  if (!link) return;
+  const target = document.getElementById(link.getAttribute("href").slice(1));
+  if (!target) return;
+  event.preventDefault();
+  const card = target.closest(".src-card") || target;
+  const panel = document.getElementById("rag-sources");
+  document.querySelectorAll(".src-card.src-targeted").forEach((el) => el.classList.remove("src-targeted"));
+  card.classList.add("src-targeted");
+  history.replaceState(null, "", link.getAttribute("href"));
+  const rect = card.getBoundingClientRect();
+  const box = panel && panel.getBoundingClientRect();
+  const panelShown = box && box.top >= 0 && box.top < window.innerHeight * 0.5;
+  if (panelShown && panel.scrollHeight > panel.clientHeight) {
+    panel.scrollTo({top: panel.scrollTop + rect.top - box.top - 6, behavior: "smooth"});
+  } else if (rect.top < 0 || rect.bottom > window.innerHeight) {
+    card.scrollIntoView({behavior: "smooth", block: "nearest"});
+  }
+}, true);
+</script>
 """
 
 
@@ -180,7 +212,21 @@ def render_text(text: str, citations: dict[int, Citation] | None = None, mode: s
     return "".join(blocks)
 
 
-def render_answer(answer: Answer, *, current: bool = True) -> str:
+def describe_filters(filters: Filters) -> str:
+    """The filters set in the UI, in words ("" when none)."""
+    parts = []
+    if filters.date_from and filters.date_to:
+        parts.append(f"dated {filters.date_from} to {filters.date_to}")
+    elif filters.date_from:
+        parts.append(f"dated {filters.date_from} or later")
+    elif filters.date_to:
+        parts.append(f"dated {filters.date_to} or earlier")
+    if filters.min_upvotes:
+        parts.append(f"at least {filters.min_upvotes} upvote{'s' if filters.min_upvotes != 1 else ''}")
+    return "Only papers " + " and ".join(parts) + "." if parts else ""
+
+
+def render_answer(answer: Answer, *, current: bool = True, filters: str = "") -> str:
     """The chat bubble of a finished answer: notice, text with citations, notes, unsupported sentences."""
     citations = {c.number: c for c in answer.citations}
     parts = ['<div class="rag-answer">']
@@ -195,6 +241,8 @@ def render_answer(answer: Answer, *, current: bool = True) -> str:
         items = "".join(f"<li>{esc(sentence)}</li>" for sentence in answer.unsupported)
         parts.append('<div class="rag-notice rag-unsupported" role="note"><strong>Not supported by the '
                      f'sources</strong> (left out of the answer or unverified):<ul>{items}</ul></div>')
+    if filters:
+        parts.append(f'<div class="rag-filters-used">Filters: {esc(filters)}</div>')
     parts.append("</div>")
     return "".join(parts)
 
@@ -294,7 +342,8 @@ def render_card(source: Source, citations: list[Citation], *, fold_abstract: boo
         body += "".join(f'<blockquote class="src-quote"><mark>{esc(q)}</mark></blockquote>' for q in missing)
     if fold_abstract:
         body = f"<details><summary>Abstract</summary>{body}</details>"
-    return (f'<article class="src-card{" src-cited" if numbers else ""}"{anchor} data-paper-id="{esc(source.paper_id)}">'
+    cited = " src-cited" if numbers else ""
+    return (f'<article class="src-card{cited}"{anchor} data-paper-id="{esc(source.paper_id)}">'
             f'{extra}<div class="src-head">{num}{link(source.url, source.title, cls="src-title")}</div>'
             f"{_meta(source, marked)}{body}{_links(source)}</article>")
 
@@ -400,6 +449,7 @@ class ChatApp(gr.Blocks):
     def launch(self, *args, **kwargs):
         kwargs.setdefault("theme", gr.themes.Default(primary_hue="indigo", font=SYSTEM_FONTS, font_mono=MONO_FONTS))
         kwargs.setdefault("css", CSS)
+        kwargs.setdefault("head", HEAD)
         kwargs.setdefault("footer_links", ["api", "settings"])
         return super().launch(*args, **kwargs)
 
@@ -459,8 +509,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return
         for older in turns[:-1]:  # their cards are replaced: their [n] now open the papers instead
             if "answer_obj" in older:
-                older["bot"] = render_answer(older.pop("answer_obj"), current=False)
-        turn.update(question=answer.question, answer=answer.text, answer_obj=answer, bot=render_answer(answer))
+                older["bot"] = render_answer(older.pop("answer_obj"), current=False, filters=older["filters"])
+        used = describe_filters(filters)
+        turn.update(question=answer.question, answer=answer.text, answer_obj=answer, filters=used,
+                    bot=render_answer(answer, filters=used))
         session["sources"] = render_sources(answer)
         session["copy"] = answer.references_markdown()
         yield emit()
@@ -490,7 +542,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                         lines=1, max_lines=6, scale=6, elem_id="rag-question", autofocus=True, container=False,
                         submit_btn="Ask",
                     )
-                    clear = gr.Button("New chat", variant="secondary", scale=0, min_width=110, elem_id="rag-clear")
+                    clear = gr.Button("New chat", variant="secondary", scale=0, min_width=130, elem_id="rag-clear")
                 examples = gr.Examples(examples=[[q] for q in EXAMPLES], inputs=[question], label="Example questions")
                 with gr.Accordion("Filters", open=False, elem_id="rag-filters"):
                     with gr.Row():
@@ -506,8 +558,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                 "listing shows no year; a bound written in the question (\u201cfrom 2024\u201d) "
                                 "works too.", elem_classes=["rag-help"])
                 with gr.Accordion("Copy answer with references", open=False, elem_id="rag-copy-box"):
-                    copy = gr.Textbox(label="Answer with references", show_label=False, lines=6, max_lines=20, interactive=False,
-                                      buttons=["copy"], elem_id="rag-copy",
+                    copy = gr.Textbox(label="Answer with references", show_label=False, lines=6, max_lines=20,
+                                      interactive=False, buttons=["copy"], elem_id="rag-copy",
                                       placeholder="The last answer, as markdown with a numbered bibliography.")
             with gr.Column(scale=2, min_width=320):
                 gr.Markdown("### Sources")
@@ -536,17 +588,19 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def ensure_index(settings: RagSettings) -> None:
-    """Build the index from the configured corpus when there is none (the first start)."""
+def ensure_index(settings: RagSettings, *, encoder=None, progress: bool = True) -> bool:
+    """Build the index from the configured corpus when there is none (the first start). True when built."""
     from rag.index import MissingIndexError, ingest, open_collection
 
     try:
         open_collection(settings)
-        return
+        return False
     except MissingIndexError as exc:
-        print(f"{exc}\nBuilding it now (one time, about a minute or two)...", file=sys.stderr, flush=True)
-    report = ingest(settings, progress=True)
+        print(f"{exc}\nBuilding it now with `rag ingest` (once; about a minute or two)...", file=sys.stderr,
+              flush=True)
+    report = ingest(settings, encoder=encoder, progress=progress)
     print(report.summary(), file=sys.stderr, flush=True)
+    return True
 
 
 def main() -> None:

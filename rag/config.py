@@ -60,7 +60,7 @@ class RagSettings(BaseSettings):
     )
     answer_max_sentences: int = Field(default=4, ge=1, le=8, description="Most sentences in an extractive answer.")
     abstain_threshold: float = Field(
-        default=0.45,
+        default=0.55,
         description="Extractive answers whose best evidence sentence scores below this abstain (calibrated on "
         "eval/questions.jsonl, see docs/EVAL.md).",
     )

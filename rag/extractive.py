@@ -37,8 +37,7 @@ NAME = re.compile(
     r"(?: (?:\d+(?:\.\d+)?|[IVX]+\b))?)"
 )
 # "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
-NAME_SUFFIX = re.compile(r"-(based|trained|driven|inspired|annotated|only|simulated|style|like|powered|guided|"
-                         r"aware|free|specific|level|generated|integrated)$")
+NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|free|specific|level)$")
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 
@@ -105,16 +104,17 @@ def vocabulary_of(papers) -> set[str]:
 def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
                     idf: dict[str, float]) -> list[ScoredSentence]:
     query_terms = set(terms(question.search_text))
-    total = sum(idf.get(t, 0.0) for t in query_terms) or 1.0
+    # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
+    unseen = max(idf.values(), default=1.0)
+    total = sum(idf.get(t, unseen) for t in query_terms) or 1.0
     by_paper = {c.paper.paper_id: (rank, c) for rank, c in enumerate(candidates)}
-    top_dense = max((c.dense for c in candidates), default=1.0) or 1.0
     scored = []
     for hit in hits:
         rank, candidate = by_paper[hit.paper_id]
         sentence_terms = set(terms(hit.text)) | set(terms(candidate.paper.title))
         lexical = sum(idf.get(t, 0.0) for t in query_terms & sentence_terms) / total
-        paper_relevance = candidate.dense / top_dense * (1.0 / (1.0 + 0.15 * rank))
-        score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance - PAPER_WEIGHT
+        paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
+        score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
         if question.wants_quantity:
             score += MEASUREMENT_BONUS if MEASUREMENT.search(hit.text) else NUMBER_BONUS if NUMBER.search(hit.text) else 0
         if question.wants_paper and INTRODUCTION.search(hit.text):

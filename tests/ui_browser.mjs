@@ -4,7 +4,7 @@
 //
 // Uses the system browser (/usr/bin/chromium, or CHROMIUM_PATH) through the playwright-core package
 // installed in tests/browser/ (`npm ci --prefix tests/browser`); it never downloads a browser.
-// Steps: open the page, type the question, wait for the streamed answer to finish, click the first
+// Steps: open the page, type the question, wait for the streamed answer to finish, click the last
 // citation link, and report what the page shows. The test decides what is right.
 
 import { createRequire } from 'node:module';
@@ -62,14 +62,14 @@ try {
   result.citation_links = await bot.locator('a.rag-cite').count();
 
   if (result.citation_links > 0) {
-    const cite = bot.locator('a.rag-cite').first();
+    const cite = bot.locator('a.rag-cite').last();  // the last card is the one furthest down the panel
     result.clicked_href = await cite.getAttribute('href');
     result.clicked_title = await cite.getAttribute('title');
     await cite.click();
     await page.waitForTimeout(700);  // the jump and the highlight transition
     result.location_hash = await page.evaluate(() => location.hash);
     result.target = await page.evaluate(() => {
-      const target = document.querySelector(':target');
+      const target = location.hash && document.getElementById(location.hash.slice(1));
       if (!target) return null;
       const card = target.closest('.src-card');
       const rect = card.getBoundingClientRect();
@@ -80,6 +80,7 @@ try {
         card_title: card.querySelector('.src-title, .src-head')?.textContent ?? '',
         card_has_mark: card.querySelector('mark') !== null,
         in_viewport: rect.top < innerHeight && rect.bottom > 0 && rect.top >= panel.top - 2 && rect.top < panel.bottom,
+        targeted: card.classList.contains('src-targeted') || card.matches(':target, :has(:target)'),
         highlighted: style.boxShadow !== 'none',
       };
     });
@@ -98,7 +99,7 @@ try {
   await page.waitForTimeout(300);
   result.copy_text = await page.locator('#rag-copy textarea').inputValue().catch(() => null);
   if (result.citation_links > 0) {  // back to the cited card for the picture
-    await page.locator('#rag-chat [data-testid="bot"]').last().locator('a.rag-cite').first().click();
+    await page.locator('#rag-chat [data-testid="bot"]').last().locator('a.rag-cite').last().click();
     await page.waitForTimeout(500);
   }
   if (config.screenshot) {

@@ -1,0 +1,147 @@
+"""`retrieve` and `ask` on the real index: facts with the right citation, abstention, filters, bad input."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+import pytest
+
+from rag import Answer, Filters, QuestionError
+from rag.assistant import Assistant
+from rag.config import PROJECT_ROOT
+from rag.evaluation import citation_problems
+from rag.index import MissingIndexError
+from rag.query import filters_in_words
+
+CUDA = "CUDA-LLM: LLMs Can Write Efficient CUDA Kernels"
+LSERVE = "LServe: Efficient Long-sequence LLM Serving with Unified Sparse Attention"
+LOCRET = "Locret: Enhancing Eviction in Long-Context LLM Inference with Trained Retaining Heads"
+
+
+def cited_titles(answer: Answer) -> list[str]:
+    return [c.title for c in answer.citations]
+
+
+def assert_citations_valid(assistant, answer: Answer):
+    assert citation_problems(answer, assistant.index.papers) == []
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.number for c in answer.citations}
+
+
+def test_specific_fact_comes_back_with_its_citation(assistant):
+    answer = assistant.ask("How much faster than human-written code are the GPU kernels that LLMs generate?")
+    assert not answer.abstained
+    assert cited_titles(answer)[0] == CUDA
+    assert "179" in answer.text
+    assert answer.citations[0].quote in assistant.index.papers[answer.citations[0].paper_id].abstract
+    assert_citations_valid(assistant, answer)
+    assert answer.backend == "extractive" and set(answer.timings) >= {"retrieve", "answer", "total"}
+
+
+def test_question_about_several_papers_cites_several(assistant):
+    answer = assistant.ask("Which papers reduce the memory used by the KV cache in long-context inference?")
+    assert not answer.abstained
+    assert {LSERVE, LOCRET} <= set(cited_titles(answer))
+    assert_citations_valid(assistant, answer)
+
+
+def test_metadata_question_cites_the_listing(assistant):
+    answer = assistant.ask("How many authors wrote the paper on LLMs writing efficient CUDA kernels?")
+    assert answer.citations[0].title == CUDA
+    assert answer.citations[0].field == "authors" and answer.citations[0].quote == "5 authors"
+    assert "5 authors" in answer.text
+    assert_citations_valid(assistant, answer)
+
+
+@pytest.mark.parametrize("question", [
+    "How does Toolformer teach a model to call APIs?",           # absent, while ToolLLM and ToolRL are present
+    "What does Orca 2 teach small language models?",             # absent, while Orca is present
+    "What is a good recipe for spaghetti carbonara?",
+])
+def test_unanswerable_questions_abstain_with_suggestions(assistant, question):
+    answer = assistant.ask(question)
+    assert answer.abstained
+    assert answer.citations == []
+    assert "don't seem to answer" in answer.text
+    assert answer.sources  # the closest papers are still offered
+
+
+def test_every_answer_has_valid_citations(assistant):
+    for question in ["What is Hogwild! inference?", "Which papers use Minecraft as a testbed?",
+                     "When was the paper about TÜLU 3 published?", "What benchmark did tau^2-bench introduce?"]:
+        assert_citations_valid(assistant, assistant.ask(question))
+
+
+def test_retrieve_returns_one_source_per_paper(assistant):
+    sources = assistant.retrieve("KV cache eviction for long-context inference", k=10)
+    assert len(sources) == 10
+    assert len({s.paper_id for s in sources}) == 10
+    assert LOCRET in [s.title for s in sources[:3]]
+    assert sources == sorted(sources, key=lambda s: -s.score)
+
+
+def test_filters_apply_to_both_retrievers(assistant):
+    filters = Filters(date_from="2024-01-01", date_to="2024-12-31", min_upvotes=1)
+    sources = assistant.retrieve("reinforcement learning for language model agents", k=10, filters=filters)
+    assert sources
+    assert all(s.date.startswith("2024") and s.upvotes >= 1 for s in sources)
+    many = assistant.retrieve("language model agents", k=10, filters=Filters(min_authors=20))
+    index = assistant.index
+    assert many and all(index.papers[s.paper_id].authors >= 20 for s in many)
+
+
+def test_constraints_in_the_question_become_filters(assistant):
+    assert filters_in_words("papers from 2024 with more than 10 authors") == Filters(
+        date_from="2024-01-01", date_to="2024-12-31", min_authors=11)
+    assert filters_in_words("work before 2020").date_to == "2019-12-31"
+    answer = assistant.ask("Which papers from 2023 study web agents?")
+    assert answer.sources and all(s.date.startswith("2023") for s in answer.sources)
+
+
+def test_follow_up_is_resolved_with_history(assistant):
+    history = [{"question": "Which papers reduce KV-cache memory for long-context inference?",
+                "answer": "LServe and Locret."}]
+    answer = assistant.ask("And which of those trains retaining heads?", history=history)
+    assert not answer.abstained
+    assert cited_titles(answer)[0] == LOCRET
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "empty"), ("   \n\t ", "empty"), ("x" * 100_000, "limit is"), ("?!...", "no words"), (b"\xff\xfe", "UTF-8"),
+])
+def test_bad_questions_get_a_clear_error(assistant, question, message):
+    with pytest.raises(QuestionError, match=message):
+        assistant.ask(question)
+
+
+def test_control_characters_are_cleaned(assistant):
+    answer = assistant.ask("Which paper\x00 writes CUDA\x07 kernels with LLMs?")
+    assert cited_titles(answer)[0] == CUDA
+
+
+def test_missing_index_says_run_ingest(small_settings):
+    with pytest.raises(MissingIndexError, match="rag ingest"):
+        Assistant(small_settings).ask("anything about agents?")
+
+
+def test_ask_stream_yields_text_then_the_answer(assistant):
+    items = list(assistant.ask_stream("How much faster are LLM-written CUDA kernels?"))
+    *deltas, final = items
+    assert isinstance(final, Answer) and all(isinstance(d, str) for d in deltas)
+    assert "".join(deltas) == final.text
+
+
+def test_cli_ask_json_and_errors(built_settings):
+    env = {"RAG_DATA_DIR": str(built_settings.data_dir), "PATH": "", "HF_HUB_OFFLINE": "1"}
+    run = lambda *args: subprocess.run([sys.executable, "-m", "rag.cli", "ask", *args], capture_output=True,
+                                       text=True, env=env, cwd=PROJECT_ROOT, timeout=120)
+    result = run("How much faster are LLM-written CUDA kernels?")
+    assert result.returncode == 0, result.stderr
+    assert "References" in result.stdout and "[1] CUDA-LLM" in result.stdout
+    result = run("   ")
+    assert result.returncode == 2 and "error: The question is empty" in result.stderr and "Traceback" not in result.stderr
+    missing = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "agents?"], capture_output=True, text=True,
+                             env={**env, "RAG_DATA_DIR": str(built_settings.data_dir / "nowhere")}, cwd=PROJECT_ROOT)
+    assert missing.returncode == 2 and "rag ingest" in missing.stderr

