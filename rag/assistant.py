@@ -7,8 +7,9 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 
-from rag import extractive
+from rag import extractive, generative
 from rag.config import RagSettings, load_settings
 from rag.embedding import query_encoder
 from rag.query import Question, analyse
@@ -60,6 +61,12 @@ class Assistant:
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None,
             history: list | None = None) -> Answer:
+        *_, answer = self.ask_stream(question, k=k, filters=filters, history=history)
+        return answer
+
+    def ask_stream(self, question: str, *, k: int | None = None, filters: Filters | None = None,
+                   history: list | None = None) -> Iterator[str | Answer]:
+        """Yields text deltas, then the complete, verified `Answer` as the last item."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
@@ -71,22 +78,48 @@ class Assistant:
         mark = time.perf_counter()
         top = candidates[:ANSWER_PAPERS]
         hits = index.sentences_of([c.paper.paper_id for c in top], vector)
-        draft = extractive.answer(parsed, top, hits, self._idf, self._vocabulary, threshold=self.settings.abstain_threshold,
+        draft = extractive.answer(parsed, top, hits, self._idf, self._vocabulary,
+                                  threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
         timings["answer"] = time.perf_counter() - mark
+        answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
+                        sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
+                        notes=draft.notes)
+        # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
+        if self.settings.answerer == "openai" and not draft.abstained:
+            answer = yield from self._generate(parsed, top, history, answer, timings)
+        else:
+            for piece in re.findall(r"\S+\s*", answer.text):
+                yield piece
         timings["total"] = time.perf_counter() - started
-        return Answer(question=parsed.text, text=draft.text, citations=draft.citations,
-                      sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
-                      timings={k: round(v, 4) for k, v in timings.items()}, notes=draft.notes)
-
-
-    def ask_stream(self, question: str, *, k: int | None = None, filters: Filters | None = None,
-                   history: list | None = None) -> Iterator[str | Answer]:
-        """Yields text deltas, then the complete, verified `Answer` as the last item."""
-        answer = self.ask(question, k=k, filters=filters, history=history)
-        for piece in re.findall(r"\S+\s*", answer.text):
-            yield piece
+        answer.timings = {name: round(value, 4) for name, value in timings.items()}
         yield answer
+
+    def _generate(self, parsed: Question, top: list[Candidate], history: list | None, fallback: Answer,
+                  timings: dict[str, float]) -> Iterator[str]:
+        """Streams the LLM's text; returns the verified Answer, or the extractive one with a note on failure."""
+        mark = time.perf_counter()
+        messages = generative.build_messages(parsed.text, top, history, self.settings.llm_context_chars)
+        pieces: list[str] = []
+        try:
+            for delta in generative.stream_completion(self.settings, messages):
+                pieces.append(delta)
+                yield delta
+            verified = generative.verify("".join(pieces), top, self.index)
+        except generative.LLMUnavailable as exc:
+            fallback.notes.append(f"{exc} Showing the extractive answer instead.")
+            timings["generate"] = time.perf_counter() - mark
+            return fallback
+        timings["generate"] = time.perf_counter() - mark
+        if verified.abstained:
+            text = extractive.abstention(top).text
+            return replace(fallback, text=text, citations=[], abstained=True, backend="openai", unsupported=[])
+        notes = list(fallback.notes)
+        if verified.unsupported:
+            notes.append(f"{len(verified.unsupported)} sentence(s) of the generated answer have no supporting "
+                         "source and are marked unsupported.")
+        return replace(fallback, text=verified.text, citations=verified.citations, abstained=False,
+                       backend="openai", unsupported=verified.unsupported, notes=notes)
 
 
 _assistants: dict[str, Assistant] = {}

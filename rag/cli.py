@@ -52,6 +52,12 @@ def cmd_eval(args) -> int:
     return run_cli(args)
 
 
+def cmd_llm_server(args) -> int:
+    from rag.llm_server import main as serve_llm
+
+    return serve_llm(args.port, args.model)
+
+
 def cmd_serve(args) -> int:
     from app import main as serve
 
@@ -87,6 +93,11 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--limit", type=int, default=None, help="only the first N questions")
     evaluate.set_defaults(func=cmd_eval)
 
+    llm = commands.add_parser("llm-server", help="start llama.cpp's OpenAI-compatible server (packaged SmolLM2)")
+    llm.add_argument("--port", type=int, default=8089)
+    llm.add_argument("--model", default=None, help="a GGUF file (default: the packaged SmolLM2-135M)")
+    llm.set_defaults(func=cmd_llm_server)
+
     serve = commands.add_parser("serve", help="start the chat app")
     serve.set_defaults(func=cmd_serve)
     return parser
@@ -100,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (QuestionError, RagIndexError, ModelNotFoundError) as exc:
+    except (QuestionError, RagIndexError, ModelNotFoundError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

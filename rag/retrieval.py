@@ -30,6 +30,7 @@ class SentenceHit:
     end: int
     text: str
     similarity: float
+    vector: np.ndarray
 
 
 class PaperIndex:
@@ -100,8 +101,8 @@ class PaperIndex:
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
 
-    def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray) -> list[SentenceHit]:
-        """Every abstract sentence of these papers with its similarity to the question (vectors from Chroma)."""
+    def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
+        """Every abstract sentence of these papers, its stored vector, and its similarity to the question."""
         if not paper_ids:
             return []
         result = self.collection.get(
@@ -110,9 +111,10 @@ class PaperIndex:
         )
         if not result["ids"]:
             return []
-        similarities = np.asarray(result["embeddings"], dtype=np.float32) @ query_vector
+        vectors = np.asarray(result["embeddings"], dtype=np.float32)
+        similarities = vectors @ query_vector if query_vector is not None else np.zeros(len(vectors))
         hits, seen = [], set()
-        for meta, text, similarity in zip(result["metadatas"], result["documents"], similarities):
+        for meta, text, similarity, vector in zip(result["metadatas"], result["documents"], similarities, vectors):
             paper = self.papers.get(meta["paper_id"])
             key = (meta["paper_id"], meta["sentence"])
             # Only sentences of the version in the paper table: a half-replaced paper is never mixed.
@@ -120,7 +122,7 @@ class PaperIndex:
                 continue
             seen.add(key)
             hits.append(SentenceHit(meta["paper_id"], meta["sentence"], meta["start"], meta["end"], text,
-                                    float(similarity)))
+                                    float(similarity), vector))
         return hits
 
 

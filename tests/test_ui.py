@@ -32,6 +32,9 @@ from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
 from rag.index import ingest  # noqa: E402
 from rag.types import Answer, Citation, Source  # noqa: E402
 
+# Gradio's queue calls pandas APIs that pandas 3 deprecates; not this project's warnings.
+pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")
+
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
 DRIVER = PROJECT_ROOT / "tests" / "ui_browser.mjs"

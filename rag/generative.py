@@ -1,0 +1,150 @@
+"""The generative answerer: an OpenAI-compatible chat model writes, then every citation is checked.
+
+Verification: a `[n]` must name a retrieved paper (others are dropped); each cited sentence gets the abstract
+sentence of that paper that best supports it as its quote; a sentence whose best support is too weak (or that
+cites nothing and matches no source) is listed in `Answer.unsupported`. Any failure of the endpoint becomes
+a note and the extractive answer, never an exception.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag.config import RagSettings
+from rag.prompts import ABSTAIN_SENTINEL, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from rag.retrieval import Candidate, PaperIndex, SentenceHit
+from rag.text import sentence_spans
+from rag.types import Citation
+
+MARKER = re.compile(r"\[(\d+)\]")
+MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
+# Cosine similarity between an answer sentence and an abstract sentence that counts as support
+# (MiniLM: paraphrases score ~0.6-0.9, unrelated sentences of the same field ~0.2-0.4).
+SUPPORT_THRESHOLD = 0.6
+
+
+class LLMUnavailable(RuntimeError):
+    """The endpoint failed; the message is safe to show (no secrets)."""
+
+
+@dataclass
+class Verified:
+    text: str
+    citations: list[Citation]
+    unsupported: list[str]
+    abstained: bool
+
+
+def build_messages(question: str, candidates: list[Candidate], history: list | None,
+                   max_chars: int) -> list[dict]:
+    blocks, used = [], 0
+    for number, candidate in enumerate(candidates, start=1):
+        paper = candidate.paper
+        meta = f" ({paper.date_text})" if paper.date_text else ""
+        block = SOURCE_TEMPLATE.format(number=number, title=paper.title, meta=meta, abstract=paper.abstract)
+        if blocks and used + len(block) > max_chars:
+            break
+        blocks.append(block[:max_chars])
+        used += len(block)
+    messages = [{"role": "system", "content": SYSTEM_PROMPT}]
+    for turn in history or []:
+        if isinstance(turn, dict) and turn.get("question"):
+            messages.append({"role": "user", "content": str(turn["question"])})
+            if turn.get("answer"):
+                messages.append({"role": "assistant", "content": str(turn["answer"])})
+    messages.append({"role": "user", "content": USER_TEMPLATE.format(sources="\n\n".join(blocks), question=question)})
+    return messages
+
+
+def _redact(message: str) -> str:
+    key = os.environ.get("OPENAI_API_KEY")
+    return message.replace(key, "***") if key else message
+
+
+def stream_completion(settings: RagSettings, messages: list[dict]) -> Iterator[str]:
+    """Text deltas from the endpoint; every failure becomes `LLMUnavailable` with a safe message."""
+    import openai
+
+    where = settings.llm_base_url or "the OpenAI API"
+    api_key = os.environ.get("OPENAI_API_KEY")
+    if not api_key and not settings.llm_base_url:
+        raise LLMUnavailable("RAG_ANSWERER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server).")
+    try:
+        client = openai.OpenAI(base_url=settings.llm_base_url, api_key=api_key or "sk-local",
+                               timeout=settings.llm_timeout_s, max_retries=1)
+        stream = client.chat.completions.create(
+            model=settings.llm_model, messages=messages, stream=True, temperature=0,
+            max_tokens=settings.llm_max_tokens,
+        )
+        for chunk in stream:
+            if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
+                yield chunk.choices[0].delta.content
+    except openai.APITimeoutError as exc:
+        raise LLMUnavailable(f"The LLM at {where} did not answer within {settings.llm_timeout_s:g} s.") from exc
+    except openai.APIConnectionError as exc:
+        raise LLMUnavailable(f"Cannot reach the LLM at {where} ({type(exc.__cause__ or exc).__name__}).") from exc
+    except openai.APIStatusError as exc:
+        raise LLMUnavailable(f"The LLM at {where} returned HTTP {exc.status_code}: {_redact(str(exc.message))[:200]}") from exc
+    except (openai.OpenAIError, ValueError, KeyError, AttributeError) as exc:
+        raise LLMUnavailable(f"The LLM at {where} sent an unusable reply ({type(exc).__name__}).") from exc
+
+
+def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified:
+    text = raw.strip()
+    if not text:
+        raise LLMUnavailable("The LLM returned an empty answer.")
+    if ABSTAIN_SENTINEL in text:
+        return Verified("", [], [], True)
+    hits = index.sentences_of([c.paper.paper_id for c in candidates])
+    spans = sentence_spans(text)
+    claims = [text[a:b] for a, b in spans]
+    claim_vectors = index.encoder.encode([MARKER.sub("", c) for c in claims]) if claims else np.zeros((0, 1))
+    numbering: dict[str, int] = {}  # paper_id -> number in the answer (order of first citation)
+    quotes: dict[str, str] = {}
+    out_sentences, unsupported = [], []
+    for claim, vector in zip(claims, claim_vectors):
+        cited = [int(n) for n in MARKER.findall(claim)]
+        valid = [candidates[n - 1].paper.paper_id for n in cited if 1 <= n <= len(candidates)]
+        body = MARKERS_RUN.sub("", claim).strip()
+        if not valid:  # no (valid) citation: attribute post hoc to the best-supporting source
+            best = _best_support(vector, hits, None)
+            valid = [best[0]] if best and best[2] >= SUPPORT_THRESHOLD else []
+        supported_by = []
+        for paper_id in dict.fromkeys(valid):
+            support = _best_support(vector, hits, paper_id)
+            if support and support[2] >= SUPPORT_THRESHOLD:
+                supported_by.append(paper_id)
+                quotes.setdefault(paper_id, support[1])
+        if not supported_by:
+            unsupported.append(body)
+            out_sentences.append(body)
+            continue
+        markers = "".join(f"[{numbering.setdefault(pid, len(numbering) + 1)}]" for pid in supported_by)
+        out_sentences.append(_with_markers(body, markers))
+    papers = {c.paper.paper_id: c.paper for c in candidates}
+    citations = [Citation(number, pid, papers[pid].title, papers[pid].url, quotes[pid])
+                 for pid, number in sorted(numbering.items(), key=lambda item: item[1])]
+    return Verified(" ".join(out_sentences), citations, unsupported, False)
+
+
+def _with_markers(body: str, markers: str) -> str:
+    if body and body[-1] in ".!?":
+        return f"{body[:-1]} {markers}{body[-1]}"
+    return f"{body} {markers}"
+
+
+def _best_support(vector: np.ndarray, hits: list[SentenceHit], paper_id: str | None) -> tuple[str, str, float] | None:
+    """(paper_id, abstract sentence, similarity) of the sentence that best supports a claim."""
+    best = None
+    for hit in hits:
+        if paper_id is not None and hit.paper_id != paper_id:
+            continue
+        similarity = float(np.dot(vector, hit.vector))
+        if best is None or similarity > best[2]:
+            best = (hit.paper_id, hit.text, similarity)
+    return best
