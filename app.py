@@ -604,7 +604,7 @@ def ensure_index(settings: RagSettings, *, encoder=None, progress: bool = True) 
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     auth = parse_auth(settings.auth)
     try:
@@ -613,7 +613,6 @@ def main() -> None:
         print(f"error: {exc}", file=sys.stderr)  # the page still starts and shows the problem
     print("Loading the index and the query encoder...", file=sys.stderr, flush=True)
     demo = build_app(Assistant(settings))
-    demo.queue(default_concurrency_limit=4)
     demo.launch(server_name=settings.host, server_port=settings.port, auth=auth, show_error=False)
 
 

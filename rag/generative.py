@@ -101,8 +101,13 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
     if ABSTAIN_SENTINEL in text:
         return Verified("", [], [], True)
     hits = index.sentences_of([c.paper.paper_id for c in candidates])
-    spans = sentence_spans(text)
-    claims = [text[a:b] for a, b in spans]
+    claims: list[str] = []
+    for start, end in sentence_spans(text):
+        piece = text[start:end]
+        if claims and not MARKERS_RUN.sub("", piece).strip():
+            claims[-1] += " " + piece  # "... sentence. [3]": the marker belongs to the sentence before it
+        else:
+            claims.append(piece)
     claim_vectors = index.encoder.encode([MARKER.sub("", c) for c in claims]) if claims else np.zeros((0, 1))
     numbering: dict[str, int] = {}  # paper_id -> number in the answer (order of first citation)
     quotes: dict[str, str] = {}
