@@ -7,11 +7,15 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+
+import httpx
 
 from rag import extractive, generative
 from rag.config import RagSettings, load_settings
 from rag.embedding import query_encoder
+from rag.index import ChromaUnavailableError, index_location
 from rag.query import Question, analyse
 from rag.retrieval import Candidate, PaperIndex, to_sources
 from rag.types import Answer, Filters, Source
@@ -30,10 +34,22 @@ class Assistant:
         self._idf: dict[str, float] = {}
         self._vocabulary: set[str] = set()
 
+    @contextmanager
+    def _chroma_errors(self):
+        """A Chroma server that went away is an error the user can act on; the next question reconnects."""
+        try:
+            yield
+        except httpx.HTTPError as exc:
+            self._index = None
+            raise ChromaUnavailableError(
+                f"Lost the connection to the Chroma server at {index_location(self.settings)} "
+                f"({type(exc).__name__}). Check that `chroma run` is up; the next question reconnects."
+            ) from exc
+
     @property
     def index(self) -> PaperIndex:
         """The loaded index, reloaded when another process has changed the collection."""
-        with self._lock:
+        with self._lock, self._chroma_errors():
             if self._index is None or self._index.collection.count() != self._index_size:
                 if self._encoder is None:
                     self._encoder = query_encoder(self.settings)
@@ -56,7 +72,8 @@ class Assistant:
     def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
                  history: list | None = None) -> list[Source]:
         parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
-        candidates, _ = self._candidates(parsed, k, filters)
+        with self._chroma_errors():
+            candidates, _ = self._candidates(parsed, k, filters)
         return to_sources(candidates)
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None,
@@ -73,11 +90,12 @@ class Assistant:
         index = self.index
         timings["load"] = time.perf_counter() - started
         mark = time.perf_counter()
-        candidates, vector = self._candidates(parsed, k or self.settings.top_k, filters)
-        timings["retrieve"] = time.perf_counter() - mark
-        mark = time.perf_counter()
-        top = candidates[:ANSWER_PAPERS]
-        hits = index.sentences_of([c.paper.paper_id for c in top], vector)
+        with self._chroma_errors():
+            candidates, vector = self._candidates(parsed, k or self.settings.top_k, filters)
+            timings["retrieve"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            top = candidates[:ANSWER_PAPERS]
+            hits = index.sentences_of([c.paper.paper_id for c in top], vector)
         draft = extractive.answer(parsed, top, hits, self._idf, self._vocabulary,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)

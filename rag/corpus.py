@@ -241,7 +241,10 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
             title, abstract = str(record["title"]).strip(), str(record["abstract"]).strip()
             if not title or not abstract:
                 raise ValueError("empty title or abstract")
-            meta: dict = {"url": record.get("url")}
+            url = record.get("url")
+            if url is not None and not re.match(r"https?://\S+$", str(url)):
+                raise ValueError(f"url must be an http(s) link, got {_preview(str(url))}")
+            meta: dict = {"url": url}
             for key in ("authors", "upvotes"):
                 if record.get(key) is not None:
                     meta[key] = int(record[key])

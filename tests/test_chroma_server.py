@@ -1,0 +1,76 @@
+"""Server mode: a real `chroma run` on loopback, ingest and ask through HttpClient, and a server outage."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rag.assistant import Assistant
+from rag.index import ChromaUnavailableError, ingest
+
+CHROMA = Path(sys.executable).with_name("chroma")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    process = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(100):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail("chroma run did not start")
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    assert CHROMA.exists() or shutil.which("chroma"), "the chroma CLI comes with the chromadb package"
+    port = free_port()
+    process = start_chroma(tmp_path / "chroma", port)
+    yield tmp_path / "chroma", port, process
+    process.kill()
+    process.wait()
+
+
+def test_ingest_and_ask_through_a_chroma_server(chroma_server, small_settings, encoder):
+    path, port, process = chroma_server
+    settings = small_settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{port}"})
+    report = ingest(settings, encoder=encoder, progress=False)
+    assert report.new == 314
+    assert ingest(settings, progress=False).unchanged == 314
+    assistant = Assistant(settings)
+    answer = assistant.ask("How much faster than human-written code are LLM-generated CUDA kernels?")
+    assert answer.citations[0].title.startswith("CUDA-LLM") and "179" in answer.text
+    assert not (small_settings.data_dir / "chroma").exists()  # nothing went to the embedded store
+
+    # The server goes away: a clear error, no crash; it comes back: the next question works.
+    process.kill()
+    process.wait()
+    with pytest.raises(ChromaUnavailableError, match="chroma run"):
+        assistant.ask("Which papers use Minecraft?")
+    restarted = start_chroma(path, port)
+    try:
+        assert not assistant.ask("Which papers use Minecraft?").abstained
+    finally:
+        restarted.kill()
+        restarted.wait()
+
+
+def test_unreachable_server_is_a_clear_error(small_settings):
+    settings = small_settings.model_copy(update={"chroma_url": f"http://127.0.0.1:{free_port()}"})
+    with pytest.raises(ChromaUnavailableError, match="RAG_CHROMA_URL"):
+        Assistant(settings).ask("anything about agents?")
