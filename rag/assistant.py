@@ -7,6 +7,7 @@ import re
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 
@@ -31,8 +32,6 @@ class Assistant:
         self._index: PaperIndex | None = None
         self._index_size = -1
         self._encoder = None
-        self._idf: dict[str, float] = {}
-        self._vocabulary: set[str] = set()
 
     @contextmanager
     def _chroma_errors(self):
@@ -51,12 +50,13 @@ class Assistant:
         """The loaded index, reloaded when another process has changed the collection."""
         with self._lock, self._chroma_errors():
             if self._index is None or self._index.collection.count() != self._index_size:
-                if self._encoder is None:
-                    self._encoder = query_encoder(self.settings)
-                self._index = PaperIndex(self.settings, self._encoder)
-                self._index_size = self._index.collection.count()
-                self._idf = extractive.idf_table(self._index.papers.values())
-                self._vocabulary = extractive.vocabulary_of(self._index.papers.values())
+                with ThreadPoolExecutor(1) as pool:
+                    # The encoder loads on the second core while Chroma opens: most of a cold start.
+                    encoder = pool.submit(query_encoder, self.settings) if self._encoder is None else None
+                    index = PaperIndex(self.settings)
+                    self._encoder = encoder.result() if encoder else self._encoder
+                index.encoder = self._encoder
+                self._index, self._index_size = index, index.collection.count()
             return self._index
 
     def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
@@ -96,7 +96,7 @@ class Assistant:
             mark = time.perf_counter()
             top = candidates[:ANSWER_PAPERS]
             hits = index.sentences_of([c.paper.paper_id for c in top], vector)
-        draft = extractive.answer(parsed, top, hits, self._idf, self._vocabulary,
+        draft = extractive.answer(parsed, top, hits, index.idf, index.vocabulary,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
         timings["answer"] = time.perf_counter() - mark

@@ -6,7 +6,6 @@ is a metadata value from the listing, so its citations are valid by construction
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
@@ -93,12 +92,6 @@ def absent_names(question: Question, candidates: list[Candidate], vocabulary: se
             absent.append(name)
     return absent
 
-
-def vocabulary_of(papers) -> set[str]:
-    vocabulary: set[str] = set()
-    for paper in papers:
-        vocabulary.update(re.findall(r"[\w^*]+", f"{paper.title} {paper.abstract}".lower()))
-    return vocabulary
 
 
 def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
@@ -217,12 +210,3 @@ def answer(question: Question, candidates: list[Candidate], hits: list[SentenceH
 
 def _as_text(quote: str) -> str:
     return BRACKETED_NUMBER.sub(r"(\1)", quote)
-
-
-def idf_table(papers) -> dict[str, float]:
-    document_frequency: dict[str, int] = {}
-    papers = list(papers)
-    for paper in papers:
-        for term in set(terms(f"{paper.title} {paper.abstract}")):
-            document_frequency[term] = document_frequency.get(term, 0) + 1
-    return {t: math.log(1 + len(papers) / df) for t, df in document_frequency.items()}

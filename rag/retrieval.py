@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import math
+import re
+from collections import Counter
 from dataclasses import dataclass
 
 import numpy as np
@@ -12,6 +15,8 @@ from rag.corpus import Paper
 from rag.index import KIND_PAPER, KIND_SENTENCE, open_collection
 from rag.text import terms
 from rag.types import Filters, Source
+
+WORD = re.compile(r"[\w^*]+")
 
 
 @dataclass
@@ -36,11 +41,11 @@ class SentenceHit:
 class PaperIndex:
     """A read view of the index: the Chroma collection plus the paper table and BM25 derived from it."""
 
-    def __init__(self, settings: RagSettings, encoder):
+    def __init__(self, settings: RagSettings, encoder=None):
         import bm25s
 
         self.settings = settings
-        self.encoder = encoder
+        self.encoder = encoder  # set by the owner when it finishes loading
         self.collection = open_collection(settings)
         records = self.collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]
         papers = [Paper.from_dict(json.loads(m["record"])) for m in records]
@@ -48,9 +53,14 @@ class PaperIndex:
         self.papers: dict[str, Paper] = {p.paper_id: p for p in papers}
         self.order = list(self.papers)
         self.bm25 = bm25s.BM25()
+        paper_terms = [terms(f"{p.title} {p.abstract}") for p in self.papers.values()]
         if self.order:
-            corpus_terms = [terms(f"{p.title} {p.title} {p.abstract}") for p in self.papers.values()]
-            self.bm25.index(corpus_terms, show_progress=False)
+            # The title counts twice: it names what the paper is about.
+            title_terms = [terms(p.title) for p in self.papers.values()]
+            self.bm25.index([t + a for t, a in zip(title_terms, paper_terms)], show_progress=False)
+        document_frequency = Counter(term for words in paper_terms for term in set(words))
+        self.idf = {t: math.log(1 + len(self.order) / df) for t, df in document_frequency.items()}
+        self.vocabulary = {w for p in self.papers.values() for w in WORD.findall(f"{p.title} {p.abstract}".lower())}
 
     def __len__(self) -> int:
         return len(self.order)
