@@ -95,7 +95,9 @@ class Assistant:
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
             top = candidates[:ANSWER_PAPERS]
-            hits = index.sentences_of([c.paper.paper_id for c in top], vector)
+            # A follow-up is retrieved with its history but answered for the user's own words.
+            answer_vector = index.embed(parsed.text) if parsed.previous_question else vector
+            hits = index.sentences_of([c.paper.paper_id for c in top], answer_vector)
         draft = extractive.answer(parsed, top, hits, index.idf, index.vocabulary,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)

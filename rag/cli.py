@@ -71,6 +71,18 @@ def cmd_serve(args) -> int:
     return 0
 
 
+def _iso_date(text: str) -> str:
+    """An argparse type: `YYYY-MM-DD`, else a usage error (never a traceback from deep in the filters)."""
+    import datetime
+
+    try:
+        if len(text) == 10:
+            return datetime.date.fromisoformat(text).isoformat()
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers over AI research papers, offline.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -85,8 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--k", type=int, default=None, help="papers to retrieve")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    ask.add_argument("--from", dest="date_from", help="only papers dated on or after YYYY-MM-DD")
-    ask.add_argument("--to", dest="date_to", help="only papers dated on or before YYYY-MM-DD")
+    ask.add_argument("--from", dest="date_from", type=_iso_date, help="only papers dated on or after YYYY-MM-DD")
+    ask.add_argument("--to", dest="date_to", type=_iso_date, help="only papers dated on or before YYYY-MM-DD")
     ask.add_argument("--min-upvotes", type=int, default=None)
     ask.set_defaults(func=cmd_ask)
 

@@ -6,6 +6,7 @@ and line and skipped; every good entry of the same file is still returned.
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import json
 import re
@@ -27,10 +28,14 @@ HEADER_LINES = {
 MAX_TITLE_CHARS = 300
 MIN_ABSTRACT_CHARS = 200
 MAX_FILE_BYTES = 200 * 1024 * 1024
+# Author and upvote counts in JSONL: larger (or negative) numbers are data errors, and Chroma stores int64.
+MAX_COUNT = 10**9
 PAPER_URL = "https://huggingface.co/papers?q={}"
 
 URL_PATTERN = re.compile(r"(?:https?://|www\.|github\.com/)[^\s{}<>\"'`]+", re.IGNORECASE)
 URL_TRAILING_JUNK = ".,;:!?'\")]}*"
+# JSON can spell a lone UTF-16 surrogate ("\ud800"), which is not text: it cannot even be hashed or stored.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -238,6 +243,8 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
             record = json.loads(text)
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
+            if LONE_SURROGATE.search(json.dumps(record, ensure_ascii=False)):
+                raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
             title, abstract = str(record["title"]).strip(), str(record["abstract"]).strip()
             if not title or not abstract:
                 raise ValueError("empty title or abstract")
@@ -248,9 +255,11 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
             for key in ("authors", "upvotes"):
                 if record.get(key) is not None:
                     meta[key] = int(record[key])
+                    if not 0 <= meta[key] <= MAX_COUNT:
+                        raise ValueError(f"{key} must be a count from 0 to {MAX_COUNT:,}, got {meta[key]}")
             if record.get("date"):
                 meta["date"], meta["date_text"] = _jsonl_date(str(record["date"]))
-        except (json.JSONDecodeError, KeyError, ValueError, TypeError) as exc:
+        except (json.JSONDecodeError, KeyError, ValueError, TypeError, OverflowError) as exc:
             reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
             problems.append(Problem(file, number, f"bad JSONL record ({reason}); skipped"))
             continue
@@ -263,6 +272,10 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
 
 def _jsonl_date(text: str) -> tuple[str, str]:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            datetime.date.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"{text!r} is not a calendar date") from None
         return text, text
     parsed = parse_date(text)
     if parsed is None:

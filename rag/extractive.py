@@ -23,9 +23,9 @@ SEVERAL_RELATIVE_CUTOFF = 0.7
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
 # A question asking "how much" is answered by a sentence with a measurement in it; one asking "which paper"
 # by the sentence that introduces the work.
-MEASUREMENT_BONUS = 0.25
+MEASUREMENT_BONUS = 0.35
 NUMBER_BONUS = 0.05
-INTRODUCTION_BONUS = 0.1
+INTRODUCTION_BONUS = 0.2
 MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|ms\b|points?\b)|\$\s?\d|\d\.\d")
 NUMBER = re.compile(r"\d")
 INTRODUCTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|present|develop|design|call)|"
@@ -96,7 +96,7 @@ def absent_names(question: Question, candidates: list[Candidate], vocabulary: se
 
 def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
                     idf: dict[str, float]) -> list[ScoredSentence]:
-    query_terms = set(terms(question.search_text))
+    query_terms = set(terms(question.text))
     # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
     unseen = max(idf.values(), default=1.0)
     total = sum(idf.get(t, unseen) for t in query_terms) or 1.0

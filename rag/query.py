@@ -10,10 +10,14 @@ from rag.text import terms
 from rag.types import Filters, QuestionError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Lone UTF-16 surrogates: what Python makes of invalid UTF-8 in argv, or a JSON "\ud800"; not text.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 YEAR = r"((?:19|20)\d{2})"
+# "Which (recent) papers ...", "list works on ...", "compare A and B": the answer spans several papers.
 MULTI = re.compile(
-    r"\b(which|what|list|name|any|all|several|some)\b[^?]{0,40}\b(papers|works|studies|methods|approaches|"
-    r"ones|models|benchmarks)\b|\bcompare\b|\bpapers (that|which|about|on)\b|\bof those\b|\bof these\b",
+    r"\b(which|what|list|name|any|all|several|some)\s+(?:[\w-]+\s+){0,2}(papers|works|studies|methods|approaches|"
+    r"ones|models|benchmarks|systems|frameworks)\b|\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on)\b|"
+    r"\b(of|among) (those|these)\b",
     re.IGNORECASE,
 )
 METADATA_FIELDS = {
@@ -30,8 +34,8 @@ METADATA_WORDING = re.compile(
     re.I,
 )
 QUANTITY = re.compile(
-    r"\b(how (much|many|fast|quickly|often|large|small|big)|by how|what (fraction|percentage|share|proportion|"
-    r"accuracy|score|rate|success rate|speed-?up|ratio|improvement|gain|compression)|what [\w-]+ (rate|accuracy|score))\b",
+    r"\b(how (much|many|fast|quickly|often|large|small|big)|by how|what (?:[\w-]+ ){0,3}(fraction|percentage|share|"
+    r"proportion|accuracy|score|rate|speed-?up|ratio|improvement|gain|compression|reduction|cost|compute))\b",
     re.I,
 )
 WHICH_PAPER = re.compile(r"\b(which|what) (paper|work|study|method|framework|benchmark)\b|\btitle of\b|"
@@ -70,6 +74,8 @@ def clean_question(question: object, max_chars: int) -> str:
             f"The question is {len(question):,} characters long; the limit is {max_chars:,} "
             "(setting RAG_MAX_QUESTION_CHARS). Ask something shorter."
         )
+    if bad := LONE_SURROGATE.search(question):  # undecodable bytes smuggled in a str (e.g. from argv)
+        raise QuestionError(f"The question is not valid UTF-8 text (undecodable character at {bad.start()}).")
     text = " ".join(CONTROL.sub(" ", unicodedata.normalize("NFC", question)).split())
     if not text:
         raise QuestionError("The question is empty. Type a question about the indexed papers.")
