@@ -21,6 +21,7 @@ import html
 import logging
 import re
 import sys
+import time
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
@@ -44,7 +45,14 @@ EXAMPLES = [
 ]
 # A question longer than this is shortened in the chat bubble (the library still sees all of it).
 SHOWN_QUESTION_CHARS = 600
+# Questions answered at the same time. The Assistant is thread-safe (a lock around index loading; Chroma,
+# onnxruntime and the rest are read-only), and with RAG_ANSWERER=openai a question mostly waits on the LLM:
+# Gradio's default of one at a time would queue every user behind the slowest answer.
+CONCURRENCY_LIMIT = 8
+# Least time between two streamed updates of an answer.
+STREAM_INTERVAL_S = 0.1
 CITATION = re.compile(r"\[(\d{1,3})\]")
+UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
                 "Noto Sans", "Liberation Sans", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "DejaVu Sans Mono",
@@ -260,6 +268,7 @@ def render_question(question: str) -> str:
     shown = question if len(question) <= SHOWN_QUESTION_CHARS else question[:SHOWN_QUESTION_CHARS]
     cut = len(question) - len(shown)
     tail = f'<span class="rag-question-cut">\u2026 ({cut:,} more characters)</span>' if cut else ""
+    shown = UNPRINTABLE.sub("\ufffd", shown)  # NUL, control characters and lone surrogates are not HTML text
     return f'<div class="rag-question">{esc(shown)}{tail}</div>'
 
 
@@ -485,14 +494,18 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             filters = make_filters(date_from, date_to, min_upvotes)
             stream = assistant.ask_stream(question, k=make_k(k, settings.top_k), filters=filters,
                                           history=history)
-            text, answer = "", None
+            text, answer, shown = "", None, 0.0
             for item in stream:
                 if isinstance(item, Answer):
                     answer = item
                     break
                 text += item
-                turn["bot"] = render_streaming(text)
-                yield emit()
+                # Every update re-sends and re-sanitises the whole chat: a few per second read as streaming
+                # and keep many concurrent chats cheap (an extractive answer arrives all at once anyway).
+                if time.monotonic() - shown >= STREAM_INTERVAL_S:
+                    turn["bot"] = render_streaming(text)
+                    yield emit()
+                    shown = time.monotonic()
             if answer is None:
                 raise RuntimeError("the answer stream ended without an Answer")
         except (FilterError, *USER_ERRORS) as exc:
@@ -568,9 +581,10 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         inputs = [question, session, date_from, date_to, min_upvotes, k]
         outputs = [question, chatbot, sources, copy, session]
         gr.on([question.submit], respond, inputs=inputs, outputs=outputs, api_name="ask",
-              show_progress="hidden")
+              show_progress="hidden", concurrency_limit=CONCURRENCY_LIMIT, concurrency_id="answer")
         examples.load_input_event.then(respond, inputs=inputs, outputs=outputs, api_visibility="private",
-                                       show_progress="hidden")
+                                       show_progress="hidden", concurrency_limit=CONCURRENCY_LIMIT,
+                                       concurrency_id="answer")
         gr.on([clear.click, chatbot.clear], reset, inputs=None, outputs=outputs, api_name="reset")
     return demo
 

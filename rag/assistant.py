@@ -50,6 +50,8 @@ class Assistant:
         """The loaded index, reloaded when another process has changed the collection."""
         with self._lock, self._chroma_errors():
             if self._index is None or self._index.collection.count() != self._index_size:
+                if self._index is not None:
+                    _forget_embedded_chroma(self.settings)
                 with ThreadPoolExecutor(1) as pool:
                     # The encoder loads on the second core while Chroma opens: most of a cold start.
                     encoder = pool.submit(query_encoder, self.settings) if self._encoder is None else None
@@ -60,6 +62,19 @@ class Assistant:
             return self._index
 
     def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
+        try:
+            return self._search(question, k, filters)
+        except Exception:
+            if self.settings.chroma_url:
+                raise
+            # Embedded Chroma's in-memory view can go stale under another process's writes (an ingest running
+            # while the app answers: "Error finding id", or records without metadata). Reload through a fresh
+            # view and try once more; a real error fails again and is raised.
+            with self._lock:
+                self._index_size = -1
+            return self._search(question, k, filters)
+
+    def _search(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
         index = self.index
         active = (filters or Filters()).merged_with(question.filters)
         vector = index.embed(question.search_text)
@@ -92,6 +107,7 @@ class Assistant:
         mark = time.perf_counter()
         with self._chroma_errors():
             candidates, vector = self._candidates(parsed, k or self.settings.top_k, filters)
+            index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
             top = candidates[:ANSWER_PAPERS]
@@ -121,10 +137,14 @@ class Assistant:
         mark = time.perf_counter()
         messages = generative.build_messages(parsed.text, top, history, self.settings.llm_context_chars)
         pieces: list[str] = []
+        reciting = False
         try:
             for delta in generative.stream_completion(self.settings, messages):
                 pieces.append(delta)
-                yield delta
+                # Once the model recites its instructions, nothing more is streamed (verify withholds it).
+                reciting = reciting or generative.repeats_instructions("".join(pieces), top)
+                if not reciting:
+                    yield delta
             verified = generative.verify("".join(pieces), top, self.index)
         except generative.LLMUnavailable as exc:
             fallback.notes.append(f"{exc} Showing the extractive answer instead.")
@@ -135,11 +155,26 @@ class Assistant:
             text = extractive.abstention(top).text
             return replace(fallback, text=text, citations=[], abstained=True, backend="openai", unsupported=[])
         notes = list(fallback.notes)
+        if verified.withheld:
+            notes.append(f"{verified.withheld} sentence(s) of the generated answer repeated the assistant's "
+                         "instructions and were withheld.")
         if verified.unsupported:
             notes.append(f"{len(verified.unsupported)} sentence(s) of the generated answer have no supporting "
                          "source and are marked unsupported.")
         return replace(fallback, text=verified.text, citations=verified.citations, abstained=False,
                        backend="openai", unsupported=verified.unsupported, notes=notes)
+
+
+def _forget_embedded_chroma(settings: RagSettings) -> None:
+    """Embedded Chroma keeps one in-memory view of a folder per process (HNSW segments included) and does
+    not see another process's writes: after a `rag ingest` in another process, queries fail with "Error
+    finding id" until restart (chroma-core/chroma#3792). Dropping the cached view makes the next client read
+    the folder afresh; clients already open keep theirs for the questions in flight."""
+    if settings.chroma_url:
+        return
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(index_location(settings), None)
 
 
 _assistants: dict[str, Assistant] = {}

@@ -72,12 +72,11 @@ def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder) -> dict[str,
     mean of their sentences (see module doc)."""
     from rag.index import paper_records
 
-    vectors = {}
-    for paper in papers:
-        texts = paper_records(paper)[3]
-        sentence_vectors = sentence_cache.encode(texts[1:])
-        vectors.update(zip(map(_key, texts[1:]), sentence_vectors))
-        mean = sentence_vectors.mean(axis=0)
+    records = [paper_records(p)[3] for p in papers]
+    unique = list(dict.fromkeys(t for texts in records for t in texts[1:]))
+    vectors = dict(zip(map(_key, unique), sentence_cache.encode(unique)))  # misses are encoded in one batch
+    for texts in records:
+        mean = np.mean([vectors[_key(t)] for t in texts[1:]], axis=0)
         vectors[_key(texts[0])] = (mean / np.linalg.norm(mean)).astype(np.float32)
     return vectors
 
@@ -340,8 +339,13 @@ def main(sizes: list[int], out: Path) -> int:
         save_cache(cache_path, sentence_cache.cache)
         print(json.dumps(results[-1]), file=sys.stderr)
     docs = PROJECT_ROOT / "docs"
+    # Sizes not re-run keep their last figures, so one size can be re-measured alone.
+    earlier = json.loads((docs / "BENCHMARKS.json").read_text()) if (docs / "BENCHMARKS.json").exists() else []
+    merged = {r["papers"]: r for r in earlier} | {r["papers"]: r for r in results}
+    results = [merged[n] for n in sorted(merged)]
     (docs / "BENCHMARKS.json").write_text(json.dumps(results, indent=2))
-    write_markdown(results, docs / "BENCHMARKS.md", "rag bench --sizes " + ",".join(map(str, sizes)))
+    write_markdown(results, docs / "BENCHMARKS.md",
+                   "rag bench --sizes " + ",".join(str(r["papers"]) for r in results))
     print(f"wrote {docs / 'BENCHMARKS.md'}")
     return 0
 

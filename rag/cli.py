@@ -28,7 +28,8 @@ def cmd_ingest(args) -> int:
     from rag.index import ingest
 
     settings = load_settings()
-    report = ingest(settings, [Path(p) for p in args.paths] or None, prune=args.prune, progress=not args.quiet)
+    report = ingest(settings, [Path(p) for p in args.paths] or None, prune=args.prune, rebuild=args.rebuild,
+                    progress=not args.quiet)
     print(report.summary())
     return 0
 
@@ -90,6 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest = commands.add_parser("ingest", help="parse listing/JSONL files and index them (incremental)")
     ingest.add_argument("paths", nargs="*", help="files or folders (default: the bundled corpus)")
     ingest.add_argument("--prune", action="store_true", help="remove papers no longer in the given sources")
+    ingest.add_argument("--rebuild", action="store_true",
+                        help="drop the collection first (after a model or index-format change)")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
     ingest.set_defaults(func=cmd_ingest)
 

@@ -30,6 +30,8 @@ MIN_ABSTRACT_CHARS = 200
 MAX_FILE_BYTES = 200 * 1024 * 1024
 # Author and upvote counts in JSONL: larger (or negative) numbers are data errors, and Chroma stores int64.
 MAX_COUNT = 10**9
+# Problems listed one by one per file; the rest are counted in one line.
+MAX_PROBLEMS_PER_FILE = 100
 PAPER_URL = "https://huggingface.co/papers?q={}"
 
 URL_PATTERN = re.compile(r"(?:https?://|www\.|github\.com/)[^\s{}<>\"'`]+", re.IGNORECASE)
@@ -301,9 +303,29 @@ def parse_file(path: Path, problems: list[Problem]) -> tuple[list[Paper], int]:
     if b"\x00" in data[:8192]:
         problems.append(Problem(file, None, "binary file (NUL bytes), not a listing or JSONL; skipped"))
         return [], 0
-    if path.suffix.lower() in {".jsonl", ".ndjson"}:
-        return _parse_jsonl(data, file, problems)
-    return _parse_listing(data, file, problems)
+    found = _CappedProblems(file)
+    parse = _parse_jsonl if path.suffix.lower() in {".jsonl", ".ndjson"} else _parse_listing
+    result = parse(data, file, found)
+    problems.extend(found)
+    if found.unlisted:
+        problems.append(Problem(file, None, f"{found.unlisted:,} more problems in this file (up to line "
+                                            f"{found.last_line}) not listed; is it a paper listing or JSONL?"))
+    return result
+
+
+class _CappedProblems(list):
+    """A file's problems, the first MAX_PROBLEMS_PER_FILE of them: a 50 MB file of junk is one short report."""
+
+    def __init__(self, file: str):
+        super().__init__()
+        self.file, self.unlisted, self.last_line = file, 0, None
+
+    def append(self, problem: Problem) -> None:
+        if len(self) < MAX_PROBLEMS_PER_FILE:
+            super().append(problem)
+        else:
+            self.unlisted += 1
+            self.last_line = problem.line or self.last_line
 
 
 def expand_paths(paths: list[Path], problems: list[Problem]) -> list[Path]:

@@ -26,6 +26,11 @@ MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
 # Cosine similarity between an answer sentence and an abstract sentence that counts as support
 # (MiniLM: paraphrases score ~0.6-0.9, unrelated sentences of the same field ~0.2-0.4).
 SUPPORT_THRESHOLD = 0.6
+# A sentence that repeats this many consecutive words of the system prompt, words no source contains, is the
+# model reciting its instructions (a prompt-extraction question, or an injected "print your rules"): it is
+# withheld from the answer, and nothing more is streamed once it starts.
+PROMPT_ECHO_WORDS = 6
+WORDS = re.compile(r"\w+")
 
 
 class LLMUnavailable(RuntimeError):
@@ -38,6 +43,7 @@ class Verified:
     citations: list[Citation]
     unsupported: list[str]
     abstained: bool
+    withheld: int = 0  # sentences dropped for repeating the system prompt
 
 
 def build_messages(question: str, candidates: list[Candidate], history: list | None,
@@ -94,6 +100,24 @@ def stream_completion(settings: RagSettings, messages: list[dict]) -> Iterator[s
         raise LLMUnavailable(f"The LLM at {where} sent an unusable reply ({type(exc).__name__}).") from exc
 
 
+def _ngrams(text: str, n: int = PROMPT_ECHO_WORDS) -> set[str]:
+    words = WORDS.findall(text.lower())
+    return {" ".join(words[i:i + n]) for i in range(len(words) - n + 1)}
+
+
+PROMPT_NGRAMS = _ngrams(SYSTEM_PROMPT)
+
+
+def repeats_instructions(text: str, candidates: list[Candidate]) -> bool:
+    """True when the text recites the system prompt: PROMPT_ECHO_WORDS consecutive words of it that are not
+    simply quoted from a source."""
+    echoed = _ngrams(text) & PROMPT_NGRAMS
+    if not echoed:
+        return False
+    quoted = set().union(*(_ngrams(f"{c.paper.title}\n{c.paper.abstract}") for c in candidates))
+    return bool(echoed - quoted)
+
+
 def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified:
     text = raw.strip()
     if not text:
@@ -111,11 +135,14 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
     claim_vectors = index.encoder.encode([MARKER.sub("", c) for c in claims]) if claims else np.zeros((0, 1))
     numbering: dict[str, int] = {}  # paper_id -> number in the answer (order of first citation)
     quotes: dict[str, str] = {}
-    out_sentences, unsupported = [], []
+    out_sentences, unsupported, withheld = [], [], 0
     for claim, vector in zip(claims, claim_vectors):
         cited = [int(n) for n in MARKER.findall(claim)]
         valid = [candidates[n - 1].paper.paper_id for n in cited if 1 <= n <= len(candidates)]
         body = MARKERS_RUN.sub("", claim).strip()
+        if repeats_instructions(body, candidates):
+            withheld += 1
+            continue
         if not valid:  # no (valid) citation: attribute post hoc to the best-supporting source
             best = _best_support(vector, hits, None)
             valid = [best[0]] if best and best[2] >= SUPPORT_THRESHOLD else []
@@ -134,7 +161,9 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
     papers = {c.paper.paper_id: c.paper for c in candidates}
     citations = [Citation(number, pid, papers[pid].title, papers[pid].url, quotes[pid])
                  for pid, number in sorted(numbering.items(), key=lambda item: item[1])]
-    return Verified(" ".join(out_sentences), citations, unsupported, False)
+    if withheld and not numbering:  # a recital with nothing verified left: no generated answer at all
+        raise LLMUnavailable("The LLM recited its instructions instead of answering; its answer was withheld.")
+    return Verified(" ".join(out_sentences), citations, unsupported, False, withheld)
 
 
 def _with_markers(body: str, markers: str) -> str:

@@ -22,6 +22,8 @@ from rag.corpus import Paper, Problem, load_corpus
 from rag.embedding import model_name
 from rag.text import sentence_spans
 
+# Bumped when the record layout changes; an index in another layout must be rebuilt.
+INDEX_FORMAT = 2
 KIND_PAPER = "paper"
 KIND_SENTENCE = "sentence"
 # Chroma rejects very large writes; this many papers (about 10 records each) go in one call.
@@ -95,13 +97,18 @@ def index_location(settings: RagSettings) -> str:
 
 def _check_model(collection, settings: RagSettings, dimension: int | None) -> None:
     recorded = collection.metadata or {}
+    if recorded.get("index_format") != INDEX_FORMAT:
+        raise ModelMismatchError(
+            f"The index at {index_location(settings)} was built by another version of this project (format "
+            f"{recorded.get('index_format', 1)}, expected {INDEX_FORMAT}). Run `rag ingest --rebuild`."
+        )
     expected = model_name(settings)
     if recorded.get("embedding_model") != expected or (dimension and recorded.get("embedding_dim") != dimension):
         raise ModelMismatchError(
             f"The index collection {collection.name!r} at {index_location(settings)} was built with "
             f"{recorded.get('embedding_model')!r} ({recorded.get('embedding_dim')} dims), but the configured "
-            f"model is {expected!r}. Set RAG_COLLECTION to a new name for this model, or delete the index and "
-            "run `rag ingest` again."
+            f"model is {expected!r}. Set RAG_COLLECTION to a new name for this model, or run "
+            "`rag ingest --rebuild`."
         )
 
 
@@ -113,8 +120,9 @@ def open_collection(settings: RagSettings, *, create_dimension: int | None = Non
             collection = client.get_collection(settings.collection, embedding_function=None)
         else:
             collection = client.get_or_create_collection(
-                settings.collection, embedding_function=None, configuration={"hnsw": {"space": "cosine"}},
-                metadata={"embedding_model": model_name(settings), "embedding_dim": create_dimension},
+                settings.collection, embedding_function=None, schema=_schema(),
+                metadata={"embedding_model": model_name(settings), "embedding_dim": create_dimension,
+                          "index_format": INDEX_FORMAT},
             )
     except ValueError as exc:  # older chromadb spelling of "not found"
         raise _missing(settings) from exc
@@ -129,6 +137,17 @@ def open_collection(settings: RagSettings, *, create_dimension: int | None = Non
         raise
     _check_model(collection, settings, create_dimension)
     return collection
+
+
+def _schema():
+    """Cosine space and no full-text index on documents: BM25 is done by bm25s, and at 100k papers the
+    full-text index would be a large share of the disk."""
+    from chromadb import FtsIndexConfig, Schema, VectorIndexConfig
+
+    schema = Schema()
+    schema.create_index(config=VectorIndexConfig(space="cosine"))
+    schema.delete_index(config=FtsIndexConfig(), key="#document")
+    return schema
 
 
 def _missing(settings: RagSettings) -> MissingIndexError:
@@ -168,21 +187,25 @@ def paper_metadata(paper: Paper) -> dict:
     return meta
 
 
+def sentence_ids(paper: Paper, count: int) -> list[str]:
+    """Record ids of a paper's sentences: fetched by id, which stays fast however large the collection."""
+    return [f"{paper.paper_id}#{paper.text_hash[:8]}#s{number}" for number in range(count)]
+
+
 def paper_records(paper: Paper) -> tuple[list[str], list[str], list[dict], list[str]]:
-    """(ids, documents, metadatas, texts to embed) for one paper."""
+    """(ids, documents, metadatas, texts to embed) for one paper. The whole-paper record's document is the
+    paper as JSON (the paper table is rebuilt from these); its vector is of the title and abstract."""
     base = paper_metadata(paper)
-    prefix = f"{paper.paper_id}#{paper.text_hash[:8]}"
-    ids = [f"{prefix}#paper"]
-    documents = [f"{paper.title}\n{paper.abstract}"]
-    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash, "record": json.dumps(paper.to_dict())}]
-    for number, (start, end) in enumerate(sentence_spans(paper.abstract)):
-        ids.append(f"{prefix}#s{number}")
-        documents.append(paper.abstract[start:end])
-        metadatas.append({**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end})
-    return ids, documents, metadatas, documents
+    spans = sentence_spans(paper.abstract)
+    ids = [f"{paper.paper_id}#{paper.text_hash[:8]}#paper", *sentence_ids(paper, len(spans))]
+    documents = [json.dumps(paper.to_dict())] + [paper.abstract[start:end] for start, end in spans]
+    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash}]
+    metadatas += [{**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end}
+                  for number, (start, end) in enumerate(spans)]
+    return ids, documents, metadatas, [f"{paper.title}\n{paper.abstract}", *documents[1:]]
 
 
-def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False,
+def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False, rebuild: bool = False,
            encoder=None, progress: bool = True) -> IngestReport:
     started = time.perf_counter()
     parsed = load_corpus(paths or settings.corpus_paths)
@@ -190,6 +213,8 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
     with ingest_lock(settings):
         from rag.embedding import model_path
 
+        if rebuild and settings.collection in [c.name for c in chroma_client(settings).list_collections()]:
+            chroma_client(settings).delete_collection(settings.collection)
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
         stored = {m["paper_id"]: m for m in collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]}
@@ -206,7 +231,7 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
                 (meta_only if old["text_hash"] == paper.text_hash else to_embed).append(paper)
         if to_embed:
             encoder = encoder or _corpus_encoder(settings)
-            _embed_and_write(collection, to_embed, encoder, progress)
+            _embed_and_write(collection, to_embed, set(stored), encoder, progress)
             report.embedded = len(to_embed)
         for paper in meta_only:
             _update_metadata(collection, paper)
@@ -232,25 +257,25 @@ def _corpus_encoder(settings: RagSettings):
     return corpus_encoder(settings)
 
 
-def _embed_and_write(collection, papers: list[Paper], encoder, progress: bool) -> None:
+def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encoder, progress: bool) -> None:
     from tqdm import tqdm
 
     bar = tqdm(total=len(papers), unit="paper", desc="embedding", disable=not progress, file=sys.stderr)
     for start in range(0, len(papers), WRITE_BATCH_PAPERS):
         batch = papers[start:start + WRITE_BATCH_PAPERS]
         records = [paper_records(p) for p in batch]
-        vectors = encoder.encode([text for r in records for text in r[3]])
-        offset = 0
-        for paper, (ids, documents, metadatas, _) in zip(batch, records):
-            # New version first, then the old one goes: a crash in between leaves a whole paper, never half.
-            collection.add(ids=ids, documents=documents, metadatas=metadatas,
-                           embeddings=vectors[offset:offset + len(ids)])
-            offset += len(ids)
-            collection.delete(where={"$and": [{"paper_id": paper.paper_id}, {"text_hash": {"$ne": paper.text_hash}}]})
+        ids, documents, metadatas, texts = ([item for r in records for item in r[part]] for part in range(4))
+        # One add per batch is one transaction: every paper in it lands whole or not at all.
+        collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=encoder.encode(texts))
+        # Old versions go only after the new ones are in, so a crash in between leaves a whole paper.
+        for paper in batch:
+            if paper.paper_id in replaced:
+                collection.delete(where={"$and": [{"paper_id": paper.paper_id},
+                                                  {"text_hash": {"$ne": paper.text_hash}}]})
         bar.update(len(batch))
     bar.close()
 
 
 def _update_metadata(collection, paper: Paper) -> None:
-    ids, _, metadatas, _ = paper_records(paper)
-    collection.update(ids=ids, metadatas=metadatas)
+    ids, documents, metadatas, _ = paper_records(paper)
+    collection.update(ids=ids, documents=documents, metadatas=metadatas)

@@ -12,8 +12,8 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.index import KIND_PAPER, KIND_SENTENCE, open_collection
-from rag.text import terms
+from rag.index import KIND_PAPER, open_collection, sentence_ids
+from rag.text import sentence_spans, terms
 from rag.types import Filters, Source
 
 WORD = re.compile(r"[\w^*]+")
@@ -47,8 +47,8 @@ class PaperIndex:
         self.settings = settings
         self.encoder = encoder  # set by the owner when it finishes loading
         self.collection = open_collection(settings)
-        records = self.collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]
-        papers = [Paper.from_dict(json.loads(m["record"])) for m in records]
+        records = self.collection.get(where={"kind": KIND_PAPER}, include=["documents"])["documents"]
+        papers = [Paper.from_dict(json.loads(document)) for document in records]
         # Two copies of a paper can coexist for a moment during an update; either is a whole paper.
         self.papers: dict[str, Paper] = {p.paper_id: p for p in papers}
         self.order = list(self.papers)
@@ -112,28 +112,21 @@ class PaperIndex:
         return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
 
     def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
-        """Every abstract sentence of these papers, its stored vector, and its similarity to the question."""
-        if not paper_ids:
+        """Every abstract sentence of these papers, its stored vector, and its similarity to the question.
+        Fetched by id for the version in the paper table, so a half-replaced paper is never mixed in."""
+        ids = [i for pid in paper_ids if pid in self.papers for i in
+               sentence_ids(self.papers[pid], len(sentence_spans(self.papers[pid].abstract)))]
+        if not ids:
             return []
-        result = self.collection.get(
-            where={"$and": [{"kind": KIND_SENTENCE}, {"paper_id": {"$in": paper_ids}}]},
-            include=["metadatas", "embeddings", "documents"],
-        )
+        result = self.collection.get(ids=ids, include=["metadatas", "embeddings", "documents"])
         if not result["ids"]:
             return []
         vectors = np.asarray(result["embeddings"], dtype=np.float32)
         similarities = vectors @ query_vector if query_vector is not None else np.zeros(len(vectors))
-        hits, seen = [], set()
-        for meta, text, similarity, vector in zip(result["metadatas"], result["documents"], similarities, vectors):
-            paper = self.papers.get(meta["paper_id"])
-            key = (meta["paper_id"], meta["sentence"])
-            # Only sentences of the version in the paper table: a half-replaced paper is never mixed.
-            if paper is None or meta["text_hash"] != paper.text_hash or key in seen:
-                continue
-            seen.add(key)
-            hits.append(SentenceHit(meta["paper_id"], meta["sentence"], meta["start"], meta["end"], text,
-                                    float(similarity), vector))
-        return hits
+        return [SentenceHit(meta["paper_id"], meta["sentence"], meta["start"], meta["end"], text, float(similarity),
+                            vector)
+                for meta, text, similarity, vector in zip(result["metadatas"], result["documents"], similarities,
+                                                          vectors)]
 
 
 def to_sources(candidates: list[Candidate]) -> list[Source]:

@@ -55,15 +55,14 @@ def test_changed_abstract_is_reembedded_and_old_chunks_removed(small_settings, e
     write_jsonl(source, [paper("Alpha Paper", changed), paper("Beta Paper", upvotes=5)])
     second = ingest(small_settings, [source], encoder=encoder, progress=False)
     assert (second.updated, second.unchanged, second.embedded) == (2, 0, 1)  # Beta: metadata only
-    documents = collection.get(include=["documents", "metadatas"])
-    alpha_texts = [d for d, m in zip(documents["documents"], documents["metadatas"]) if "Alpha" in m.get("record", "")
-                   or (m["kind"] == "sentence" and "31%" in d)]
-    assert any("31%" in d for d in alpha_texts)
-    assert not any("12%" in d for d in documents["documents"] if "Alpha Paper" in d)
+    records = collection.get(include=["documents", "metadatas"])
+    papers = {json.loads(d)["title"]: json.loads(d) for d, m in zip(records["documents"], records["metadatas"])
+              if m["kind"] == KIND_PAPER}
+    sentences = [d for d, m in zip(records["documents"], records["metadatas"]) if m["kind"] == "sentence"]
+    assert "31%" in papers["Alpha Paper"]["abstract"] and any("31%" in d for d in sentences)
+    assert sum("12%" in d for d in sentences) == 1  # only Beta's sentence keeps the old number
     assert collection.count() == before + 1  # one sentence more, none of the old version left
-    beta = [json.loads(m["record"]) for m in documents["metadatas"] if m["kind"] == KIND_PAPER
-            and json.loads(m["record"])["title"] == "Beta Paper"]
-    assert beta[0]["upvotes"] == 5
+    assert papers["Beta Paper"]["upvotes"] == 5
 
 
 def test_prune_removes_papers_gone_from_the_sources(small_settings, encoder, tmp_path):
@@ -74,8 +73,8 @@ def test_prune_removes_papers_gone_from_the_sources(small_settings, encoder, tmp
     assert kept.removed == 0
     pruned = ingest(small_settings, [source], prune=True, encoder=encoder, progress=False)
     assert pruned.removed == 1
-    titles = [json.loads(m["record"])["title"] for m in
-              open_collection(small_settings).get(where={"kind": KIND_PAPER})["metadatas"]]
+    titles = [json.loads(d)["title"] for d in
+              open_collection(small_settings).get(where={"kind": KIND_PAPER}, include=["documents"])["documents"]]
     assert titles == ["Alpha Paper"]
 
 
