@@ -58,6 +58,10 @@ class PaperIndex:
             # The title counts twice: it names what the paper is about.
             title_terms = [terms(p.title) for p in self.papers.values()]
             self.bm25.index([t + a for t, a in zip(title_terms, paper_terms)], show_progress=False)
+        self.numbers = {key: np.array([np.nan if v is None else v for v in values], dtype=np.float64) for key, values in
+                        (("date_number", [p.date_number for p in self.papers.values()]),
+                         ("upvotes", [p.upvotes for p in self.papers.values()]),
+                         ("authors", [p.authors for p in self.papers.values()]))}
         document_frequency = Counter(term for words in paper_terms for term in set(words))
         self.idf = {t: math.log(1 + len(self.order) / df) for t, df in document_frequency.items()}
         self.vocabulary = {w for p in self.papers.values() for w in WORD.findall(f"{p.title} {p.abstract}".lower())}
@@ -85,14 +89,19 @@ class PaperIndex:
                 scores[pid] = max(scores.get(pid, -1.0), 1.0 - distance)
         return scores
 
-    def bm25_scores(self, text: str, filters: Filters) -> dict[str, float]:
+    def bm25_scores(self, text: str, filters: Filters, limit: int | None = None) -> dict[str, float]:
+        """BM25 score of every matching paper (or of the best `limit`), with the filters applied."""
         query_terms = terms(text)
         if not query_terms or not self.order:
             return {}
         scores = self.bm25.get_scores(query_terms)
-        ranked = np.argsort(-scores)
-        return {self.order[i]: float(scores[i]) for i in ranked
-                if scores[i] > 0 and filters.accepts(self.papers[self.order[i]])}
+        for key, op, bound in filters.bounds():
+            values = self.numbers[key]  # NaN where unknown: no bound matches it
+            scores = np.where(values >= bound if op == "$gte" else values <= bound, scores, 0.0)
+        hits = np.flatnonzero(scores > 0)
+        if limit is not None and len(hits) > limit:
+            hits = hits[np.argpartition(-scores[hits], limit)[:limit]]
+        return {self.order[i]: float(scores[i]) for i in hits}
 
     def search(self, text: str, *, k: int, filters: Filters | None = None,
                within: set[str] | None = None, query_vector: np.ndarray | None = None) -> list[Candidate]:
@@ -100,7 +109,7 @@ class PaperIndex:
         pool = k * self.settings.candidate_multiplier
         vector = self.embed(text) if query_vector is None else query_vector
         dense = self.dense_scores(vector, pool if within is None else len(self.order), filters)
-        lexical = self.bm25_scores(text, filters)
+        lexical = self.bm25_scores(text, filters, limit=None if within is not None else pool)
         if within is not None:
             dense = {p: s for p, s in dense.items() if p in within}
             lexical = {p: s for p, s in lexical.items() if p in within}

@@ -29,7 +29,7 @@ class Filters:
         mine, theirs = asdict(self), asdict(other)
         return Filters(**{k: mine[k] if mine[k] is not None else theirs[k] for k in mine})
 
-    def _bounds(self) -> list[tuple[str, str, int]]:
+    def bounds(self) -> list[tuple[str, str, int]]:
         bounds = []
         if self.date_from:
             bounds.append(("date_number", "$gte", int(self.date_from.replace("-", ""))))
@@ -44,21 +44,12 @@ class Filters:
         return bounds
 
     def chroma_where(self, kind: str | None = None) -> dict | None:
-        clauses = [{key: {op: value}} for key, op, value in self._bounds()]
+        clauses = [{key: {op: value}} for key, op, value in self.bounds()]
         if kind:
             clauses.append({"kind": kind})
         if not clauses:
             return None
         return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
-    def accepts(self, paper: Paper) -> bool:
-        """The same predicate as `chroma_where`, for the BM25 side. Unknown values never match a bound."""
-        values = {"date_number": paper.date_number, "upvotes": paper.upvotes, "authors": paper.authors}
-        for key, op, bound in self._bounds():
-            value = values[key]
-            if value is None or (op == "$gte" and value < bound) or (op == "$lte" and value > bound):
-                return False
-        return True
 
 
 @dataclass
