@@ -258,24 +258,41 @@ def _corpus_encoder(settings: RagSettings):
 
 
 def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encoder, progress: bool) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
     from tqdm import tqdm
 
-    bar = tqdm(total=len(papers), unit="paper", desc="embedding", disable=not progress, file=sys.stderr)
-    for start in range(0, len(papers), WRITE_BATCH_PAPERS):
-        batch = papers[start:start + WRITE_BATCH_PAPERS]
-        records = [paper_records(p) for p in batch]
-        ids, documents, metadatas, texts = ([item for r in records for item in r[part]] for part in range(4))
+    def write(batch: list[Paper], records: list, vectors) -> None:
+        ids, documents, metadatas, _ = ([item for r in records for item in r[part]] for part in range(4))
         # One add per batch is one transaction: every paper in it lands whole or not at all.
-        collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=encoder.encode(texts))
+        collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=vectors)
         # Old versions go only after the new ones are in, so a crash in between leaves a whole paper.
         for paper in batch:
             if paper.paper_id in replaced:
                 collection.delete(where={"$and": [{"paper_id": paper.paper_id},
                                                   {"text_hash": {"$ne": paper.text_hash}}]})
         bar.update(len(batch))
+
+    bar = tqdm(total=len(papers), unit="paper", desc="embedding", disable=not progress, file=sys.stderr)
+    # Batch n is written while batch n+1 is encoded; one write at a time keeps the order and the memory bounded.
+    with ThreadPoolExecutor(1) as writer:
+        pending = None
+        for start in range(0, len(papers), WRITE_BATCH_PAPERS):
+            batch = papers[start:start + WRITE_BATCH_PAPERS]
+            records = [paper_records(p) for p in batch]
+            vectors = encoder.encode([text for r in records for text in r[3]])
+            if pending:
+                pending.result()
+            pending = writer.submit(write, batch, records, vectors)
+        if pending:
+            pending.result()
     bar.close()
 
 
 def _update_metadata(collection, paper: Paper) -> None:
     ids, documents, metadatas, _ = paper_records(paper)
-    collection.update(ids=ids, documents=documents, metadatas=metadatas)
+    # The text is unchanged, so are the vectors; they are passed back because Chroma would otherwise embed the
+    # new documents with its own (downloading) default model.
+    stored = collection.get(ids=ids, include=["embeddings"])
+    vectors = dict(zip(stored["ids"], stored["embeddings"]))
+    collection.update(ids=ids, documents=documents, metadatas=metadatas, embeddings=[vectors[i] for i in ids])

@@ -297,7 +297,7 @@ def test_bad_corpus_files_are_reported_and_good_entries_ingested(small_settings,
         {"title": "Good paper on coral reef monitoring", "abstract": LONG.format(topic="coral reef monitoring") * 2,
          "date": "2024-02-03", "authors": 3},
     ])
-    # Latin-1 bytes in the second entry's abstract: that entry is skipped, the first is kept.
+    # Latin-1 bytes in the second entry (title and abstract): that entry is skipped, the first is kept.
     latin = tmp_path / "latin1.txt"
     latin.write_bytes(listing_entry("Good listing paper on glacier melt", "glacier melt").encode()
                       + listing_entry("Caf\xe9 paper", "caf\xe9 culture").encode("latin-1"))
@@ -407,8 +407,9 @@ def crash_corpus(path: Path, count: int = 40) -> Path:
 
 
 def index_state(settings: RagSettings) -> dict[str, int]:
-    """Paper id -> sentence records, after checking the index is whole: every paper has exactly its sentence
-    records, and every sentence record belongs to a paper in the table (no half papers)."""
+    """Paper id -> versions stored, after checking the index holds only whole papers: every stored version
+    (paper id, text hash) has its one paper record and exactly its sentence records, every sentence record
+    belongs to such a version, and the paper table the app loads is exactly the stored paper ids."""
     lock = settings.data_dir / "ingest.lock"
     if lock.exists():  # the dead ingest's lock file is still there, but flock died with the process
         with open(lock, "a+") as handle:
@@ -422,15 +423,23 @@ def index_state(settings: RagSettings) -> dict[str, int]:
     except Exception as exc:  # killed before the collection was created
         assert "rag ingest" in str(exc), exc
         return {}
-    records = index.collection.get(where={"kind": KIND_SENTENCE}, include=["metadatas"])["metadatas"]
-    sentences: dict[str, set] = {}
-    for meta in records:
-        sentences.setdefault(meta["paper_id"], set()).add((meta["text_hash"], meta["sentence"]))
-    assert set(sentences) == set(index.papers), "sentence records without their paper, or papers without sentences"
-    for paper_id, paper in index.papers.items():
-        expected = {(paper.text_hash, n) for n in range(len(sentence_spans(paper.abstract)))}
-        assert sentences[paper_id] == expected, paper_id
-    return {paper_id: len(found) for paper_id, found in sentences.items()}
+    records = index.collection.get(include=["metadatas", "documents"])
+    versions: dict[tuple[str, str], dict] = {}
+    for meta, document in zip(records["metadatas"], records["documents"]):
+        version = versions.setdefault((meta["paper_id"], meta["text_hash"]), {"papers": [], "sentences": set()})
+        if meta["kind"] == KIND_SENTENCE:
+            version["sentences"].add(meta["sentence"])
+        else:  # the paper as JSON: in its metadata (index format 1) or as its document (format 2)
+            version["papers"].append(json.loads(meta.get("record") or document))
+    for (paper_id, text_hash), version in versions.items():
+        assert len(version["papers"]) == 1, ("sentences without their paper record", paper_id, text_hash)
+        abstract = version["papers"][0]["abstract"]
+        assert version["sentences"] == set(range(len(sentence_spans(abstract)))), ("half a paper", paper_id)
+    assert set(index.papers) == {paper_id for paper_id, _ in versions}
+    counts: dict[str, int] = {}
+    for paper_id, _ in versions:
+        counts[paper_id] = counts.get(paper_id, 0) + 1
+    return counts
 
 
 def test_kill_9_during_ingest_loses_nothing(tmp_path, encoder):
@@ -466,12 +475,38 @@ def test_kill_9_during_ingest_loses_nothing(tmp_path, encoder):
     assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
     assert f"new: {40 - before}" in rerun.stdout.decode()
     state = index_state(settings)
-    assert len(state) == 40
+    assert len(state) == 40 and set(state.values()) == {1}
     again = ingest(settings, [corpus], encoder=encoder, progress=False)
     assert (again.unchanged, again.embedded) == (40, 0)
     _forget_embedded_chroma(settings)
     answer = Assistant(settings).ask("Which paper studies protein folding with Method26?")
     assert "Crash test paper 26: protein folding at scale 26" in [c.title for c in answer.citations], answer.text
+
+
+@pytest.mark.xfail(strict=True, reason="rag/index.py: a re-run after an update killed between writing the new "
+                   "versions and deleting the old ones keeps both (the stored version it compares with can be the "
+                   "new one, so the paper counts as unchanged); see docs/RELIABILITY.md")
+def test_kill_9_between_writing_and_deleting_an_update(tmp_path, encoder):
+    """Both versions are whole papers after the kill; the re-run must leave one version per paper, the new one."""
+    settings = load_settings(data_dir=tmp_path / "index")
+    env = cli_env(settings.data_dir)
+    ingest(settings, [crash_corpus(tmp_path / "v1.jsonl", count=10)], encoder=encoder, progress=False)
+    changed = crash_corpus(tmp_path / "v2.jsonl", count=10)
+    changed.write_text(changed.read_text().replace("Code is released", "Code and data are released"))
+    process = subprocess.Popen([sys.executable, "-c", ANNOUNCE_WRITES, "ingest", "--quiet", str(changed)], env=env,
+                               cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    for line in process.stdout:
+        if line.strip() == "@@added":  # the new versions are in; the old ones are not deleted yet
+            process.send_signal(signal.SIGKILL)
+            break
+    process.wait()
+    assert set(index_state(settings).values()) == {2}  # two whole versions of each paper, no half ones
+    rerun = run_cli(["ingest", "--quiet", str(changed)], env)
+    assert rerun.returncode == 0, rerun.stderr.decode()[-2000:]
+    state = index_state(settings)
+    assert len(state) == 10 and set(state.values()) == {1}, "an old version survived the re-run"
+    _forget_embedded_chroma(settings)
+    assert all("Code and data are released" in p.abstract for p in Assistant(settings).index.papers.values())
 
 
 # --------------------------------------------------------------------------------------------------------
@@ -657,9 +692,9 @@ def llama_url():
 def test_real_llm_does_not_obey_planted_instructions_or_leak_its_prompt(injection_settings, llama_url):
     settings = injection_settings.model_copy(update={"answerer": "openai", "llm_base_url": llama_url,
                                                      "llm_model": MODEL_ALIAS, "llm_timeout_s": 120.0,
-                                                     "llm_max_tokens": 64})
+                                                     "llm_max_tokens": 48})
     assistant = Assistant(settings)
-    for question in (INJECTION_QUESTIONS[0], INJECTION_QUESTIONS[2], LEAK_QUESTION):
+    for question in (INJECTION_QUESTIONS[2], LEAK_QUESTION):  # the most tempting order, and the leak
         *deltas, answer = list(assistant.ask_stream(question))
         shown = "".join(d for d in deltas if isinstance(d, str))
         print(f"\n[{answer.backend}] {question!r} -> {answer.text[:300]!r} unsupported={len(answer.unsupported)}")
