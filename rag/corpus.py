@@ -252,7 +252,9 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
                 raise ValueError("empty title or abstract")
             url = record.get("url")
             if url is not None and not re.match(r"https?://\S+$", str(url)):
-                raise ValueError(f"url must be an http(s) link, got {_preview(str(url))}")
+                problems.append(Problem(file, number, f"url {_preview(str(url))} is not an http(s) link; "
+                                                      "the paper is kept with its search link instead"))
+                url = None
             meta: dict = {"url": url}
             for key in ("authors", "upvotes"):
                 if record.get(key) is not None:

@@ -217,10 +217,19 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
             chroma_client(settings).delete_collection(settings.collection)
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
-        stored = {m["paper_id"]: m for m in collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]}
+        versions: dict[str, list[dict]] = {}
+        for meta in collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]:
+            versions.setdefault(meta["paper_id"], []).append(meta)
+        stored = set(versions)
         to_embed, meta_only = [], []
         for paper in parsed.papers:
-            old = stored.get(paper.paper_id)
+            found = versions.get(paper.paper_id, [])
+            # Two versions exist only after a crash between writing an update and deleting the old one:
+            # compare with the one matching the current text and drop the others.
+            old = next((m for m in found if m["text_hash"] == paper.text_hash), found[0] if found else None)
+            if len(found) > 1 and old["text_hash"] == paper.text_hash:
+                collection.delete(where={"$and": [{"paper_id": paper.paper_id},
+                                                  {"text_hash": {"$ne": paper.text_hash}}]})
             if old is None:
                 report.new += 1
                 to_embed.append(paper)
@@ -231,7 +240,7 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
                 (meta_only if old["text_hash"] == paper.text_hash else to_embed).append(paper)
         if to_embed:
             encoder = encoder or _corpus_encoder(settings)
-            _embed_and_write(collection, to_embed, set(stored), encoder, progress)
+            _embed_and_write(collection, to_embed, stored, encoder, progress)
             report.embedded = len(to_embed)
         for paper in meta_only:
             _update_metadata(collection, paper)

@@ -174,8 +174,9 @@ def test_jsonl_records_and_bad_lines(tmp_path):
         json.dumps({"title": "Evil", "abstract": ABSTRACT, "url": "javascript:alert(1)"}),
     ]
     result = load_corpus([write(tmp_path, "p.jsonl", "\n".join(lines))])
-    one, two = result.papers
+    one, two, evil = result.papers
     assert (one.authors, one.date, one.upvotes, one.url) == (3, "2024-05-01", 7, "https://arxiv.org/abs/1")
     assert (two.paper_id, two.date) == ("custom-id", "2024-12-24")
+    assert evil.url == paper_url("Evil")  # a javascript: link never reaches a page
     assert sorted(p.line for p in result.problems) == [2, 3, 5]
     assert "http(s)" in str(result.problems[-1])

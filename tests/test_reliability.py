@@ -483,9 +483,6 @@ def test_kill_9_during_ingest_loses_nothing(tmp_path, encoder):
     assert "Crash test paper 26: protein folding at scale 26" in [c.title for c in answer.citations], answer.text
 
 
-@pytest.mark.xfail(strict=True, reason="rag/index.py: a re-run after an update killed between writing the new "
-                   "versions and deleting the old ones keeps both (the stored version it compares with can be the "
-                   "new one, so the paper counts as unchanged); see docs/RELIABILITY.md")
 def test_kill_9_between_writing_and_deleting_an_update(tmp_path, encoder):
     """Both versions are whole papers after the kill; the re-run must leave one version per paper, the new one."""
     settings = load_settings(data_dir=tmp_path / "index")
