@@ -10,17 +10,12 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import free_port
 
 from rag.assistant import Assistant
 from rag.index import ChromaUnavailableError, ingest
 
 CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def start_chroma(path: Path, port: int) -> subprocess.Popen:

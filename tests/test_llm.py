@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import threading
 import time
@@ -13,6 +12,7 @@ import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from helpers import free_port
 
 from rag import Answer
 from rag.assistant import Assistant
@@ -21,12 +21,6 @@ from rag.llm_server import MODEL_ALIAS, server_command
 
 CUDA_QUESTION = "How much faster than human-written code are the GPU kernels that LLMs generate?"
 CUDA_CLAIM = "The automatically generated kernels can outperform general human-written code by up to 179 times."
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class StubLLM(BaseHTTPRequestHandler):

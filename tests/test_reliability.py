@@ -9,7 +9,6 @@ with SmolLM2, and `scripts/stress.py` for the load numbers.
 from __future__ import annotations
 
 import fcntl
-import html
 import json
 import os
 import re
@@ -21,7 +20,6 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from html.parser import HTMLParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -31,6 +29,7 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import app  # noqa: E402
+from helpers import free_port, launch, tags_of, text_of, visible  # noqa: E402
 from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
@@ -53,46 +52,8 @@ CUDA_QUESTION = "How much faster than human-written code are the GPU kernels tha
 
 
 # --------------------------------------------------------------------------------------------------------
-# Helpers (small copies of the ones in test_ui.py / test_llm.py: tests/ is not a package)
+# Helpers (the shared ones are in tests/helpers.py)
 # --------------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def launch(demo) -> str:
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    return f"http://127.0.0.1:{port}/"
-
-
-def text_of(message: dict) -> str:
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-
-
-def visible(fragment: str) -> str:
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
-
-
-class TagCollector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags_of(fragment: str) -> list[tuple[str, dict]]:
-    parser = TagCollector()
-    parser.feed(fragment)
-    return parser.tags
-
 
 def ui_ask(client, question, date_from="", date_to="", min_upvotes=None, k=8):
     return client.predict(question, date_from, date_to, min_upvotes, k, api_name="/ask")

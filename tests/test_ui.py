@@ -14,11 +14,9 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
-from html.parser import HTMLParser
 from pathlib import Path
 
 import httpx
@@ -27,6 +25,7 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import app  # noqa: E402
+from helpers import free_port, launch, tags_of, text_of, visible  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
 from rag.index import ingest  # noqa: E402
@@ -55,31 +54,6 @@ RENDERED_ATTRS = {"class", "id", "href", "title", "target", "rel", "role", "data
 # --------------------------------------------------------------------------------------------------------
 # Helpers and fixtures
 # --------------------------------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def launch(demo) -> str:
-    port = free_port()
-    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
-    return f"http://127.0.0.1:{port}/"
-
-
-def text_of(message: dict) -> str:
-    """A chat message's content as one string (gradio_client gives a list of typed parts)."""
-    content = message["content"]
-    if isinstance(content, str):
-        return content
-    return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-
-
-def visible(fragment: str) -> str:
-    """What a reader sees of an HTML fragment: tags dropped, entities decoded."""
-    return html.unescape(re.sub(r"<[^>]+>", "", fragment))
-
 
 @pytest.fixture(scope="module")
 def ui_url(assistant):
@@ -159,21 +133,6 @@ def hostile_answer() -> Answer:
     return Answer(question="q <script>", text=f"\u201c{XSS_TITLE}\u201d: {quote} [1] and a stray [7].",
                   citations=[citation], sources=[source, other], abstained=False, backend="extractive",
                   notes=["note with <u>markup</u>"], unsupported=["claim <img src=y onerror=alert(9)>"])
-
-
-class TagCollector(HTMLParser):
-    def __init__(self):
-        super().__init__()
-        self.tags: list[tuple[str, dict]] = []
-
-    def handle_starttag(self, tag, attrs):
-        self.tags.append((tag, dict(attrs)))
-
-
-def tags_of(fragment: str) -> list[tuple[str, dict]]:
-    parser = TagCollector()
-    parser.feed(fragment)
-    return parser.tags
 
 
 def test_rendering_escapes_everything():
