@@ -112,6 +112,21 @@ def _check_model(collection, settings: RagSettings, dimension: int | None) -> No
         )
 
 
+# Chroma turns a large `get` into one SQL statement with a variable per record: page through instead.
+GET_PAGE = 5000
+
+
+def paper_records_stored(collection, include: list[str]) -> dict[str, list]:
+    """Every whole-paper record (`ids` and the `include`d fields), read page by page."""
+    result: dict[str, list] = {"ids": [], **{name: [] for name in include}}
+    while True:
+        page = collection.get(where={"kind": KIND_PAPER}, include=include, limit=GET_PAGE, offset=len(result["ids"]))
+        for name in result:
+            result[name].extend(page[name])
+        if len(page["ids"]) < GET_PAGE:
+            return result
+
+
 def open_collection(settings: RagSettings, *, create_dimension: int | None = None):
     """The paper collection; created (recording the model) only when `create_dimension` is given."""
     client = chroma_client(settings)
@@ -218,7 +233,7 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
         versions: dict[str, list[dict]] = {}
-        for meta in collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]:
+        for meta in paper_records_stored(collection, ["metadatas"])["metadatas"]:
             versions.setdefault(meta["paper_id"], []).append(meta)
         stored = set(versions)
         to_embed, meta_only = [], []

@@ -12,7 +12,7 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.index import KIND_PAPER, open_collection, sentence_ids
+from rag.index import open_collection, paper_records_stored, sentence_ids
 from rag.text import sentence_spans, terms
 from rag.types import Filters, Source
 
@@ -47,7 +47,7 @@ class PaperIndex:
         self.settings = settings
         self.encoder = encoder  # set by the owner when it finishes loading
         self.collection = open_collection(settings)
-        records = self.collection.get(where={"kind": KIND_PAPER}, include=["documents"])["documents"]
+        records = paper_records_stored(self.collection, ["documents"])["documents"]
         papers = [Paper.from_dict(json.loads(document)) for document in records]
         # Two copies of a paper can coexist for a moment during an update; either is a whole paper.
         self.papers: dict[str, Paper] = {p.paper_id: p for p in papers}
