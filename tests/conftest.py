@@ -39,3 +39,21 @@ def assistant(built_settings):
 def small_settings(tmp_path):
     """Settings for a private, initially empty index."""
     return load_settings(data_dir=tmp_path / "index")
+
+
+@pytest.fixture(scope="module")
+def ui_url(assistant):
+    """The chat app on a free loopback port, over the shared index."""
+    import app
+    from helpers import launch
+
+    demo = app.build_app(assistant)
+    yield launch(demo)
+    demo.close()
+
+
+@pytest.fixture
+def client(ui_url):
+    from gradio_client import Client
+
+    return Client(ui_url, verbose=False)

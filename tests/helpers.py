@@ -3,9 +3,18 @@
 from __future__ import annotations
 
 import html
+import os
 import re
 import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
 from html.parser import HTMLParser
+from pathlib import Path
+
+import httpx
+import pytest
 
 
 def free_port() -> int:
@@ -46,3 +55,51 @@ def tags_of(fragment: str) -> list[tuple[str, dict]]:
     parser = TagCollector()
     parser.feed(fragment)
     return parser.tags
+
+
+CHROMA_CLI = Path(sys.executable).with_name("chroma")
+
+
+def start_chroma(path: Path, port: int) -> subprocess.Popen:
+    """A real `chroma run` on loopback, returned once it accepts connections."""
+    process = subprocess.Popen([str(CHROMA_CLI), "run", "--path", str(path), "--host", "127.0.0.1", "--port",
+                                str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(150):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return process
+        except OSError:
+            time.sleep(0.2)
+    process.kill()
+    pytest.fail("chroma run did not start")
+
+
+@contextmanager
+def llama_server():
+    """llama.cpp's OpenAI-compatible server with the packaged SmolLM2: yields (process, base URL ending in /v1).
+    Skipped where llama-cpp-python or the model is missing, except in CI, which installs both."""
+    from rag.llm_server import server_command
+
+    try:
+        port = free_port()
+        command = server_command(port)
+    except FileNotFoundError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(str(exc))
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(240):
+            try:
+                httpx.get(f"{url}/v1/models", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "llama.cpp server exited"
+                time.sleep(0.5)
+        else:
+            pytest.fail("llama.cpp server did not start")
+        yield process, f"{url}/v1"
+    finally:
+        process.kill()
+        process.wait()

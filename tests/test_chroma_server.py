@@ -3,37 +3,16 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
-from helpers import free_port
+from helpers import CHROMA_CLI, free_port, start_chroma
 
 from rag.assistant import Assistant
 from rag.index import ChromaUnavailableError, ingest
 
-CHROMA = Path(sys.executable).with_name("chroma")
-
-
-def start_chroma(path: Path, port: int) -> subprocess.Popen:
-    process = subprocess.Popen([str(CHROMA), "run", "--path", str(path), "--host", "127.0.0.1", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return process
-        except OSError:
-            time.sleep(0.2)
-    process.kill()
-    pytest.fail("chroma run did not start")
-
-
 @pytest.fixture
 def chroma_server(tmp_path):
-    assert CHROMA.exists() or shutil.which("chroma"), "the chroma CLI comes with the chromadb package"
+    assert CHROMA_CLI.exists() or shutil.which("chroma"), "the chroma CLI comes with the chromadb package"
     port = free_port()
     process = start_chroma(tmp_path / "chroma", port)
     yield tmp_path / "chroma", port, process

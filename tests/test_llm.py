@@ -4,20 +4,17 @@ the integration tests run the real llama.cpp server with the packaged SmolLM2 mo
 from __future__ import annotations
 
 import json
-import os
-import subprocess
 import threading
 import time
-import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from helpers import free_port
+from helpers import free_port, llama_server
 
 from rag import Answer
 from rag.assistant import Assistant
 from rag.evaluation import citation_problems
-from rag.llm_server import MODEL_ALIAS, server_command
+from rag.llm_server import MODEL_ALIAS
 
 CUDA_QUESTION = "How much faster than human-written code are the GPU kernels that LLMs generate?"
 CUDA_CLAIM = "The automatically generated kernels can outperform general human-written code by up to 179 times."
@@ -145,33 +142,14 @@ def test_dead_endpoint_falls_back_and_never_leaks_the_key(llm_assistant, monkeyp
 
 
 @pytest.fixture(scope="module")
-def llama_server():
-    try:
-        port = free_port()
-        command = server_command(port)
-    except FileNotFoundError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(120):
-        try:
-            urllib.request.urlopen(f"{url}/v1/models", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.5)
-    else:
-        process.kill()
-        pytest.fail("llama.cpp server did not start")
-    yield process, f"{url}/v1"
-    process.kill()
-    process.wait()
+def llama():
+    with llama_server() as (process, url):
+        yield process, url
 
 
 @pytest.fixture
-def smol_assistant(built_settings, llama_server, assistant):
-    settings = built_settings.model_copy(update={"answerer": "openai", "llm_base_url": llama_server[1],
+def smol_assistant(built_settings, llama, assistant):
+    settings = built_settings.model_copy(update={"answerer": "openai", "llm_base_url": llama[1],
                                                  "llm_model": MODEL_ALIAS, "llm_timeout_s": 60.0,
                                                  "llm_max_tokens": 96})
     smol = Assistant(settings)
@@ -190,8 +168,8 @@ def test_real_llm_streams_and_every_citation_is_verified(smol_assistant):
         assert sentence in final.text
 
 
-def test_killed_real_server_triggers_the_fallback(smol_assistant, llama_server):
-    process, _ = llama_server
+def test_killed_real_server_triggers_the_fallback(smol_assistant, llama):
+    process, _ = llama
     assert smol_assistant.ask(CUDA_QUESTION).backend == "openai"
     process.kill()
     process.wait()

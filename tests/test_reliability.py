@@ -14,7 +14,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -29,14 +28,14 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import app  # noqa: E402
-from helpers import free_port, launch, tags_of, text_of, visible  # noqa: E402
+from helpers import CHROMA_CLI, free_port, launch, llama_server, start_chroma, tags_of, text_of, visible  # noqa: E402
 from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
 from rag.extractive import ABSTAIN_TEXT  # noqa: E402
 from rag.index import KIND_SENTENCE, ingest  # noqa: E402
-from rag.llm_server import MODEL_ALIAS, server_command  # noqa: E402
+from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
 from rag.retrieval import Candidate  # noqa: E402
 from rag.text import sentence_spans  # noqa: E402
@@ -195,21 +194,6 @@ def test_bad_questions_through_the_cli(built_settings):
         assert "\x1b" not in out, label  # no terminal escapes from the question reach the terminal
         if "--json" in argv:
             assert json.loads(out)["backend"] == "extractive"
-
-
-@pytest.fixture(scope="module")
-def ui_url(assistant):
-    demo = app.build_app(assistant)
-    url = launch(demo)
-    yield url
-    demo.close()
-
-
-@pytest.fixture
-def client(ui_url):
-    from gradio_client import Client
-
-    return Client(ui_url, verbose=False)
 
 
 @pytest.mark.parametrize("label, question, message", [c for c in BAD_QUESTIONS if c[0] != "lone surrogate"],
@@ -622,29 +606,8 @@ def test_generated_recital_of_the_system_prompt_is_withheld(injection_settings, 
 
 @pytest.fixture(scope="module")
 def llama_url():
-    try:
-        port = free_port()
-        command = server_command(port)
-    except FileNotFoundError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(str(exc))
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                httpx.get(f"{url}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, "llama.cpp server exited"
-                time.sleep(0.5)
-        else:
-            pytest.fail("llama.cpp server did not start")
-        yield f"{url}/v1"
-    finally:
-        process.kill()
-        process.wait()
+    with llama_server() as (_, url):
+        yield url
 
 
 def test_real_llm_does_not_obey_planted_instructions_or_leak_its_prompt(injection_settings, llama_url):
@@ -786,22 +749,12 @@ def test_llm_faults_show_the_extractive_answer_with_a_note_in_the_ui(built_setti
 
 
 def test_chroma_server_outage_shows_a_message_and_the_app_recovers(tmp_path, encoder):
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
+    if not CHROMA_CLI.exists():
         pytest.skip("the chroma CLI is missing")
     port = free_port()
 
     def start() -> subprocess.Popen:
-        process = subprocess.Popen([str(chroma), "run", "--path", str(tmp_path / "chroma"), "--host", "127.0.0.1",
-                                    "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(150):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                return process
-            except OSError:
-                time.sleep(0.2)
-        process.kill()
-        pytest.fail("chroma run did not start")
+        return start_chroma(tmp_path / "chroma", port)
 
     from gradio_client import Client
 

@@ -55,21 +55,6 @@ RENDERED_ATTRS = {"class", "id", "href", "title", "target", "rel", "role", "data
 # Helpers and fixtures
 # --------------------------------------------------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def ui_url(assistant):
-    demo = app.build_app(assistant)
-    url = launch(demo)
-    yield url
-    demo.close()
-
-
-@pytest.fixture
-def client(ui_url):
-    from gradio_client import Client
-
-    return Client(ui_url, verbose=False)
-
-
 def ask(client, question, date_from="", date_to="", min_upvotes=None, k=8):
     """One turn through the /ask endpoint: (textbox, chat messages, sources HTML, copy markdown)."""
     return client.predict(question, date_from, date_to, min_upvotes, k, api_name="/ask")
