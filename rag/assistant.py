@@ -30,7 +30,7 @@ class Assistant:
         self.settings = settings or load_settings()
         self._lock = threading.Lock()
         self._index: PaperIndex | None = None
-        self._index_size = -1
+        self._stale = False  # set when a search failed on a view that another process's writes invalidated
         self._encoder = None
 
     @contextmanager
@@ -45,11 +45,22 @@ class Assistant:
                 f"({type(exc).__name__}). Check that `chroma run` is up; the next question reconnects."
             ) from exc
 
+    def _changed_underneath(self) -> bool:
+        """True when an ingest has completed since the view was loaded (its content digest differs). While an
+        ingest is still writing (no digest) the loaded view keeps answering."""
+        if self._index is None or self._stale:
+            return True
+        try:
+            stored = self._index.stored_digest()
+        except Exception:  # the collection is gone (`rag ingest --rebuild`): reopening says what happened
+            return True
+        return bool(stored) and stored != self._index.table.digest
+
     @property
     def index(self) -> PaperIndex:
         """The loaded index, reloaded when another process has changed the collection."""
         with self._lock, self._chroma_errors():
-            if self._index is None or self._index.collection.count() != self._index_size:
+            if self._changed_underneath():
                 if self._index is not None:
                     _forget_embedded_chroma(self.settings)
                 with ThreadPoolExecutor(1) as pool:
@@ -58,7 +69,7 @@ class Assistant:
                     index = PaperIndex(self.settings)
                     self._encoder = encoder.result() if encoder else self._encoder
                 index.encoder = self._encoder
-                self._index, self._index_size = index, index.collection.count()
+                self._index, self._stale = index, False
             return self._index
 
     def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
@@ -71,7 +82,7 @@ class Assistant:
             # while the app answers: "Error finding id", or records without metadata). Reload through a fresh
             # view and try once more; a real error fails again and is raised.
             with self._lock:
-                self._index_size = -1
+                self._stale = True
             return self._search(question, k, filters)
 
     def _search(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
@@ -114,7 +125,7 @@ class Assistant:
             # A follow-up is retrieved with its history but answered for the user's own words.
             answer_vector = index.embed(parsed.text) if parsed.previous_question else vector
             hits = index.sentences_of([c.paper.paper_id for c in top], answer_vector)
-        draft = extractive.answer(parsed, top, hits, index.idf, index.vocabulary,
+        draft = extractive.answer(parsed, top, hits, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
         timings["answer"] = time.perf_counter() - mark

@@ -72,7 +72,7 @@ def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder) -> dict[str,
     mean of their sentences (see module doc)."""
     from rag.index import paper_records
 
-    records = [paper_records(p)[3] for p in papers]
+    records = [paper_records(p)[2] for p in papers]
     unique = list(dict.fromkeys(t for texts in records for t in texts[1:]))
     vectors = dict(zip(map(_key, unique), sentence_cache.encode(unique)))  # misses are encoded in one batch
     for texts in records:
@@ -122,7 +122,7 @@ def step_encode(sources: str) -> dict:
     from rag.index import paper_records
 
     papers = load_corpus([Path(sources)]).papers
-    texts = [t for p in papers for t in paper_records(p)[3]]
+    texts = [t for p in papers for t in paper_records(p)[2]]
     encoder = corpus_encoder(load_settings())
     encoder.encode(texts[:16])  # warm-up
     started = time.perf_counter()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from rag.query import Question
 from rag.retrieval import Candidate, SentenceHit
+from rag.table import PaperTable
 from rag.text import STOPWORDS, terms
 from rag.types import Citation
 
@@ -95,11 +96,11 @@ def absent_names(question: Question, candidates: list[Candidate], vocabulary: se
 
 
 def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
-                    idf: dict[str, float]) -> list[ScoredSentence]:
+                    table: PaperTable) -> list[ScoredSentence]:
+    idf = table.idf
     query_terms = set(terms(question.text))
     # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
-    unseen = max(idf.values(), default=1.0)
-    total = sum(idf.get(t, unseen) for t in query_terms) or 1.0
+    total = sum(idf.get(t, table.max_idf) for t in query_terms) or 1.0
     by_paper = {c.paper.paper_id: (rank, c) for rank, c in enumerate(candidates)}
     scored = []
     for hit in hits:
@@ -159,14 +160,14 @@ def answer_metadata(question: Question, candidates: list[Candidate], best: Score
     return Draft(f"“{candidate.paper.title}” " + phrasing.format(facts[field], number), citations, False, [])
 
 
-def answer(question: Question, candidates: list[Candidate], hits: list[SentenceHit], idf: dict[str, float],
-           vocabulary: set[str], *, threshold: float, max_sentences: int) -> Draft:
+def answer(question: Question, candidates: list[Candidate], hits: list[SentenceHit], table: PaperTable, *,
+           threshold: float, max_sentences: int) -> Draft:
     if not candidates:
         return abstention(candidates, "No paper matches the question and its filters.")
-    absent = absent_names(question, candidates, vocabulary)
+    absent = absent_names(question, candidates, table.vocabulary)
     if absent:
         return abstention(candidates, f"None of them mentions {', '.join(absent)}.")
-    scored = score_sentences(question, candidates, hits, idf)
+    scored = score_sentences(question, candidates, hits, table)
     best = scored[0] if scored else None
     if question.metadata_field:
         return answer_metadata(question, candidates, best, threshold)

@@ -1,8 +1,13 @@
 """The Chroma index: one record per paper plus one per abstract sentence, all mapping back to `paper_id`.
 
-Chroma is the single source of truth. The BM25 index and the in-memory paper table are derived from it,
-so a crash between two writes can never leave them disagreeing. Writes go paper by paper, each paper's
-records in one `add` call, so a reader never sees half a paper.
+Chroma is the single source of truth. The paper table (BM25 and the in-memory papers, `rag.table`) is derived
+from it, so a crash between two writes can never leave them disagreeing. Writes go in batches of whole papers,
+each batch in one `add` call, so a reader never sees half a paper.
+
+The records carry no Chroma `document`: the paper record's metadata holds the paper as JSON and a sentence
+record's metadata holds its text and its span in the abstract. Chroma 1.5's embedded write path costs about
+twice as much per record with documents as with the same text in metadata (measured in docs/BENCHMARKS.md),
+and no Chroma-side text search is used: BM25 is done by bm25s over the paper table.
 """
 
 from __future__ import annotations
@@ -18,12 +23,14 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 from rag.config import RagSettings
+from rag import table as paper_table
 from rag.corpus import Paper, Problem, load_corpus
 from rag.embedding import model_name
+from rag.table import DIGEST_KEY, PaperTable, content_digest
 from rag.text import sentence_spans
 
 # Bumped when the record layout changes; an index in another layout must be rebuilt.
-INDEX_FORMAT = 2
+INDEX_FORMAT = 3
 KIND_PAPER = "paper"
 KIND_SENTENCE = "sentence"
 # Chroma rejects very large writes; this many papers (about 10 records each) go in one call.
@@ -127,9 +134,9 @@ def paper_records_stored(collection, include: list[str]) -> dict[str, list]:
             return result
 
 
-def open_collection(settings: RagSettings, *, create_dimension: int | None = None):
+def open_collection(settings: RagSettings, *, create_dimension: int | None = None, client=None):
     """The paper collection; created (recording the model) only when `create_dimension` is given."""
-    client = chroma_client(settings)
+    client = client or chroma_client(settings)
     try:
         if create_dimension is None:
             collection = client.get_collection(settings.collection, embedding_function=None)
@@ -202,22 +209,47 @@ def paper_metadata(paper: Paper) -> dict:
     return meta
 
 
-def sentence_ids(paper: Paper, count: int) -> list[str]:
-    """Record ids of a paper's sentences: fetched by id, which stays fast however large the collection."""
-    return [f"{paper.paper_id}#{paper.text_hash[:8]}#s{number}" for number in range(count)]
+def record_ids(paper: Paper) -> list[str]:
+    """Ids of a paper's records, the whole-paper one first, then one per sentence. Records are fetched by id,
+    which stays fast however large the collection."""
+    prefix = f"{paper.paper_id}#{paper.text_hash[:8]}"
+    return [f"{prefix}#paper", *(f"{prefix}#s{number}" for number in range(len(sentence_spans(paper.abstract))))]
 
 
-def paper_records(paper: Paper) -> tuple[list[str], list[str], list[dict], list[str]]:
-    """(ids, documents, metadatas, texts to embed) for one paper. The whole-paper record's document is the
-    paper as JSON (the paper table is rebuilt from these); its vector is of the title and abstract."""
+def paper_records(paper: Paper) -> tuple[list[str], list[dict], list[str]]:
+    """(ids, metadatas, texts to embed) for one paper. The whole-paper record's metadata carries the paper as
+    JSON (the paper table is rebuilt from these); its vector is of the title and abstract."""
     base = paper_metadata(paper)
     spans = sentence_spans(paper.abstract)
-    ids = [f"{paper.paper_id}#{paper.text_hash[:8]}#paper", *sentence_ids(paper, len(spans))]
-    documents = [json.dumps(paper.to_dict())] + [paper.abstract[start:end] for start, end in spans]
-    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash}]
-    metadatas += [{**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end}
-                  for number, (start, end) in enumerate(spans)]
-    return ids, documents, metadatas, [f"{paper.title}\n{paper.abstract}", *documents[1:]]
+    ids = record_ids(paper)
+    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash,
+                  "paper": json.dumps(paper.to_dict(), ensure_ascii=False)}]
+    metadatas += [{**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end,
+                   "text": paper.abstract[start:end]} for number, (start, end) in enumerate(spans)]
+    texts = [f"{paper.title}\n{paper.abstract}", *(m["text"] for m in metadatas[1:])]
+    return ids, metadatas, texts
+
+
+def paper_id_of(record_id: str) -> str:
+    """Record ids start with the paper id, which never contains `#`."""
+    return record_id.split("#", 1)[0]
+
+
+def stored_table(settings: RagSettings, collection) -> PaperTable:
+    """The paper table of what the collection holds: the saved one when its digest is current, else rebuilt
+    from the paper records (and saved when nothing changed while reading)."""
+    digest = (collection.metadata or {}).get(DIGEST_KEY, "")
+    saved = paper_table.load_saved(settings, collection.name, digest)
+    if saved is not None:
+        return saved
+    papers = paper_table.papers_from_metadatas(paper_records_stored(collection, ["metadatas"])["metadatas"])
+    table = PaperTable.build(papers, digest)
+    if digest and content_digest(table.papers.values()) == digest:
+        try:
+            paper_table.save(settings, collection.name, table)
+        except OSError:  # a read-only data dir: the table is only a cache
+            pass
+    return table
 
 
 def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False, rebuild: bool = False,
@@ -232,41 +264,69 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
             chroma_client(settings).delete_collection(settings.collection)
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
-        versions: dict[str, list[dict]] = {}
-        for meta in paper_records_stored(collection, ["metadatas"])["metadatas"]:
-            versions.setdefault(meta["paper_id"], []).append(meta)
-        stored = set(versions)
-        to_embed, meta_only = [], []
+        saved = paper_table.load_saved(settings, collection.name, (collection.metadata or {}).get(DIGEST_KEY, ""))
+        # Every stored version of every paper: from the saved table when current (a file read), else from Chroma.
+        versions: dict[str, list[Paper]] = {}
+        if saved is not None:
+            versions = {paper_id: [paper] for paper_id, paper in saved.papers.items()}
+        else:
+            for paper in paper_table.papers_from_metadatas(paper_records_stored(collection, ["metadatas"])["metadatas"]):
+                versions.setdefault(paper.paper_id, []).append(paper)
+        to_embed, meta_only, stale = [], [], []
+        current: dict[str, Paper] = {}  # what each parsed paper's stored version will be after this ingest
         for paper in parsed.papers:
             found = versions.get(paper.paper_id, [])
             # Two versions exist only after a crash between writing an update and deleting the old one:
             # compare with the one matching the current text and drop the others.
-            old = next((m for m in found if m["text_hash"] == paper.text_hash), found[0] if found else None)
-            if len(found) > 1 and old["text_hash"] == paper.text_hash:
-                collection.delete(where={"$and": [{"paper_id": paper.paper_id},
-                                                  {"text_hash": {"$ne": paper.text_hash}}]})
+            old = next((p for p in found if p.text_hash == paper.text_hash), found[0] if found else None)
+            if len(found) > 1 and old.text_hash == paper.text_hash:
+                stale.append(paper)
             if old is None:
                 report.new += 1
                 to_embed.append(paper)
-            elif old["record_hash"] == paper.record_hash:
+            elif old.record_hash == paper.record_hash:
                 report.unchanged += 1
+                paper = old  # the stored copy stays as it is
             else:
                 report.updated += 1
-                (meta_only if old["text_hash"] == paper.text_hash else to_embed).append(paper)
+                (meta_only if old.text_hash == paper.text_hash else to_embed).append(paper)
+            current[paper.paper_id] = paper
+        keep = {p.paper_id for p in parsed.papers}
+        gone = [paper_id for paper_id in versions if paper_id not in keep] if prune else []
+        removed = set(gone)
+        if saved is not None and not (to_embed or meta_only or stale or gone):
+            report.seconds = time.perf_counter() - started
+            return report
+        # From here until the new digest is recorded, readers rebuild from Chroma rather than trust a saved table.
+        _record_digest(collection, "")
+        for paper in stale:
+            _delete_other_versions(collection, paper)
         if to_embed:
             encoder = encoder or _corpus_encoder(settings)
-            _embed_and_write(collection, to_embed, stored, encoder, progress)
+            _embed_and_write(collection, to_embed, set(versions), encoder, progress)
             report.embedded = len(to_embed)
         for paper in meta_only:
-            _update_metadata(collection, paper)
-        if prune:
-            keep = {p.paper_id for p in parsed.papers}
-            gone = [pid for pid in stored if pid not in keep]
-            for start in range(0, len(gone), 500):
-                collection.delete(where={"paper_id": {"$in": gone[start:start + 500]}})
-            report.removed = len(gone)
+            ids, metadatas, _ = paper_records(paper)
+            collection.update(ids=ids, metadatas=metadatas)
+        for start in range(0, len(gone), 500):
+            collection.delete(where={"paper_id": {"$in": gone[start:start + 500]}})
+        report.removed = len(gone)
+        stored = {paper_id: found[-1] for paper_id, found in versions.items() if paper_id not in removed} | current
+        table = PaperTable.build(stored.values(), content_digest(stored.values()))
+        paper_table.save(settings, collection.name, table)
+        _record_digest(collection, table.digest)
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _record_digest(collection, digest: str) -> None:
+    """Chroma replaces a collection's metadata as a whole: the model and format keys are written back with it."""
+    metadata = {key: value for key, value in (collection.metadata or {}).items() if key != DIGEST_KEY}
+    collection.modify(metadata={**metadata, DIGEST_KEY: digest})
+
+
+def _delete_other_versions(collection, paper: Paper) -> None:
+    collection.delete(where={"$and": [{"paper_id": paper.paper_id}, {"text_hash": {"$ne": paper.text_hash}}]})
 
 
 def _model_dimension(path: Path) -> int:
@@ -287,14 +347,13 @@ def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encode
     from tqdm import tqdm
 
     def write(batch: list[Paper], records: list, vectors) -> None:
-        ids, documents, metadatas, _ = ([item for r in records for item in r[part]] for part in range(4))
+        ids, metadatas, _ = ([item for r in records for item in r[part]] for part in range(3))
         # One add per batch is one transaction: every paper in it lands whole or not at all.
-        collection.add(ids=ids, documents=documents, metadatas=metadatas, embeddings=vectors)
+        collection.add(ids=ids, metadatas=metadatas, embeddings=vectors)
         # Old versions go only after the new ones are in, so a crash in between leaves a whole paper.
         for paper in batch:
             if paper.paper_id in replaced:
-                collection.delete(where={"$and": [{"paper_id": paper.paper_id},
-                                                  {"text_hash": {"$ne": paper.text_hash}}]})
+                _delete_other_versions(collection, paper)
         bar.update(len(batch))
 
     bar = tqdm(total=len(papers), unit="paper", desc="embedding", disable=not progress, file=sys.stderr)
@@ -304,19 +363,10 @@ def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encode
         for start in range(0, len(papers), WRITE_BATCH_PAPERS):
             batch = papers[start:start + WRITE_BATCH_PAPERS]
             records = [paper_records(p) for p in batch]
-            vectors = encoder.encode([text for r in records for text in r[3]])
+            vectors = encoder.encode([text for r in records for text in r[2]])
             if pending:
                 pending.result()
             pending = writer.submit(write, batch, records, vectors)
         if pending:
             pending.result()
     bar.close()
-
-
-def _update_metadata(collection, paper: Paper) -> None:
-    ids, documents, metadatas, _ = paper_records(paper)
-    # The text is unchanged, so are the vectors; they are passed back because Chroma would otherwise embed the
-    # new documents with its own (downloading) default model.
-    stored = collection.get(ids=ids, include=["embeddings"])
-    vectors = dict(zip(stored["ids"], stored["embeddings"]))
-    collection.update(ids=ids, documents=documents, metadatas=metadatas, embeddings=[vectors[i] for i in ids])

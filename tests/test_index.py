@@ -55,10 +55,9 @@ def test_changed_abstract_is_reembedded_and_old_chunks_removed(small_settings, e
     write_jsonl(source, [paper("Alpha Paper", changed), paper("Beta Paper", upvotes=5)])
     second = ingest(small_settings, [source], encoder=encoder, progress=False)
     assert (second.updated, second.unchanged, second.embedded) == (2, 0, 1)  # Beta: metadata only
-    records = collection.get(include=["documents", "metadatas"])
-    papers = {json.loads(d)["title"]: json.loads(d) for d, m in zip(records["documents"], records["metadatas"])
-              if m["kind"] == KIND_PAPER}
-    sentences = [d for d, m in zip(records["documents"], records["metadatas"]) if m["kind"] == "sentence"]
+    records = collection.get(include=["metadatas"])["metadatas"]
+    papers = {json.loads(m["paper"])["title"]: json.loads(m["paper"]) for m in records if m["kind"] == KIND_PAPER}
+    sentences = [m["text"] for m in records if m["kind"] == "sentence"]
     assert "31%" in papers["Alpha Paper"]["abstract"] and any("31%" in d for d in sentences)
     assert sum("12%" in d for d in sentences) == 1  # only Beta's sentence keeps the old number
     assert collection.count() == before + 1  # one sentence more, none of the old version left
@@ -73,8 +72,8 @@ def test_prune_removes_papers_gone_from_the_sources(small_settings, encoder, tmp
     assert kept.removed == 0
     pruned = ingest(small_settings, [source], prune=True, encoder=encoder, progress=False)
     assert pruned.removed == 1
-    titles = [json.loads(d)["title"] for d in
-              open_collection(small_settings).get(where={"kind": KIND_PAPER}, include=["documents"])["documents"]]
+    titles = [json.loads(m["paper"])["title"] for m in
+              open_collection(small_settings).get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]]
     assert titles == ["Alpha Paper"]
 
 

@@ -368,14 +368,13 @@ def index_state(settings: RagSettings) -> dict[str, int]:
     except Exception as exc:  # killed before the collection was created
         assert "rag ingest" in str(exc), exc
         return {}
-    records = index.collection.get(include=["metadatas", "documents"])
     versions: dict[tuple[str, str], dict] = {}
-    for meta, document in zip(records["metadatas"], records["documents"]):
+    for meta in index.collection.get(include=["metadatas"])["metadatas"]:
         version = versions.setdefault((meta["paper_id"], meta["text_hash"]), {"papers": [], "sentences": set()})
         if meta["kind"] == KIND_SENTENCE:
             version["sentences"].add(meta["sentence"])
-        else:  # the paper as JSON: in its metadata (index format 1) or as its document (format 2)
-            version["papers"].append(json.loads(meta.get("record") or document))
+        else:
+            version["papers"].append(json.loads(meta["paper"]))
     for (paper_id, text_hash), version in versions.items():
         assert len(version["papers"]) == 1, ("sentences without their paper record", paper_id, text_hash)
         abstract = version["papers"][0]["abstract"]

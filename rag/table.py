@@ -1,0 +1,116 @@
+"""The paper table: every stored paper, with the BM25 index, term statistics and filter columns derived from it.
+
+Chroma is the source of truth; the table is rebuilt from it when needed. Rebuilding reads every paper record
+and analyses every abstract (about a minute at 100k papers), so a built table is also saved to disk under the
+collection's *content digest*: a hash of every stored paper's record hash, which `rag ingest` records in the
+collection's metadata when its writes complete (and clears before it starts writing). A saved table is used only
+when its digest is the collection's current one; no digest (an ingest running or interrupted), a missing or
+unreadable file all mean a rebuild from Chroma. Re-running an unchanged ingest or restarting the app is then a
+file read.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import pickle
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from rag.config import RagSettings
+from rag.corpus import Paper
+from rag.text import terms
+
+# Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
+TABLE_FORMAT = 1
+DIGEST_KEY = "content_digest"
+WORD = re.compile(r"[\w^*]+")
+
+
+def content_digest(papers: Iterable[Paper]) -> str:
+    """Identifies what is stored, not how it got there: the same papers give the same digest."""
+    digest = hashlib.sha256()
+    for paper_id, record_hash in sorted((p.paper_id, p.record_hash) for p in papers):
+        digest.update(f"{paper_id}:{record_hash}\n".encode())
+    return digest.hexdigest()[:32]
+
+
+@dataclass
+class PaperTable:
+    digest: str
+    papers: dict[str, Paper]
+    order: list[str]  # BM25 row -> paper_id
+    bm25: object  # bm25s.BM25
+    numbers: dict[str, np.ndarray]  # filter columns in `order`, NaN where unknown
+    idf: dict[str, float]
+    max_idf: float
+    vocabulary: set[str]  # every lower-cased word of every title and abstract
+
+    @classmethod
+    def build(cls, papers: Iterable[Paper], digest: str) -> PaperTable:
+        import bm25s
+
+        table = {p.paper_id: p for p in papers}
+        order = list(table)
+        # Terms become integer ids as they are read: 100k papers' terms as Python strings would take gigabytes.
+        term_ids: dict[str, int] = {}
+        documents: list[np.ndarray] = []
+        distinct: list[np.ndarray] = []
+        vocabulary: set[str] = set()
+        for paper in table.values():
+            text = f"{paper.title} {paper.abstract}"
+            vocabulary.update(WORD.findall(text.lower()))
+            # The title counts twice: it names what the paper is about.
+            ids = np.array([term_ids.setdefault(t, len(term_ids)) for t in terms(paper.title) + terms(text)],
+                           dtype=np.int32)
+            documents.append(ids)
+            distinct.append(np.unique(ids))
+        bm25 = bm25s.BM25()
+        if order:
+            bm25.index((documents, dict(term_ids)), show_progress=False)  # bm25s adds its own "" term
+        document_frequency = np.bincount(np.concatenate(distinct or [np.zeros(0, np.int32)]), minlength=len(term_ids))
+        idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
+        numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in table.values()],
+                                 dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
+        return cls(digest, table, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary)
+
+
+def table_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
+    return settings.data_dir / "tables" / f"{collection_name}-{digest}-v{TABLE_FORMAT}.pkl"
+
+
+def load_saved(settings: RagSettings, collection_name: str, digest: str) -> PaperTable | None:
+    """The table saved under this digest, or None (none saved, unreadable, or another layout)."""
+    path = table_path(settings, collection_name, digest)
+    if not digest or not path.exists():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            table = pickle.load(handle)
+    except Exception:  # a truncated or foreign file is only a cache miss: the table is rebuilt from Chroma
+        return None
+    return table if isinstance(table, PaperTable) and table.digest == digest else None
+
+
+def save(settings: RagSettings, collection_name: str, table: PaperTable) -> None:
+    """Written to a temporary file and renamed, so a reader never loads half a table; older tables of the
+    collection are removed."""
+    path = table_path(settings, collection_name, table.digest)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+        pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(handle.name, path)
+    for old in path.parent.glob(f"{collection_name}-*.pkl"):
+        if old != path:
+            old.unlink(missing_ok=True)
+
+
+def papers_from_metadatas(metadatas: Iterable[dict]) -> list[Paper]:
+    return [Paper.from_dict(json.loads(meta["paper"])) for meta in metadatas]
