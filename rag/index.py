@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rag.config import RagSettings
 from rag import table as paper_table
+from rag.config import RagSettings
 from rag.corpus import Paper, Problem, load_corpus
 from rag.embedding import model_name
 from rag.table import DIGEST_KEY, PaperTable, content_digest

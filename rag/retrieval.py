@@ -8,7 +8,13 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.index import chroma_client, open_collection, paper_id_of, record_ids, stored_table
+from rag.index import (
+    chroma_client,
+    open_collection,
+    paper_id_of,
+    record_ids,
+    stored_table,
+)
 from rag.table import DIGEST_KEY
 from rag.text import terms
 from rag.types import Filters, Source
