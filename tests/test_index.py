@@ -12,7 +12,10 @@ import pytest
 
 from rag.config import PROJECT_ROOT
 from rag.embedding import OnnxMiniLMEncoder, model_path, onnx_model_file, query_encoder
-from rag.index import KIND_PAPER, MissingIndexError, ModelMismatchError, ingest, open_collection
+from rag.assistant import Assistant
+from rag.index import KIND_PAPER, MissingIndexError, ModelMismatchError, _record_digest, ingest, open_collection
+from rag.retrieval import PaperIndex
+from rag.table import DIGEST_KEY, content_digest, load_saved, table_path
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
             "We introduce a method that ranks abstract sentences with lexical and dense signals. "
@@ -132,3 +135,69 @@ def test_cli_ingest_prints_counts(built_settings):
                             env=env, cwd=PROJECT_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "unchanged: 314" in result.stdout and "embedded: 0" in result.stdout
+
+
+# --- the saved paper table (rag/table.py) ---------------------------------------------------------------
+
+
+def _fail(*args, **kwargs):
+    raise AssertionError("read every paper record from Chroma although a current table was saved")
+
+
+def test_unchanged_reingest_and_index_load_use_the_saved_table(built_settings, monkeypatch):
+    monkeypatch.setattr("rag.index.paper_records_stored", _fail)
+    report = ingest(built_settings, progress=False)
+    assert (report.unchanged, report.embedded) == (314, 0)
+    assert len(PaperIndex(built_settings)) == 314
+
+
+def test_unreadable_table_is_rebuilt_from_chroma_and_saved_again(small_settings, encoder, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper"), paper("Beta Paper", upvotes=3)])
+    ingest(small_settings, [source], encoder=encoder, progress=False)
+    collection = open_collection(small_settings)
+    digest = collection.metadata[DIGEST_KEY]
+    path = table_path(small_settings, collection.name, digest)
+    assert path.exists()
+    path.write_bytes(b"\x80\x05 truncated")
+    index = PaperIndex(small_settings)
+    assert sorted(p.title for p in index.papers.values()) == ["Alpha Paper", "Beta Paper"]
+    assert content_digest(index.papers.values()) == digest
+    assert load_saved(small_settings, collection.name, digest) is not None  # written back whole
+
+
+def test_interrupted_ingest_clears_the_digest_and_the_next_one_completes(small_settings, encoder, tmp_path,
+                                                                         monkeypatch):
+    class FailsOnSecondBatch:
+        calls = 0
+
+        def encode(self, texts):
+            self.calls += 1
+            if self.calls == 2:
+                raise RuntimeError("encoder died")
+            return encoder.encode(texts)
+
+    source = write_jsonl(tmp_path / "p.jsonl", [paper(f"Paper {n}") for n in range(3)])
+    monkeypatch.setattr("rag.index.WRITE_BATCH_PAPERS", 1)
+    with pytest.raises(RuntimeError, match="encoder died"):
+        ingest(small_settings, [source], encoder=FailsOnSecondBatch(), progress=False)
+    assert open_collection(small_settings).metadata[DIGEST_KEY] == ""
+    assert [p.title for p in PaperIndex(small_settings).papers.values()] == ["Paper 0"]  # what landed, from Chroma
+    report = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert (report.new, report.unchanged) == (2, 1)
+    index = PaperIndex(small_settings)
+    assert len(index) == 3 and index.table.digest == open_collection(small_settings).metadata[DIGEST_KEY] != ""
+
+
+def test_a_loaded_view_follows_completed_ingests_only(small_settings, encoder, tmp_path):
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper", upvotes=1)])
+    ingest(small_settings, [source], encoder=encoder, progress=False)
+    assistant = Assistant(small_settings)
+    view = assistant.index
+    (alpha,) = view.papers.values()
+    collection = open_collection(small_settings)
+    _record_digest(collection, "")  # what an ingest does before its first write
+    assert assistant.index is view
+    write_jsonl(source, [paper("Alpha Paper", upvotes=7)])
+    report = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert (report.updated, report.embedded) == (1, 0)  # same records, same count: only the digest changed
+    assert assistant.index is not view and assistant.index.papers[alpha.paper_id].upvotes == 7
