@@ -45,10 +45,6 @@ EXAMPLES = [
 ]
 # A question longer than this is shortened in the chat bubble (the library still sees all of it).
 SHOWN_QUESTION_CHARS = 600
-# Questions answered at the same time. The Assistant is thread-safe (a lock around index loading; Chroma,
-# onnxruntime and the rest are read-only), and with RAG_ANSWERER=openai a question mostly waits on the LLM:
-# Gradio's default of one at a time would queue every user behind the slowest answer.
-CONCURRENCY_LIMIT = 8
 # Least time between two streamed updates of an answer.
 STREAM_INTERVAL_S = 0.1
 CITATION = re.compile(r"\[(\d{1,3})\]")
@@ -581,9 +577,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         inputs = [question, session, date_from, date_to, min_upvotes, k]
         outputs = [question, chatbot, sources, copy, session]
         gr.on([question.submit], respond, inputs=inputs, outputs=outputs, api_name="ask",
-              show_progress="hidden", concurrency_limit=CONCURRENCY_LIMIT, concurrency_id="answer")
+              show_progress="hidden", concurrency_limit=settings.ui_concurrency, concurrency_id="answer")
         examples.load_input_event.then(respond, inputs=inputs, outputs=outputs, api_visibility="private",
-                                       show_progress="hidden", concurrency_limit=CONCURRENCY_LIMIT,
+                                       show_progress="hidden", concurrency_limit=settings.ui_concurrency,
                                        concurrency_id="answer")
         gr.on([clear.click, chatbot.clear], reset, inputs=None, outputs=outputs, api_name="reset")
     return demo

@@ -81,6 +81,11 @@ class RagSettings(BaseSettings):
     )
     host: str = Field(default="127.0.0.1", description="Address the chat app binds to.")
     port: int = Field(default=7860, ge=1, le=65535, description="Port the chat app listens on.")
+    ui_concurrency: int = Field(
+        default=8, ge=1, le=256,
+        description="Questions the chat app answers at the same time (the rest queue). The assistant is "
+        "thread-safe; with an LLM a question mostly waits on it, so a few at once keep every chat moving.",
+    )
     auth: str | None = Field(
         default=None, description="Optional 'user:password' for basic auth on the chat app."
     )

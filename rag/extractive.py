@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from rag.query import Question
 from rag.retrieval import Candidate, SentenceHit
 from rag.table import PaperTable
-from rag.text import STOPWORDS, terms
+from rag.text import STOPWORDS, folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
@@ -59,7 +59,8 @@ class Draft:
 
 
 def question_names(text: str) -> list[str]:
-    """Names in the question; a capitalised word counts only when it does not start a sentence."""
+    """Names in the question (accents folded); a capitalised word counts only when it does not start a sentence."""
+    text = folded(text)
     names = []
     for match in NAME.finditer(text):
         name = NAME_SUFFIX.sub("", match.group(0).rstrip(".-"))
@@ -83,7 +84,7 @@ def absent_names(question: Question, candidates: list[Candidate], vocabulary: se
     """Names in the question that no retrieved paper mentions and that are specific enough to matter: unknown
     to the whole corpus (Toolformer), or a version or compound of a known one (Orca 2, SWE-agent). A plain
     acronym the corpus knows (PPO, UAV) may simply be spelled out in the paper, so it does not count."""
-    texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
+    texts = [folded(f"{c.paper.title} {c.paper.abstract}") for c in candidates]
     absent = []
     for name in question_names(question.text):
         if any(mentions(name, t) for t in texts):

@@ -26,10 +26,10 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.text import terms
+from rag.text import folded, terms
 
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 1
+TABLE_FORMAT = 2
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 
@@ -51,7 +51,7 @@ class PaperTable:
     numbers: dict[str, np.ndarray]  # filter columns in `order`, NaN where unknown
     idf: dict[str, float]
     max_idf: float
-    vocabulary: set[str]  # every lower-cased word of every title and abstract
+    vocabulary: set[str]  # every lower-cased word of every title and abstract, accents folded
 
     @classmethod
     def build(cls, papers: Iterable[Paper], digest: str) -> PaperTable:
@@ -66,7 +66,7 @@ class PaperTable:
         vocabulary: set[str] = set()
         for paper in table.values():
             text = f"{paper.title} {paper.abstract}"
-            vocabulary.update(WORD.findall(text.lower()))
+            vocabulary.update(WORD.findall(folded(text).lower()))
             # The title counts twice: it names what the paper is about.
             ids = np.array([term_ids.setdefault(t, len(term_ids)) for t in terms(paper.title) + terms(text)],
                            dtype=np.int32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import lru_cache
 
 import Stemmer
@@ -38,6 +39,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         offset = text.index(tail, start)
         spans.append((offset, offset + len(tail)))
     return spans
+
+
+def folded(text: str) -> str:
+    """Accents dropped (TÜLU -> TULU), so a name matches however it is spelt and ASCII patterns see it."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def sentences(text: str) -> list[str]:

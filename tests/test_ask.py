@@ -13,7 +13,10 @@ from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT
 from rag.evaluation import citation_problems
 from rag.index import MissingIndexError
-from rag.query import filters_in_words
+from rag.corpus import Paper
+from rag.extractive import absent_names
+from rag.query import analyse, filters_in_words
+from rag.retrieval import Candidate
 
 CUDA = "CUDA-LLM: LLMs Can Write Efficient CUDA Kernels"
 LSERVE = "LServe: Efficient Long-sequence LLM Serving with Unified Sparse Attention"
@@ -145,3 +148,15 @@ def test_cli_ask_json_and_errors(built_settings):
     missing = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "agents?"], capture_output=True, text=True,
                              env={**env, "RAG_DATA_DIR": str(built_settings.data_dir / "nowhere")}, cwd=PROJECT_ROOT)
     assert missing.returncode == 2 and "rag ingest" in missing.stderr
+
+
+def test_names_with_accents_are_names_in_either_spelling():
+    def candidate(title, abstract):
+        return Candidate(Paper(paper_id=title, title=title, abstract=abstract, url=""), 1.0, 0.5, 1.0)
+
+    question = analyse("How many GPU hours did Tülu 3 take to train?", max_chars=200)
+    tulu = candidate("TÜLU 3: Pushing Frontiers in Open Language Model Post-Training", "We release TÜLU 3.")
+    other = candidate("Orca", "A small model trained on explanations.")
+    assert absent_names(question, [other], {"tulu", "gpu"}) == ["Tulu 3"]
+    assert absent_names(question, [tulu, other], {"tulu", "gpu"}) == []
+

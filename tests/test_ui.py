@@ -188,6 +188,12 @@ def test_auth_setting():
         app.parse_auth("no-colon")
 
 
+def test_answers_run_up_to_the_configured_concurrency(built_settings):
+    demo = app.build_app(Assistant(built_settings.model_copy(update={"ui_concurrency": 3})))
+    limits = {fn.concurrency_limit for fn in demo.fns.values() if fn.concurrency_id == "answer"}
+    assert limits == {3}
+
+
 # --------------------------------------------------------------------------------------------------------
 # The running app through gradio_client
 # --------------------------------------------------------------------------------------------------------
