@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import html
+import json
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 from contextlib import contextmanager
 from html.parser import HTMLParser
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -103,3 +106,57 @@ def llama_server():
     finally:
         process.kill()
         process.wait()
+
+
+@contextmanager
+def stub_llm_server():
+    """An OpenAI-compatible chat endpoint on loopback for fault tests. Yields its state: set `reply` (streamed
+    back in small chunks) or `mode` (ok | http500 | http429 | echo-key: a 401 that repeats the key | slow: 3 s
+    | garbage: a broken stream); every request lands in `requests` as {"body", "auth"}."""
+    state = {"reply": "", "mode": "ok", "requests": []}
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers.get("Content-Length", 0))) or b"{}")
+            auth = self.headers.get("Authorization")
+            state["requests"].append({"body": body, "auth": auth})
+            errors = {"http500": (500, "boom"), "http429": (429, "slow down"), "echo-key": (401, f"bad key {auth}")}
+            if state["mode"] in errors:
+                code, message = errors[state["mode"]]
+                payload = json.dumps({"error": {"message": message, "type": "error"}}).encode()
+                self.send_response(code)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+                return
+            if state["mode"] == "slow":
+                time.sleep(3)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            if state["mode"] == "garbage":
+                self.wfile.write(b"data: {this is not json\n\n")
+                return
+            reply = state["reply"]
+            for start in range(0, len(reply), 7):
+                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "stub",
+                         "choices": [{"index": 0, "delta": {"content": reply[start:start + 7]}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+            self.wfile.write(b"data: [DONE]\n\n")
+
+    class QuietServer(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):
+            pass  # a client that gave up (the timeout tests) is expected
+
+    server = QuietServer(("127.0.0.1", free_port()), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/v1"
+    try:
+        yield state
+    finally:
+        server.shutdown()
+

@@ -16,10 +16,8 @@ import shutil
 import signal
 import subprocess
 import sys
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import httpx
@@ -28,7 +26,9 @@ import pytest
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 
 import app  # noqa: E402
-from helpers import CHROMA_CLI, free_port, launch, llama_server, start_chroma, tags_of, text_of, visible  # noqa: E402
+from helpers import (  # noqa: E402
+    CHROMA_CLI, free_port, launch, llama_server, start_chroma, stub_llm_server, tags_of, text_of, visible,
+)
 from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
@@ -526,50 +526,8 @@ def test_extractive_answers_only_quote_the_papers(injection_settings):
 
 @pytest.fixture(scope="module")
 def stub_llm():
-    """An OpenAI-compatible stub: `reply` streamed back, or a fault (`mode`), or a 401 that echoes the key."""
-    state = {"reply": "", "mode": "ok", "auth": []}
-
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-
-        def do_POST(self):
-            self.rfile.read(int(self.headers.get("Content-Length", 0)))
-            state["auth"].append(self.headers.get("Authorization"))
-            mode = state["mode"]
-            if mode in ("http500", "echo-key"):
-                code, message = (500, "boom") if mode == "http500" else (401, f"bad key {self.headers.get('Authorization')}")
-                payload = json.dumps({"error": {"message": message, "type": "error"}}).encode()
-                self.send_response(code)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-                return
-            if mode == "slow":
-                time.sleep(3)
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            if mode == "garbage":
-                self.wfile.write(b"data: {this is not json\n\n")
-                return
-            for start in range(0, len(state["reply"]), 9):
-                chunk = {"id": "x", "object": "chat.completion.chunk", "created": 0, "model": "stub",
-                         "choices": [{"index": 0, "delta": {"content": state["reply"][start:start + 9]},
-                                      "finish_reason": None}]}
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
-            self.wfile.write(b"data: [DONE]\n\n")
-
-    class Quiet(ThreadingHTTPServer):
-        def handle_error(self, request, client_address):
-            pass
-
-    server = Quiet(("127.0.0.1", free_port()), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    state["url"] = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    yield state
-    server.shutdown()
+    with stub_llm_server() as state:
+        yield state
 
 
 def llm_settings(settings: RagSettings, url: str, **extra) -> RagSettings:
@@ -813,4 +771,4 @@ def test_no_secret_in_cli_output_when_the_llm_fails(built_settings, stub_llm, mo
         assert marker not in out + err and "RELIABILITY-MARKER" not in out + err
         assert "extractive answer instead" in out
     if mode == "echo-key":  # the key did reach the endpoint, and the endpoint did echo it back
-        assert f"Bearer {marker}" in stub_llm["auth"]
+        assert f"Bearer {marker}" in [r["auth"] for r in stub_llm["requests"]]
