@@ -245,10 +245,7 @@ def stored_table(settings: RagSettings, collection) -> PaperTable:
     papers = paper_table.papers_from_metadatas(paper_records_stored(collection, ["metadatas"])["metadatas"])
     table = PaperTable.build(papers, digest)
     if digest and content_digest(table.papers.values()) == digest:
-        try:
-            paper_table.save(settings, collection.name, table)
-        except OSError:  # a read-only data dir: the table is only a cache
-            pass
+        paper_table.save(settings, collection.name, table)
     return table
 
 
@@ -313,7 +310,7 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
         report.removed = len(gone)
         stored = {paper_id: found[-1] for paper_id, found in versions.items() if paper_id not in removed} | current
         table = PaperTable.build(stored.values(), content_digest(stored.values()))
-        paper_table.save(settings, collection.name, table)
+        paper_table.save(settings, collection.name, table, remove_others=True)
         _record_digest(collection, table.digest)
     report.seconds = time.perf_counter() - started
     return report

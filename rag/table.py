@@ -6,13 +6,14 @@ collection's *content digest*: a hash of every stored paper's record hash, which
 collection's metadata when its writes complete (and clears before it starts writing). A saved table is used only
 when its digest is the collection's current one; no digest (an ingest running or interrupted), a missing or
 unreadable file all mean a rebuild from Chroma. Re-running an unchanged ingest or restarting the app is then a
-file read.
+file read. The file is a pickle: like the Chroma folder beside it, the data dir is trusted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import math
 import os
 import pickle
@@ -28,6 +29,7 @@ from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.text import folded, terms
 
+logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
 TABLE_FORMAT = 2
 DIGEST_KEY = "content_digest"
@@ -99,17 +101,28 @@ def load_saved(settings: RagSettings, collection_name: str, digest: str) -> Pape
     return table if isinstance(table, PaperTable) and table.digest == digest else None
 
 
-def save(settings: RagSettings, collection_name: str, table: PaperTable) -> None:
-    """Written to a temporary file and renamed, so a reader never loads half a table; older tables of the
-    collection are removed."""
+def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remove_others: bool = False) -> None:
+    """Written to a temporary file and renamed, so a reader never loads half a table. Only the writer (ingest,
+    under its lock) removes the collection's other tables: a reader saving an older table must not delete the
+    newer one. A failure to write is only a warning: the table is a cache, rebuilt from Chroma when missing."""
     path = table_path(settings, collection_name, table.digest)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-        pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
-    os.replace(handle.name, path)
-    for old in path.parent.glob(f"{collection_name}-*.pkl"):
-        if old != path:
-            old.unlink(missing_ok=True)
+    written = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            written = Path(handle.name)
+            pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(written, path)
+    except OSError as exc:
+        if written:
+            written.unlink(missing_ok=True)
+        logger.warning("Could not save the paper table to %s (%s); it will be rebuilt from Chroma when needed.",
+                       path, exc)
+        return
+    if remove_others:
+        for old in path.parent.glob(f"{collection_name}-*.pkl"):
+            if old != path:
+                old.unlink(missing_ok=True)
 
 
 def papers_from_metadatas(metadatas: Iterable[dict]) -> list[Paper]:

@@ -15,7 +15,8 @@ from rag.embedding import OnnxMiniLMEncoder, model_path, onnx_model_file, query_
 from rag.assistant import Assistant
 from rag.index import KIND_PAPER, MissingIndexError, ModelMismatchError, _record_digest, ingest, open_collection
 from rag.retrieval import PaperIndex
-from rag.table import DIGEST_KEY, content_digest, load_saved, table_path
+from rag.corpus import Paper
+from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, save, table_path
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
             "We introduce a method that ranks abstract sentences with lexical and dense signals. "
@@ -201,3 +202,28 @@ def test_a_loaded_view_follows_completed_ingests_only(small_settings, encoder, t
     report = ingest(small_settings, [source], encoder=encoder, progress=False)
     assert (report.updated, report.embedded) == (1, 0)  # same records, same count: only the digest changed
     assert assistant.index is not view and assistant.index.papers[alpha.paper_id].upvotes == 7
+
+
+def test_a_table_that_cannot_be_saved_is_a_warning_not_a_failure(small_settings, encoder, tmp_path, monkeypatch,
+                                                                   caplog):
+    def disk_full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("rag.table.pickle.dump", disk_full)
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper")])
+    report = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert report.new == 1 and "No space left on device" in caplog.text
+    assert list((small_settings.data_dir / "tables").iterdir()) == []  # no half-written file left behind
+    assert [p.title for p in PaperIndex(small_settings).papers.values()] == ["Alpha Paper"]  # rebuilt from Chroma
+
+
+def test_only_the_writer_removes_other_tables(small_settings):
+    def table(name):
+        return PaperTable.build([Paper(paper_id=name, title=name, abstract="An abstract.", url="")], name * 4)
+
+    save(small_settings, "papers", table("old"))
+    save(small_settings, "papers", table("new"))  # a reader saving: both stay
+    assert len(list((small_settings.data_dir / "tables").glob("papers-*.pkl"))) == 2
+    save(small_settings, "papers", table("ingest"), remove_others=True)
+    assert [p.name for p in (small_settings.data_dir / "tables").glob("papers-*.pkl")] == [
+        table_path(small_settings, "papers", "ingest" * 4).name]
