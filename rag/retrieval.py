@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,7 +48,20 @@ class PaperIndex:
         self.encoder = encoder  # set by the owner when it finishes loading
         self.client = chroma_client(settings)
         self.collection = open_collection(settings, client=self.client)
+        # Chroma loads its vector index on the first query: seconds at 100k papers. Done here while the
+        # table loads (Chroma works outside the GIL), the first question does not pay for it.
+        warm_up = threading.Thread(target=self._load_vector_index, daemon=True)
+        warm_up.start()
         self.table = stored_table(settings, self.collection)
+        warm_up.join()
+
+    def _load_vector_index(self) -> None:
+        dimension = (self.collection.metadata or {}).get("embedding_dim", 0)
+        try:
+            self.collection.query(query_embeddings=[[1.0] + [0.0] * (dimension - 1)], n_results=1,
+                                  include=["distances"])
+        except Exception:  # only a warm-up: the first real query meets the same error and reports it
+            pass
 
     @property
     def papers(self) -> dict[str, Paper]:
