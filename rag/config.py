@@ -25,7 +25,7 @@ class RagSettings(BaseSettings):
 
     data_dir: Path = Field(
         default=PROJECT_ROOT / ".rag-data",
-        description="Folder holding the embedded Chroma index, the BM25 cache and the ingest lock.",
+        description="Folder holding the embedded Chroma index, the saved paper tables and the ingest lock.",
     )
     corpus_paths: list[Path] = Field(
         default=[PROJECT_ROOT / "data" / "corpus"],
