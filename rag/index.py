@@ -123,15 +123,14 @@ def _check_model(collection, settings: RagSettings, dimension: int | None) -> No
 GET_PAGE = 5000
 
 
-def paper_records_stored(collection, include: list[str]) -> dict[str, list]:
-    """Every whole-paper record (`ids` and the `include`d fields), read page by page."""
-    result: dict[str, list] = {"ids": [], **{name: [] for name in include}}
+def stored_papers(collection) -> list[Paper]:
+    """Every whole-paper record's paper (every stored version), read page by page."""
+    papers: list[Paper] = []
     while True:
-        page = collection.get(where={"kind": KIND_PAPER}, include=include, limit=GET_PAGE, offset=len(result["ids"]))
-        for name in result:
-            result[name].extend(page[name])
+        page = collection.get(where={"kind": KIND_PAPER}, include=["metadatas"], limit=GET_PAGE, offset=len(papers))
+        papers += [Paper.from_dict(json.loads(meta["paper"])) for meta in page["metadatas"]]
         if len(page["ids"]) < GET_PAGE:
-            return result
+            return papers
 
 
 def open_collection(settings: RagSettings, *, create_dimension: int | None = None, client=None):
@@ -242,8 +241,7 @@ def stored_table(settings: RagSettings, collection) -> PaperTable:
     saved = paper_table.load_saved(settings, collection.name, digest)
     if saved is not None:
         return saved
-    papers = paper_table.papers_from_metadatas(paper_records_stored(collection, ["metadatas"])["metadatas"])
-    table = PaperTable.build(papers, digest)
+    table = PaperTable.build(stored_papers(collection), digest)
     if digest and content_digest(table.papers.values()) == digest:
         paper_table.save(settings, collection.name, table)
     return table
@@ -267,7 +265,7 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
         if saved is not None:
             versions = {paper_id: [paper] for paper_id, paper in saved.papers.items()}
         else:
-            for paper in paper_table.papers_from_metadatas(paper_records_stored(collection, ["metadatas"])["metadatas"]):
+            for paper in stored_papers(collection):
                 versions.setdefault(paper.paper_id, []).append(paper)
         to_embed, meta_only, stale = [], [], []
         current: dict[str, Paper] = {}  # what each parsed paper's stored version will be after this ingest

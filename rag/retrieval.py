@@ -81,10 +81,11 @@ class PaperIndex:
         """Best cosine similarity per paper over its whole-paper and sentence records."""
         if not len(self):
             return {}
-        # About ten records per paper: ask for enough to cover n_papers distinct papers. Only distances: the paper id is in the record id, and fetching metadata would be most of the query's time.
+        # About ten records per paper: ask for enough to cover n_papers distinct papers. Only distances: the
+        # paper id is in the record id, and fetching metadata would be most of the query's time.
         result = self.collection.query(
-            query_embeddings=[query_vector.tolist()], n_results=max(n_papers * 10, 50), where=filters.chroma_where(),
-            include=["distances"],
+            query_embeddings=[query_vector.tolist()], n_results=max(n_papers * 10, 50),
+            where=filters.chroma_where(), include=["distances"],
         )
         scores: dict[str, float] = {}
         for record_id, distance in zip(result["ids"][0], result["distances"][0]):

@@ -12,7 +12,6 @@ file read. The file is a pickle: like the Chroma folder beside it, the data dir 
 from __future__ import annotations
 
 import hashlib
-import json
 import logging
 import math
 import os
@@ -59,14 +58,14 @@ class PaperTable:
     def build(cls, papers: Iterable[Paper], digest: str) -> PaperTable:
         import bm25s
 
-        table = {p.paper_id: p for p in papers}
-        order = list(table)
+        by_id = {p.paper_id: p for p in papers}
+        order = list(by_id)
         # Terms become integer ids as they are read: 100k papers' terms as Python strings would take gigabytes.
         term_ids: dict[str, int] = {}
         documents: list[np.ndarray] = []
         distinct: list[np.ndarray] = []
         vocabulary: set[str] = set()
-        for paper in table.values():
+        for paper in by_id.values():
             text = f"{paper.title} {paper.abstract}"
             vocabulary.update(WORD.findall(folded(text).lower()))
             # The title counts twice: it names what the paper is about.
@@ -79,9 +78,9 @@ class PaperTable:
             bm25.index((documents, dict(term_ids)), show_progress=False)  # bm25s adds its own "" term
         document_frequency = np.bincount(np.concatenate(distinct or [np.zeros(0, np.int32)]), minlength=len(term_ids))
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
-        numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in table.values()],
+        numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
-        return cls(digest, table, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary)
+        return cls(digest, by_id, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary)
 
 
 def table_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
@@ -123,7 +122,3 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
         for old in path.parent.glob(f"{collection_name}-*.pkl"):
             if old != path:
                 old.unlink(missing_ok=True)
-
-
-def papers_from_metadatas(metadatas: Iterable[dict]) -> list[Paper]:
-    return [Paper.from_dict(json.loads(meta["paper"])) for meta in metadatas]

@@ -146,7 +146,7 @@ def _fail(*args, **kwargs):
 
 
 def test_unchanged_reingest_and_index_load_use_the_saved_table(built_settings, monkeypatch):
-    monkeypatch.setattr("rag.index.paper_records_stored", _fail)
+    monkeypatch.setattr("rag.index.stored_papers", _fail)
     report = ingest(built_settings, progress=False)
     assert (report.unchanged, report.embedded) == (314, 0)
     assert len(PaperIndex(built_settings)) == 314
