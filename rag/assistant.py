@@ -14,11 +14,13 @@ from dataclasses import replace
 import httpx
 
 from rag import extractive, generative
+from rag import names as names_of
 from rag.config import RagSettings, load_settings
 from rag.embedding import query_encoder
 from rag.index import ChromaUnavailableError, index_location
 from rag.query import Question, analyse
 from rag.retrieval import Candidate, PaperIndex, to_sources
+from rag.text import folded
 from rag.types import Answer, Filters, Source
 
 # The extractive answerer reads sentences from this many of the top papers.
@@ -95,6 +97,91 @@ class Assistant:
             within = {c.paper.paper_id for c in previous}
         return index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector), vector
 
+    def _evidence(self, parsed: Question, candidates: list[Candidate], vector, index: PaperIndex,
+                  k: int) -> extractive.Evidence:
+        """The papers and sentences the answer is composed from: the top papers (all k for a list question),
+        the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
+        the previous answer, only the papers that answer named."""
+        # A follow-up is retrieved with its history but answered for the user's own words.
+        answer_vector = index.embed(parsed.text) if parsed.previous_question else vector
+        previous = self._previous_papers(parsed, index, answer_vector)
+        if previous is not None:
+            ids = {c.paper.paper_id for c in previous}
+            if parsed.excludes_previous:
+                candidates = [c for c in candidates if c.paper.paper_id not in ids]
+            else:
+                dense = index.dense_scores_within(vector, ids)
+                candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
+                                     for c in previous), key=lambda c: -c.dense)
+        top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
+        names, works = self._works(parsed.text, top, index, answer_vector)
+        sides = self._sides(parsed, works, index, answer_vector)
+        pool = list({c.paper.paper_id: c for c in reversed(top + sides + [c for c in works.values() if c])}.values())[::-1]
+        hits = index.sentences_of([c.paper.paper_id for c in pool], answer_vector)
+        part_vectors = ([answer_vector] if len(parsed.parts) == 1
+                        else list(index.encoder.encode([p.text for p in parsed.parts])))
+        return extractive.Evidence(pool, hits, part_vectors, works, names, previous, sides)
+
+    @staticmethod
+    def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:
+        """Every name in the question, and the named works: name -> its paper, or None for a name no paper
+        mentions (specific enough to matter, such as Toolformer or Orca 2). A multi-word name found as a whole
+        replaces its words."""
+        vocabulary = index.table.vocabulary
+        phrases = names_of.phrase_names(text, vocabulary)
+        works: dict[str, Candidate | None] = {}
+        covered: set[str] = set()
+        for phrase in phrases:
+            found = index.find_named(phrase, ranked, vector)
+            if isinstance(found, Candidate) or (found is None and not names_of.has_connector(phrase)):
+                works[phrase] = found if isinstance(found, Candidate) else None
+                covered |= set(phrase.split())
+        singles = [n for n in names_of.question_names(text, vocabulary) if n not in covered]
+        for name in singles:
+            found = index.find_named(name, ranked, vector)
+            if isinstance(found, Candidate):
+                works[name] = found
+            elif found is None and names_of.is_specific(name, vocabulary):
+                works[name] = None
+        return list(works) + [n for n in singles if n not in works], works
+
+    @staticmethod
+    def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
+        """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
+        by the work it names, else by retrieving its own words."""
+        if not (parsed.metadata_fields and parsed.orders):
+            return []
+        titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
+        descriptions = parsed.sides
+        if not descriptions and len({c.paper.paper_id for c in titled.values()}) == 1:
+            name = next(iter(titled))  # "Was A listed before the paper on X?": A, and the rest of the question
+            descriptions = [name, re.sub(re.escape(name), " ", parsed.text)]
+        sides: list[Candidate] = []
+        for description in descriptions:
+            taken = {c.paper.paper_id for c in sides}
+            named = [c for n, c in titled.items() if names_of.mentions(n, description) and c.paper.paper_id not in taken]
+            found = named or [c for c in index.search(description, k=len(taken) + 1) if c.paper.paper_id not in taken]
+            if found:
+                sides.append(found[0])
+        return sides if len(sides) == 2 else []
+
+    def _previous_papers(self, parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:
+        """The papers the previous answer named, by title (or its lead, "LServe") or by a work's name that a
+        title carries, for "which of those …" follow-ups and ones about "it"; None when the question is not
+        about them or none can be found."""
+        if not parsed.previous_question or not parsed.previous_answer:
+            return None
+        if not (parsed.restrict_to_previous or parsed.excludes_previous or parsed.refers_to_previous):
+            return None
+        retrieved = index.search(parsed.previous_question, k=10, query_vector=index.embed(parsed.previous_question))
+        answer_text = folded(parsed.previous_answer)
+        named = [c for c in retrieved if names_of.mentions(c.paper.title.split(":")[0], answer_text)]
+        _, works = self._works(parsed.previous_answer, retrieved, index, vector)
+        for name, found in works.items():
+            if found is not None and names_of.mentions(name, found.paper.title) and found not in named:
+                named.append(found)
+        return list({c.paper.paper_id: c for c in named}.values()) or None
+
     def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
                  history: list | None = None) -> list[Source]:
         parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
@@ -121,13 +208,11 @@ class Assistant:
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            top = candidates[:ANSWER_PAPERS]
-            # A follow-up is retrieved with its history but answered for the user's own words.
-            answer_vector = index.embed(parsed.text) if parsed.previous_question else vector
-            hits = index.sentences_of([c.paper.paper_id for c in top], answer_vector)
-        draft = extractive.answer(parsed, top, hits, index.table,
+            evidence = self._evidence(parsed, candidates, vector, index, k or self.settings.top_k)
+        draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
+        top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
                         sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
@@ -146,7 +231,8 @@ class Assistant:
                   timings: dict[str, float]) -> Iterator[str]:
         """Streams the LLM's text; returns the verified Answer, or the extractive one with a note on failure."""
         mark = time.perf_counter()
-        messages = generative.build_messages(parsed.text, top, history, self.settings.llm_context_chars)
+        parts = [p.text for p in parsed.parts]
+        messages = generative.build_messages(parsed.text, top, history, self.settings.llm_context_chars, parts)
         pieces: list[str] = []
         reciting = False
         try:
@@ -156,7 +242,7 @@ class Assistant:
                 reciting = reciting or generative.repeats_instructions("".join(pieces), top)
                 if not reciting:
                     yield delta
-            verified = generative.verify("".join(pieces), top, self.index)
+            verified = generative.verify("".join(pieces), top, self.index, parts)
         except generative.LLMUnavailable as exc:
             fallback.notes.append(f"{exc} Showing the extractive answer instead.")
             timings["generate"] = time.perf_counter() - mark
@@ -165,7 +251,15 @@ class Assistant:
         if verified.abstained:
             text = extractive.abstention(top).text
             return replace(fallback, text=text, citations=[], abstained=True, backend="openai", unsupported=[])
+        if not verified.citations:
+            # Nothing the model wrote is supported by a source: the extractive answer is the better one.
+            fallback.notes.append("No sentence of the generated answer is supported by the sources; showing the "
+                                  "extractive answer instead.")
+            return fallback
         notes = list(fallback.notes)
+        if verified.uncovered:
+            notes.append("The generated answer does not cover: " + "; ".join(f"“{p}”" for p in verified.uncovered)
+                         + ".")
         if verified.withheld:
             notes.append(f"{verified.withheld} sentence(s) of the generated answer repeated the assistant's "
                          "instructions and were withheld.")

@@ -24,7 +24,7 @@ DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 EVAL_K = 10
 CITATION_MARK = re.compile(r"\[(\d+)\]")
 RETRIEVAL_METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
-ANSWER_METRICS = ["must_contain", "citation_valid", "gold_cited", "abstain_recall", "false_abstain"]
+ANSWER_METRICS = ["must_contain", "fact_recall", "citation_valid", "gold_cited", "abstain_recall", "false_abstain"]
 ALL_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS
 
 
@@ -37,6 +37,12 @@ class EvalQuestion:
     type: str
     must_contain: list[str] = field(default_factory=list)
     history: list[dict] = field(default_factory=list)
+    subtype: str = ""
+
+    @property
+    def facts(self) -> int:
+        """How many facts the question asks for: one per `must_contain` item."""
+        return len(self.must_contain)
 
     @property
     def answerable(self) -> bool:
@@ -54,10 +60,24 @@ def load_questions(path: Path) -> list[EvalQuestion]:
                 id=str(record["id"]), question=record["question"], answer=record.get("answer", ""),
                 gold_titles=list(record.get("gold_titles", [])), type=record["type"],
                 must_contain=list(record.get("must_contain", [])), history=list(record.get("history", [])),
+                subtype=str(record.get("subtype", "")),
             ))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
             raise ValueError(f"{path}:{number}: not a valid eval record ({exc})") from exc
     return questions
+
+
+def dev_test_split(records: list[dict]) -> tuple[list[dict], list[dict]]:
+    """The fixed rule that splits a question set: within each (type, subtype) group, in id order, the 1st,
+    3rd, 5th... question goes to dev and the 2nd, 4th... to test. Every kind of question is in both halves."""
+    groups: dict[tuple[str, str], list[dict]] = {}
+    for record in sorted(records, key=lambda r: str(r["id"])):
+        groups.setdefault((record["type"], record.get("subtype", "")), []).append(record)
+    dev, test = [], []
+    for members in groups.values():
+        for position, record in enumerate(members):
+            (dev if position % 2 == 0 else test).append(record)
+    return dev, test
 
 
 def retrieval_scores(ranked_ids: list[str], gold_ids: set[str]) -> dict[str, float]:
@@ -102,7 +122,9 @@ def answer_scores(question: EvalQuestion, answer: Answer, gold_ids: set[str],
         scores["gold_cited"] = float(bool(gold_ids & {c.paper_id for c in answer.citations}))
         if question.must_contain:
             text = answer.text.lower()
-            scores["must_contain"] = float(all(s.lower() in text for s in question.must_contain))
+            found = [s.lower() in text for s in question.must_contain]
+            scores["must_contain"] = float(all(found))
+            scores["fact_recall"] = sum(found) / len(found)
     else:
         scores["abstain_recall"] = float(answer.abstained)
     return scores
@@ -112,11 +134,23 @@ def gold_ids_for(question: EvalQuestion, title_to_id: dict[str, str]) -> set[str
     return {title_to_id.get(normalize_title(t), paper_id_for(t)) for t in question.gold_titles}
 
 
+def quoted_words(answer: Answer) -> int:
+    """Words of abstract text the answer quotes (titles and metadata values not counted)."""
+    return sum(len(c.quote.split()) for c in answer.citations if c.field == "abstract")
+
+
 def summarise(rows: list[dict], metrics: list[str]) -> dict[str, dict[str, float]]:
-    """Mean of each metric per question type and overall (questions lacking a metric are left out)."""
+    """Mean of each metric overall, per question type, per subtype and per number of facts asked (questions
+    lacking a metric are left out)."""
     groups: dict[str, list[dict]] = {"overall": rows}
     for row in rows:
         groups.setdefault(row["type"], []).append(row)
+    for row in rows:
+        if row.get("subtype"):
+            groups.setdefault(f"{row['type']}/{row['subtype']}", []).append(row)
+    for row in rows:
+        if row.get("facts"):
+            groups.setdefault(f"facts={min(row['facts'], 3)}{'+' if row['facts'] >= 3 else ''}", []).append(row)
     table = {}
     for name, members in groups.items():
         table[name] = {"n": len(members)}
@@ -142,7 +176,8 @@ def run(assistant, questions: list[EvalQuestion], *, progress: bool = True) -> l
         scores = retrieval_scores(ranked, gold_ids) if question.answerable else {}
         scores.update(answer_scores(question, answer, gold_ids, index.papers))
         rows.append({
-            "id": question.id, "type": question.type, "question": question.question,
+            "id": question.id, "type": question.type, "subtype": question.subtype, "facts": question.facts,
+            "question": question.question, "quoted_words": quoted_words(answer),
             "gold_ids": sorted(gold_ids), "retrieved_ids": ranked, "answer": answer.text,
             "abstained": answer.abstained, "citations": [c.__dict__ for c in answer.citations],
             "citation_problems": citation_problems(answer, index.papers), "latency_s": round(latency, 4),
@@ -207,16 +242,19 @@ def write_report(out: Path, rows: list[dict], baselines: dict[str, list[dict]] |
     latencies = [r["latency_s"] for r in rows]
     overall = dict(table["overall"])
     overall["latency_p50_s"], overall["latency_p95_s"] = percentile(latencies, 50), percentile(latencies, 95)
+    answered = [r["quoted_words"] for r in rows if not r["abstained"] and "quoted_words" in r]
+    overall["quoted_words_p50"] = percentile(answered, 50)
 
     lines = [
         "# Eval report", "", f"Command: `{command}`", "",
         f"Questions: {len(rows)}; backend: {settings.answerer}; k={EVAL_K}; "
-        f"latency p50 {overall['latency_p50_s'] * 1000:.0f} ms, p95 {overall['latency_p95_s'] * 1000:.0f} ms.", "",
+        f"latency p50 {overall['latency_p50_s'] * 1000:.0f} ms, p95 {overall['latency_p95_s'] * 1000:.0f} ms; "
+        f"median quoted words per answer {overall['quoted_words_p50']:.0f}.", "",
         "## Metrics per question type", "",
         "| type | n | " + " | ".join(ALL_METRICS) + " |",
         "|---|---|" + "---|" * len(ALL_METRICS),
     ]
-    for name, values in sorted(table.items(), key=lambda kv: (kv[0] != "overall", kv[0])):
+    for name, values in sorted(table.items(), key=lambda kv: (kv[0] != "overall", kv[0].startswith("facts="), kv[0])):
         cells = [f"{values[m]:.3f}" if m in values else "–" for m in ALL_METRICS]
         lines.append(f"| {name} | {values['n']} | " + " | ".join(cells) + " |")
     if baselines:
@@ -236,7 +274,7 @@ def write_report(out: Path, rows: list[dict], baselines: dict[str, list[dict]] |
     lines += ["", "Plots: `metrics_by_type.png`, `latency.png`. Per-question details: `results.jsonl`.", ""]
     (out / "report.md").write_text("\n".join(lines), encoding="utf-8")
 
-    types = [t for t in table if t != "overall"]
+    types = [t for t in table if t != "overall" and "/" not in t and not t.startswith("facts=")]
     shown = ["recall@5", "mrr@10", "must_contain", "gold_cited", "abstain_recall"]
     fig, ax = plt.subplots(figsize=(10, 4.5))
     width = 0.8 / len(shown)
@@ -267,7 +305,7 @@ def check_thresholds(overall: dict, specs: list[str]) -> list[str]:
         metric, _, value = spec.partition("=")
         if metric not in overall:
             failures.append(f"unknown metric {metric!r} (known: {', '.join(sorted(overall))})")
-        elif metric in ("false_abstain", "latency_p50_s", "latency_p95_s"):
+        elif metric in ("false_abstain", "latency_p50_s", "latency_p95_s", "quoted_words_p50"):
             if overall[metric] > float(value):
                 failures.append(f"{metric} = {overall[metric]:.3f} > maximum {value}")
         elif overall[metric] < float(value):
@@ -289,7 +327,7 @@ def run_cli(args) -> int:
     command = "rag eval " + " ".join(sys.argv[2:])
     overall = write_report(Path(args.out), rows, baselines, command.strip(), settings)
     print(f"{len(rows)} questions; report: {Path(args.out) / 'report.md'}")
-    for metric in ALL_METRICS + ["latency_p50_s", "latency_p95_s"]:
+    for metric in ALL_METRICS + ["latency_p50_s", "latency_p95_s", "quoted_words_p50"]:
         if metric in overall:
             print(f"  {metric:16s} {overall[metric]:.3f}")
     failures = check_thresholds(overall, args.min)

@@ -1,45 +1,81 @@
-"""The default answerer: picks abstract sentences (or metadata) that answer the question and cites them.
+"""The default answerer: composes an answer from abstract sentences (or listing metadata) and cites each one.
 
-It never writes a claim of its own: every sentence of the answer is quoted verbatim from an abstract or
-is a metadata value from the listing, so its citations are valid by construction.
+It never writes a claim of its own: every quote is verbatim from an abstract or is a metadata value from the
+listing, so its citations are valid by construction. What it composes follows what the question asks
+(`rag.query.Question`): each part of a multi-part question gets a sentence that covers it, a named work's
+facts come from its own paper, each named work of a comparison gets its own line, each qualifying paper of a
+list question its own line, and a part that no evidence covers is said to be missing instead of being
+answered with a near miss.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from rag.query import Question
+import numpy as np
+
+from rag.names import has_connector, mentions
+from rag.query import Part, Question
 from rag.retrieval import Candidate, SentenceHit
 from rag.table import PaperTable
-from rag.text import STOPWORDS, folded, terms
+from rag.text import folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
-# Sentence score = similarity to the question + weight * share of the question's (idf-weighted) terms it
-# holds + weight * how relevant its paper is overall. Weights chosen on eval/questions.jsonl (docs/EVAL.md).
+# Sentence score = similarity to the question (or part) + weight * share of its (idf-weighted) terms the
+# sentence holds + weight * how relevant its paper is overall. Weights chosen on eval/questions.jsonl and the
+# dev half of eval/hard (docs/EVAL.md).
 LEXICAL_WEIGHT = 0.5
 PAPER_WEIGHT = 0.35
 SEVERAL_RELATIVE_CUTOFF = 0.7
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
-# A question asking "how much" is answered by a sentence with a measurement in it; one asking "which paper"
+# A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
+# at least this share of the abstention threshold.
+PART_THRESHOLD_SHARE = 0.9
+# Sentences within this score of a part's best also cover it: one sentence may then serve two parts.
+COVER_MARGIN = 0.05
+# A list question's paper qualifies when its title and abstract hold this share of the question's terms.
+LIST_TOPIC_COVERAGE = 0.35
+# Most lines in a list or comparison answer, and most sentences quoted per line.
+MAX_LINES = 6
+SENTENCES_PER_LINE = 2
+# A question asking "how much" is answered by a sentence with a figure in it; one asking "which paper"
 # by the sentence that introduces the work.
 MEASUREMENT_BONUS = 0.35
 NUMBER_BONUS = 0.05
 INTRODUCTION_BONUS = 0.2
-MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|ms\b|points?\b)|\$\s?\d|\d\.\d")
-NUMBER = re.compile(r"\d")
-INTRODUCTION = re.compile(r"\b(we|this paper|this work)\s+(propose|introduce|present|develop|design|call)|"
-                          r"\b(called|named|dubbed|termed)\b", re.IGNORECASE)
-# Names such as LoRA, GPT-4, DPO, Toolformer, Orca 2: a question naming one is about that very thing.
-NAME = re.compile(
-    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*|[A-Z][a-z]{2,}[\w\-^*]*"
-    r"(?: (?:\d+(?:\.\d+)?|[IVX]+\b))?)"
-)
-# "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
-NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|free|specific|level)$")
+# What a work is comes early in its abstract, in a sentence of some length without results or links.
+POSITION_PENALTY = 0.03
+SHORT_SENTENCE_WORDS = 8
+MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|p\.p\.|ms\b|points?\b)|"
+                         r"\$\s?\d")
+NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
+                "hundred thousand million billion dozen single")
+NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
+FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
+                          re.IGNORECASE)
+# "how many tasks", "the number of experts": what a count in the answer must count.
+COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+)?)|\bnumber of\s+([\w-]+(?:\s+[\w-]+)?)|"
+                     r"\bhow (?:large|big|long)\b", re.IGNORECASE)
+INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(propose|introduce|present|develop|design|call|"
+                          r"describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
+URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
+# A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
+LONG_SENTENCE_WORDS = 32
+CLAUSE_END = re.compile(r"(?:[;:]|,(?=\s+(?:while|whereas|which|and|but|with|achieving|reaching|yielding|"
+                        r"outperforming|improving|reducing|surpassing)\b))\s+")
+# What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B".
+JOINED = re.compile(r"(?:'s)?[\s)]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
+                    r"(?:with|to|against))(?: the| its)?)[\s(]*", re.IGNORECASE)
+
+# The fixed wording around quotes (tests check that nothing else is added to an answer).
+MISSING_WORKS = "Not in the indexed papers: {}."
+MISSING_PARTS = "The cited abstract does not say {}."
+NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
+ABSENT_NAMES = "None of them mentions {}."
 
 
 @dataclass
@@ -56,76 +92,155 @@ class Draft:
     citations: list[Citation]
     abstained: bool
     notes: list[str]
+    missing: list[str] = field(default_factory=list)  # parts of the question no evidence covers
 
 
-def question_names(text: str) -> list[str]:
-    """Names in the question (accents folded); a capitalised word counts only when it does not start a sentence."""
-    text = folded(text)
-    names = []
-    for match in NAME.finditer(text):
-        name = NAME_SUFFIX.sub("", match.group(0).rstrip(".-"))
-        before = text[:match.start()].rstrip()
-        plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
-        if plain_word and (not before or before[-1] in ".?!:\"“(" or name.lower() in STOPWORDS):
+@dataclass
+class Evidence:
+    """What the answerer reads, gathered by the assistant."""
+
+    candidates: list[Candidate]  # ranked papers the answer may come from
+    hits: list[SentenceHit]  # every sentence of those papers, with its similarity to the question
+    part_vectors: list[np.ndarray]  # one embedding per `question.parts`
+    # Named works: name -> its paper, or None for a name no indexed paper mentions.
+    works: dict[str, Candidate | None] = field(default_factory=dict)
+    names: list[str] = field(default_factory=list)  # every name in the question, found in the corpus or not
+    previous: list[Candidate] | None = None  # papers of the previous answer, for a follow-up about them
+    sides: list[Candidate] = field(default_factory=list)  # the two papers an across-paper question describes
+
+
+def has_figure(text: str, asked: str) -> bool:
+    """Whether the text gives the figure a question part asks for: a measurement (39.7%, 8x, 3 times), a
+    decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
+    model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
+    stated = set(FIGURE_TOKEN.findall(asked))
+    for match in MEASUREMENT.finditer(text):
+        if not any(token in stated for token in FIGURE_TOKEN.findall(match.group(0))):
+            return True
+    counted = {t for m in COUNTED.finditer(asked) for t in terms(" ".join(g for g in m.groups() if g))}
+    sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
+    for match in FIGURE_TOKEN.finditer(text):
+        token = match.group(1)
+        before = text[:match.start()].rstrip().split()
+        if token in stated or re.fullmatch(r"(19|20)\d\d", token):
             continue
-        if len(name) >= 2 and name not in names:
-            names.append(name)
-    return names
+        if before and before[-1][:1].isupper() and before[-1].rstrip("-").isalpha() and not before[-1].isupper():
+            continue  # "Llama 3.1", "Orca 2": a version, not a figure
+        if re.search(r"\.\d|[KMBkmb]$", token) or sizes:
+            return True
+        if counted & set(terms(" ".join(text[match.end():].split()[:3]))):
+            return True
+    return False
 
 
-def mentions(name: str, text: str) -> bool:
-    # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word.
-    parts = [re.escape(p) for p in re.split(r"[-\s]+", name) if p]
-    pattern = r"(?<![\w])" + r"[-\s]?".join(parts) + r"(?![a-z])"
-    return re.search(pattern, text, re.IGNORECASE) is not None
+class Scorer:
+    """Scores sentences against the question or one of its parts."""
 
+    def __init__(self, question: Question, evidence: Evidence, table: PaperTable):
+        self.question = question
+        self.table = table
+        self.candidates = evidence.candidates
+        self.rank = {c.paper.paper_id: (rank, c) for rank, c in enumerate(evidence.candidates)}
+        for candidate in list(evidence.works.values()) + evidence.sides:
+            if candidate is not None and candidate.paper.paper_id not in self.rank:
+                self.rank[candidate.paper.paper_id] = (len(self.rank), candidate)
+        self.hits = evidence.hits
+        self.part_vectors = evidence.part_vectors
+        self.names = evidence.names
 
-def absent_names(question: Question, candidates: list[Candidate], vocabulary: set[str]) -> list[str]:
-    """Names in the question that no retrieved paper mentions and that are specific enough to matter: unknown
-    to the whole corpus (Toolformer), or a version or compound of a known one (Orca 2, SWE-agent). A plain
-    acronym the corpus knows (PPO, UAV) may simply be spelled out in the paper, so it does not count."""
-    texts = [folded(f"{c.paper.title} {c.paper.abstract}") for c in candidates]
-    absent = []
-    for name in question_names(question.text):
-        if any(mentions(name, t) for t in texts):
-            continue
-        parts = [p for p in re.split(r"[-\s]+", name.lower()) if p]
-        if any(p not in vocabulary for p in parts) or re.search(r"[\d\s-]", name):
-            absent.append(name)
-    return absent
+    def weight(self, term: str) -> float:
+        # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
+        return self.table.idf.get(term, self.table.max_idf)
 
+    def coverage(self, text: str, evidence_text: str) -> float:
+        """Share of the text's idf-weighted terms that the evidence holds."""
+        wanted = set(terms(text))
+        total = sum(self.weight(t) for t in wanted)
+        held = wanted & set(terms(evidence_text))
+        return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
-
-def score_sentences(question: Question, candidates: list[Candidate], hits: list[SentenceHit],
-                    table: PaperTable) -> list[ScoredSentence]:
-    idf = table.idf
-    query_terms = set(terms(question.text))
-    # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
-    total = sum(idf.get(t, table.max_idf) for t in query_terms) or 1.0
-    by_paper = {c.paper.paper_id: (rank, c) for rank, c in enumerate(candidates)}
-    scored = []
-    for hit in hits:
-        rank, candidate = by_paper[hit.paper_id]
-        sentence_terms = set(terms(hit.text)) | set(terms(candidate.paper.title))
-        lexical = sum(idf.get(t, 0.0) for t in query_terms & sentence_terms) / total
+    def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool) -> ScoredSentence:
+        rank, candidate = self.rank[hit.paper_id]
+        lexical = self.coverage(text, f"{hit.text} {candidate.paper.title}")
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
-        score = hit.similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
-        if question.wants_quantity:
-            score += MEASUREMENT_BONUS if MEASUREMENT.search(hit.text) else NUMBER_BONUS if NUMBER.search(hit.text) else 0
-        if question.wants_paper and INTRODUCTION.search(hit.text):
+        score = similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
+        if wants_quantity:
+            if has_figure(hit.text, text):
+                score += MEASUREMENT_BONUS
+            elif NUMBER.search(hit.text):
+                score += NUMBER_BONUS
+        if self.question.wants_paper and INTRODUCTION.search(hit.text):
             score += INTRODUCTION_BONUS
-        scored.append(ScoredSentence(hit, candidate, rank, score))
-    return sorted(scored, key=lambda s: -s.score)
+        return ScoredSentence(hit, candidate, rank, score)
+
+    def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
+        quantity = self.question.wants_quantity if wants_quantity is None else wants_quantity
+        hits = [h for h in self.hits if paper_id is None or h.paper_id == paper_id]
+        scored = [self.score(h, self.question.text, h.similarity, quantity) for h in hits]
+        return sorted(scored, key=lambda s: -s.score)
+
+    def for_part(self, index: int, paper_id: str) -> list[ScoredSentence]:
+        # A part is scored with the whole question's similarity too: "what mechanism does it rely on" alone
+        # does not say what "it" is.
+        part, vector = self.question.parts[index], self.part_vectors[index]
+        scored = [self.score(h, part.text, 0.5 * (float(np.dot(h.vector, vector)) + h.similarity), part.wants_quantity)
+                  for h in self.hits if h.paper_id == paper_id]
+        return sorted(scored, key=lambda s: -s.score)
 
 
-def _cite(candidate: Candidate, quote: str, field: str, citations: list[Citation]) -> int:
-    for citation in citations:
-        if citation.paper_id == candidate.paper.paper_id:
-            return citation.number
-    number = len(citations) + 1
-    citations.append(Citation(number, candidate.paper.paper_id, candidate.paper.title, candidate.paper.url,
-                              quote, field))
-    return number
+class Composer:
+    """Collects quotes and their citations; one citation per quote, so each [n] shows its own evidence."""
+
+    def __init__(self):
+        self.citations: list[Citation] = []
+
+    def cite(self, candidate: Candidate, quote: str, field: str = "abstract") -> int:
+        paper = candidate.paper
+        for citation in self.citations:
+            if (citation.paper_id, citation.quote, citation.field) == (paper.paper_id, quote, field):
+                return citation.number
+        number = len(self.citations) + 1
+        self.citations.append(Citation(number, paper.paper_id, paper.title, paper.url, quote, field))
+        return number
+
+    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str]) -> str:
+        """The sentences as verbatim spans of the abstract (neighbours joined), each cited."""
+        abstract = candidate.paper.abstract
+        spans: list[list[int]] = []  # [start, end, number of the last sentence, end of that whole sentence]
+        for hit in sorted(sentences, key=lambda h: h.number):
+            start, end = clause_of(hit, focus)
+            if spans and spans[-1][2] == hit.number - 1 and spans[-1][1] == spans[-1][3] and start == hit.start:
+                spans[-1][1:] = [end, hit.number, hit.end]
+            else:
+                spans.append([start, end, hit.number, hit.end])
+        pieces = []
+        for start, end, _, _ in spans:
+            quote = abstract[start:end]
+            pieces.append(f"{_as_text(quote)} [{self.cite(candidate, quote)}]")
+        return " ".join(pieces)
+
+    def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False) -> str:
+        return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {self.quoted(candidate, sentences, focus)}"
+
+
+def clause_of(hit: SentenceHit, focus: set[str]) -> tuple[int, int]:
+    """A long sentence cut to its clauses that hold the focus terms (the whole sentence when all do or none
+    can be singled out); short sentences are kept whole. Offsets are into the abstract."""
+    if len(hit.text.split()) <= LONG_SENTENCE_WORDS or not focus:
+        return hit.start, hit.end
+    bounds, start = [], 0
+    for match in CLAUSE_END.finditer(hit.text):
+        bounds.append((start, match.start() + 1))
+        start = match.end()
+    bounds.append((start, len(hit.text)))
+    if len(bounds) == 1:
+        return hit.start, hit.end
+    keep = [i for i, (a, b) in enumerate(bounds) if focus & set(terms(hit.text[a:b]))]
+    if not keep or len(keep) == len(bounds):
+        return hit.start, hit.end
+    first, last = bounds[keep[0]][0], bounds[keep[-1]][1]
+    text = hit.text[first:last].rstrip(",;: ")
+    return hit.start + first, hit.start + first + len(text)
 
 
 def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:
@@ -138,77 +253,319 @@ def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:
     return Draft(text, [], True, [])
 
 
-def answer_metadata(question: Question, candidates: list[Candidate], best: ScoredSentence | None,
-                    threshold: float) -> Draft:
-    if best is None or best.score < threshold:
-        return abstention(candidates)
-    # The paper is the best retrieved one: its sentences need not be the ones closest to a metadata question.
-    candidate = candidates[0]
-    facts = candidate.paper.metadata_facts()
-    field = question.metadata_field
-    if field == "authors" and "authors" not in facts and "org" in facts:
-        field = "org"
-    if field not in facts:
-        what = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation"}[
-            question.metadata_field]
-        return abstention(candidates, f"The listing of “{candidate.paper.title}” gives no {what}.")
-    citations: list[Citation] = []
-    number = _cite(candidate, facts[field], field, citations)
-    phrasing = {
-        "authors": "lists {} [{}].", "org": "is listed under the organisation {} instead of authors [{}].",
-        "upvotes": "has {} on the listing [{}].", "date": "is dated {} on the listing [{}].",
-    }[field]
-    return Draft(f"“{candidate.paper.title}” " + phrasing.format(facts[field], number), citations, False, [])
-
-
-def answer(question: Question, candidates: list[Candidate], hits: list[SentenceHit], table: PaperTable, *,
-           threshold: float, max_sentences: int) -> Draft:
-    if not candidates:
-        return abstention(candidates, "No paper matches the question and its filters.")
-    absent = absent_names(question, candidates, table.vocabulary)
-    if absent:
-        return abstention(candidates, f"None of them mentions {', '.join(absent)}.")
-    scored = score_sentences(question, candidates, hits, table)
-    best = scored[0] if scored else None
-    if question.metadata_field:
-        return answer_metadata(question, candidates, best, threshold)
-    if best is None or best.score < threshold:
-        return abstention(candidates)
-
-    chosen: list[ScoredSentence] = []
-    if question.wants_several:
-        seen = set()
-        for item in scored:
-            if item.hit.paper_id in seen or item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * best.score):
-                continue
-            seen.add(item.hit.paper_id)
-            chosen.append(item)
-            if len(chosen) == max_sentences:
-                break
-    else:
-        chosen.append(best)
-        # A neighbouring sentence of the same paper may complete the answer; adjacency keeps the quote one
-        # verbatim span of the abstract.
-        for item in scored[1:]:
-            if (max_sentences > 1 and item.hit.paper_id == best.hit.paper_id
-                    and abs(item.hit.number - best.hit.number) == 1
-                    and item.score >= SECOND_SENTENCE_RELATIVE_CUTOFF * best.score):
-                chosen.append(item)
-                break
-        chosen.sort(key=lambda s: s.hit.number)
-
-    citations: list[Citation] = []
-    if question.wants_several:
-        lines = []
-        for item in chosen:
-            number = _cite(item.candidate, item.hit.text, "abstract", citations)
-            lines.append(f"- “{item.candidate.paper.title}”: {_as_text(item.hit.text)} [{number}]")
-        return Draft("\n".join(lines), citations, False, [])
-    abstract = best.candidate.paper.abstract
-    quote = abstract[chosen[0].hit.start:chosen[-1].hit.end]
-    number = _cite(best.candidate, quote, "abstract", citations)
-    return Draft(f"“{best.candidate.paper.title}”: {_as_text(quote)} [{number}]", citations, False, [])
-
-
 def _as_text(quote: str) -> str:
     return BRACKETED_NUMBER.sub(r"(\1)", quote)
+
+
+def _focus(parts: list[Part]) -> set[str]:
+    """Terms a cut clause must keep: the parts' words."""
+    return {t for p in parts for t in terms(p.text)}
+
+
+def _answers_part(hit: SentenceHit, part: Part) -> bool:
+    return not part.wants_quantity or has_figure(hit.text, part.text)
+
+
+def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, max_sentences: int,
+                       parts: list[int] | None = None) -> tuple[list[SentenceHit], list[Part]]:
+    """The smallest set of the paper's sentences that covers every part the paper can cover (greedy set
+    cover over each part's near-best sentences), and the parts it cannot cover. Named things of the question
+    that the paper mentions are covered too."""
+    question = scorer.question
+    paper_id = candidate.paper.paper_id
+    indices = list(range(len(question.parts))) if parts is None else parts
+    coverers: list[set[int]] = []
+    strength: dict[int, float] = {}
+    missing: list[Part] = []
+    for index in indices:
+        part = question.parts[index]
+        scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part)]
+        if not scored or scored[0].score < PART_THRESHOLD_SHARE * threshold:
+            missing.append(part)
+            continue
+        best = scored[0].score
+        near = {s.hit.number: s.score for s in scored if s.score >= best - COVER_MARGIN}
+        coverers.append(set(near))
+        for number, score in near.items():
+            strength[number] = strength.get(number, 0.0) + score
+    by_number = {h.number: h for h in scorer.hits if h.paper_id == paper_id}
+    chosen: list[int] = []
+    open_parts = list(range(len(coverers)))
+    while open_parts and len(chosen) < max_sentences:
+        pick = max(strength, key=lambda n: (sum(n in coverers[i] for i in open_parts), strength[n], -n))
+        chosen.append(pick)
+        open_parts = [i for i in open_parts if pick not in coverers[i]]
+    sentences = [by_number[n] for n in chosen]
+    if sentences:
+        sentences += _name_sentences(scorer, candidate, sentences, max_sentences - len(sentences))
+    return sentences, missing
+
+
+def _name_sentences(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
+    """"What did it reach on VisualWebArena and on WebArena?": each named thing the paper mentions outside its
+    title gets a sentence naming it, when the chosen ones do not."""
+    added: list[SentenceHit] = []
+    names = [n for n in scorer.names if not mentions(n, candidate.paper.title)]
+    for name in names:
+        if room <= len(added) or any(mentions(name, h.text) for h in chosen + added):
+            continue
+        naming = [s for s in scorer.for_question(candidate.paper.paper_id) if mentions(name, s.hit.text)]
+        if naming:
+            added.append(naming[0].hit)
+    return added
+
+
+def answer(question: Question, evidence: Evidence, table: PaperTable, *, threshold: float,
+           max_sentences: int) -> Draft:
+    candidates = evidence.candidates
+    if not candidates and not evidence.sides:
+        if question.restrict_to_previous and evidence.previous is not None:
+            return _none_of_previous(evidence.previous)
+        return abstention(candidates, "No paper matches the question and its filters.")
+    scorer = Scorer(question, evidence, table)
+    if question.metadata_fields:
+        return answer_metadata(question, scorer, evidence, threshold)
+    sides = side_by_side(question, evidence.works)
+    absent = [name for name, c in evidence.works.items() if c is None and name not in sides]
+    if absent:
+        return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
+    if sides and not question.wants_several:
+        return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
+    if question.wants_several or question.restrict_to_previous:
+        return answer_list(question, scorer, evidence, threshold)
+    subject = named_subject(evidence.works)
+    definition = definition_subject(question, evidence.works)
+    if definition is not None:
+        return answer_definition(question, scorer, definition, threshold)
+    return answer_fact(question, scorer, subject, threshold, max_sentences)
+
+
+def _none_of_previous(previous: list[Candidate]) -> Draft:
+    titles = "; ".join(f"“{c.paper.title}”" for c in previous[:4])
+    return Draft(f"{ABSTAIN_TEXT} {NONE_OF_PREVIOUS.format(titles)}", [], True, [])
+
+
+def named_subject(works: dict[str, Candidate | None]) -> Candidate | None:
+    """The paper of the one work the question names by its title's name ("Locret", "TÜLU 3"): the question is
+    about that paper, so the answer comes from it or not at all."""
+    titled = {c.paper.paper_id: c for name, c in works.items()
+              if c is not None and mentions(name, c.paper.title.split(":")[0])}
+    return next(iter(titled.values())) if len(titled) == 1 else None
+
+
+def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
+                max_sentences: int) -> Draft:
+    scored = scorer.for_question(subject.paper.paper_id if subject else None)
+    best = scored[0] if scored else None
+    if best is None or best.score < threshold:
+        return abstention(scorer.candidates)
+    composer = Composer()
+    parts = question.parts
+    if len(parts) > 1 or parts[0].wants_quantity or scorer.names:
+        sentences, missing = covering_sentences(scorer, best.candidate, threshold, max_sentences)
+        if not sentences:
+            what = " or ".join(f"“{p.text}”" for p in missing)
+            return abstention(scorer.candidates, f"“{best.candidate.paper.title}” does not say {what}."
+                              if subject or len(parts) == 1 else None)
+        if len(sentences) == 1 and not missing:
+            sentences += _neighbour(scored, best, sentences[0], max_sentences)
+        text = composer.line(best.candidate, sentences, _focus(parts))
+        if missing:
+            text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
+        return Draft(text, composer.citations, False, [], [p.text for p in missing])
+    chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences)
+    return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
+
+
+def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: SentenceHit,
+               max_sentences: int) -> list[SentenceHit]:
+    """A neighbouring sentence of the same paper that scores nearly as well may complete the answer."""
+    for item in scored:
+        if (max_sentences > 1 and item.hit.paper_id == chosen.paper_id and abs(item.hit.number - chosen.number) == 1
+                and item.score >= SECOND_SENTENCE_RELATIVE_CUTOFF * best.score):
+            return [item.hit]
+    return []
+
+
+def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
+    """Every paper whose evidence covers the question, one line each, leading with the facts asked. Which
+    papers qualify is decided on the topic (no bonus for figures); what each line quotes covers every part."""
+    topical = scorer.for_question(wants_quantity=False)
+    best_per_paper: dict[str, ScoredSentence] = {}
+    for item in topical:
+        best_per_paper.setdefault(item.hit.paper_id, item)
+    top = max((s.score for s in best_per_paper.values()), default=0.0)
+    restricted = question.restrict_to_previous and evidence.previous is not None
+    if top < threshold:
+        return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
+    composer = Composer()
+    lines = []
+    for paper_id, item in sorted(best_per_paper.items(), key=lambda kv: -kv[1].score):
+        paper = item.candidate.paper
+        if item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * top):
+            continue
+        if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < LIST_TOPIC_COVERAGE:
+            continue
+        sentences, _ = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
+        lines.append(composer.line(item.candidate, sentences or [item.hit], _focus(question.parts), bullet=True))
+        if len(lines) == MAX_LINES:
+            break
+    if not lines:
+        return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
+    return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def definition_subject(question: Question, works: dict[str, Candidate | None]) -> tuple[str, Candidate] | None:
+    """(name, paper) when the question asks what a named work is, and little else."""
+    if not question.defines:
+        return None
+    for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
+        rest = re.sub(re.escape(name), " ", folded(question.text), flags=re.IGNORECASE)
+        if candidate is not None and len(terms(rest)) <= 4:
+            return name, candidate
+    return None
+
+
+def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Candidate], threshold: float) -> Draft:
+    """The sentence that introduces the named work (where its paper says what it is), not its results."""
+    name, candidate = subject
+    in_title = mentions(name, candidate.paper.title)
+    best = None
+    for item in scorer.for_question(candidate.paper.paper_id):
+        text = item.hit.text
+        named = mentions(name, text)
+        introduces = INTRODUCTION.search(text) or re.search(
+            re.escape(name) + r"[)\"”]?(?:,| is| are| was)\s+(?:a|an|the)\b", folded(text), re.IGNORECASE)
+        if not named and not (in_title and introduces):
+            continue
+        score = item.hit.similarity + (INTRODUCTION_BONUS if introduces else 0.0)
+        score -= MEASUREMENT_BONUS if has_figure(text, "how large") or URL.search(text) else 0.0
+        score -= INTRODUCTION_BONUS if len(text.split()) < SHORT_SENTENCE_WORDS else 0.0
+        score -= POSITION_PENALTY * item.hit.number
+        if best is None or score > best[0]:
+            best = (score, item)
+    if best is None:
+        return answer_fact(question, scorer, candidate, threshold, 1)
+    composer = Composer()
+    return Draft(composer.line(candidate, [best[1].hit], set()), composer.citations, False, [])
+
+
+def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list[str]:
+    """The named works the question sets side by side: two names joined by and/or/vs/"compared with", or every
+    named work when a comparing word ("differ", "compare") is used. Only works named in their paper's title, or
+    absent from the corpus, count: a model or benchmark an abstract mentions is not a work being compared."""
+    eligible = [n for n, c in works.items() if c is None or mentions(n, c.paper.title)]
+    text = folded(question.text)
+    sides: list[str] = []
+    positions = sorted((text.find(n), n) for n in eligible if text.find(n) >= 0)
+    for (a, first), (b, second) in zip(positions, positions[1:]):
+        if JOINED.fullmatch(text[a + len(first):b]):
+            sides += [n for n in (first, second) if n not in sides]
+    if not sides and question.compares:
+        sides = eligible
+    distinct = {works[n].paper.paper_id if works[n] else n for n in sides}
+    present = [n for n in sides if works[n] is not None]
+    return sides if len(distinct) >= 2 and present else []
+
+
+def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, sides: list[str], threshold: float,
+                      max_sentences: int) -> Draft:
+    """One line per named work, each from its own paper; named works not in the corpus are said to be missing."""
+    composer = Composer()
+    lines, missing, seen = [], [], set()
+    for name in sides:
+        candidate = evidence.works[name]
+        if candidate is None:
+            missing.append(name)
+            continue
+        if candidate.paper.paper_id in seen:
+            continue
+        seen.add(candidate.paper.paper_id)
+        # The parts that name this work (an "(a) … (b) …" question), else every part.
+        own = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
+               and not any(mentions(other, p.text) for other in sides if other != name)]
+        indices = own or [i for i, p in enumerate(question.parts)
+                          if not any(mentions(other, p.text) for other in sides if other != name)]
+        sentences, _ = covering_sentences(scorer, candidate, threshold, SENTENCES_PER_LINE, indices or None)
+        if not sentences:
+            scored = scorer.for_question(candidate.paper.paper_id)
+            sentences = [scored[0].hit] if scored else []
+        if sentences:
+            lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
+    if not lines:
+        return abstention(evidence.candidates, MISSING_WORKS.format(", ".join(missing)) if missing else None)
+    if missing:
+        lines.append(MISSING_WORKS.format(", ".join(missing)))
+    return Draft("\n".join(lines), composer.citations, False, [], missing)
+
+
+FIELD_PHRASES = {
+    "authors": "lists {} [{}]", "org": "is listed under the organisation {} [{}]",
+    "upvotes": "has {} on the listing [{}]", "date": "is dated {} on the listing [{}]",
+}
+FIELD_NAMES = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation"}
+ORDER_PHRASES = {"date": ("is the later one", "came first"), "upvotes": ("has more upvotes", "has fewer upvotes"),
+                 "authors": ("has more authors", "has fewer authors")}
+LOW_ORDER = re.compile(r"\b(first|earlier|earliest|older|before|fewer|fewest|less|shorter)\b", re.IGNORECASE)
+
+
+def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
+    """Every field asked, for the paper asked about, or for each of the two papers an across-paper question
+    sets apart, with which of them comes first or has more."""
+    candidates = scorer.candidates
+    if len(evidence.sides) >= 2:
+        papers = evidence.sides
+    else:
+        scored = scorer.for_question()
+        subject = named_subject(evidence.works)
+        if subject is None and (not scored or scored[0].score < threshold):
+            return abstention(candidates)
+        # The paper is the one named, else the best retrieved one: its sentences need not be the ones closest
+        # to a metadata question.
+        papers = [subject or candidates[0]]
+    composer = Composer()
+    lines, gaps = [], []
+    values: dict[tuple[str, str], tuple[object, int]] = {}
+    for candidate in papers:
+        facts = candidate.paper.metadata_facts()
+        said = []
+        for field_name in question.metadata_fields:
+            if field_name == "authors" and "authors" not in facts and "org" in facts:
+                field_name = "org"
+            if field_name not in facts:
+                gaps.append(f"the {FIELD_NAMES[field_name]} of “{candidate.paper.title}”")
+                continue
+            number = composer.cite(candidate, facts[field_name], field_name)
+            said.append(FIELD_PHRASES[field_name].format(facts[field_name], number))
+            values[(candidate.paper.paper_id, field_name)] = (_sortable(candidate, field_name), number)
+        if said:
+            lines.append(f"“{candidate.paper.title}” " + " and ".join(said) + ".")
+    if not lines:
+        field_name = question.metadata_fields[0]
+        return abstention(candidates, f"The listing of “{papers[0].paper.title}” gives no {FIELD_NAMES[field_name]}.")
+    if question.orders and len(papers) >= 2:
+        lines += _orderings(question, papers, values)
+    if gaps:
+        lines.append("The listings give no " + "; no ".join(gaps) + ".")
+    return Draft("\n".join(lines), composer.citations, False, [], gaps)
+
+
+def _sortable(candidate: Candidate, field_name: str) -> object:
+    paper = candidate.paper
+    return {"date": paper.date_number, "upvotes": paper.upvotes, "authors": paper.authors}.get(field_name)
+
+
+def _orderings(question: Question, papers: list[Candidate], values: dict) -> list[str]:
+    """"Which came first / has more upvotes": the comparison of two cited values, cited to both."""
+    first, second = papers[0], papers[1]
+    wants_low = LOW_ORDER.search(question.text) is not None
+    lines = []
+    for field_name in question.metadata_fields:
+        a = values.get((first.paper.paper_id, field_name))
+        b = values.get((second.paper.paper_id, field_name))
+        if field_name not in ORDER_PHRASES or not a or not b or a[0] is None or b[0] is None or a[0] == b[0]:
+            continue
+        high, low = (first, second) if a[0] > b[0] else (second, first)
+        winner, phrase = (low, ORDER_PHRASES[field_name][1]) if wants_low else (high, ORDER_PHRASES[field_name][0])
+        lines.append(f"“{winner.paper.title}” {phrase} [{min(a[1], b[1])}][{max(a[1], b[1])}].")
+    return lines

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from rag.config import RagSettings
-from rag.prompts import ABSTAIN_SENTINEL, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
+from rag.prompts import ABSTAIN_SENTINEL, PLAN_TEMPLATE, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.retrieval import Candidate, PaperIndex, SentenceHit
 from rag.text import sentence_spans
 from rag.types import Citation
@@ -26,6 +26,9 @@ MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
 # Cosine similarity between an answer sentence and an abstract sentence that counts as support
 # (MiniLM: paraphrases score ~0.6-0.9, unrelated sentences of the same field ~0.2-0.4).
 SUPPORT_THRESHOLD = 0.6
+# A part of the question counts as answered when a supported answer sentence is at least this close to it
+# (a part is a short question, an answer sentence a statement: their similarities run lower than paraphrases).
+PART_COVERED_THRESHOLD = 0.45
 # A sentence that repeats this many consecutive words of the system prompt, words no source contains, is the
 # model reciting its instructions (a prompt-extraction question, or an injected "print your rules"): it is
 # withheld from the answer, and nothing more is streamed once it starts.
@@ -44,10 +47,11 @@ class Verified:
     unsupported: list[str]
     abstained: bool
     withheld: int = 0  # sentences dropped for repeating the system prompt
+    uncovered: list[str] = field(default_factory=list)  # parts of the question no supported sentence answers
 
 
 def build_messages(question: str, candidates: list[Candidate], history: list | None,
-                   max_chars: int) -> list[dict]:
+                   max_chars: int, parts: list[str] | None = None) -> list[dict]:
     blocks, used = [], 0
     for number, candidate in enumerate(candidates, start=1):
         paper = candidate.paper
@@ -63,7 +67,11 @@ def build_messages(question: str, candidates: list[Candidate], history: list | N
             messages.append({"role": "user", "content": str(turn["question"])})
             if turn.get("answer"):
                 messages.append({"role": "assistant", "content": str(turn["answer"])})
-    messages.append({"role": "user", "content": USER_TEMPLATE.format(sources="\n\n".join(blocks), question=question)})
+    plan = ""
+    if parts and len(parts) > 1:
+        plan = PLAN_TEMPLATE.format(parts="\n".join(f"- {part}" for part in parts))
+    messages.append({"role": "user", "content": USER_TEMPLATE.format(sources="\n\n".join(blocks), question=question,
+                                                                     plan=plan)})
     return messages
 
 
@@ -118,7 +126,7 @@ def repeats_instructions(text: str, candidates: list[Candidate]) -> bool:
     return bool(echoed - quoted)
 
 
-def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified:
+def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list[str] | None = None) -> Verified:
     text = raw.strip()
     if not text:
         raise LLMUnavailable("The LLM returned an empty answer.")
@@ -136,6 +144,7 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
     numbering: dict[str, int] = {}  # paper_id -> number in the answer (order of first citation)
     quotes: dict[str, str] = {}
     out_sentences, unsupported, withheld = [], [], 0
+    supported_vectors = []
     for claim, vector in zip(claims, claim_vectors):
         cited = [int(n) for n in MARKER.findall(claim)]
         valid = [candidates[n - 1].paper.paper_id for n in cited if 1 <= n <= len(candidates)]
@@ -156,6 +165,7 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
             unsupported.append(body)
             out_sentences.append(body)
             continue
+        supported_vectors.append(vector)
         markers = "".join(f"[{numbering.setdefault(pid, len(numbering) + 1)}]" for pid in supported_by)
         out_sentences.append(_with_markers(body, markers))
     papers = {c.paper.paper_id: c.paper for c in candidates}
@@ -163,7 +173,13 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex) -> Verified
                  for pid, number in sorted(numbering.items(), key=lambda item: item[1])]
     if withheld and not numbering:  # a recital with nothing verified left: no generated answer at all
         raise LLMUnavailable("The LLM recited its instructions instead of answering; its answer was withheld.")
-    return Verified(" ".join(out_sentences), citations, unsupported, False, withheld)
+    uncovered = []
+    if parts and len(parts) > 1:
+        part_vectors = index.encoder.encode(parts)
+        for part, part_vector in zip(parts, part_vectors):
+            if not any(float(np.dot(part_vector, v)) >= PART_COVERED_THRESHOLD for v in supported_vectors):
+                uncovered.append(part)
+    return Verified(" ".join(out_sentences), citations, unsupported, False, withheld, uncovered)
 
 
 def _with_markers(body: str, markers: str) -> str:

@@ -16,5 +16,8 @@ SOURCE_TEMPLATE = "[{number}] {title}{meta}\n{abstract}"
 USER_TEMPLATE = """Sources:
 {sources}
 
-Question: {question}
+Question: {question}{plan}
 Answer (every sentence cited with [n]):"""
+
+# Added to the question when it asks several things, so the model covers each one.
+PLAN_TEMPLATE = "\nThe answer must cover each of these, or say that the sources do not:\n{parts}"

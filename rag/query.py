@@ -15,17 +15,22 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 YEAR = r"((?:19|20)\d{2})"
 # "Which (recent) papers ...", "list works on ...", "compare A and B": the answer spans several papers.
 MULTI = re.compile(
-    r"\b(which|what|list|name|any|all|several|some)\s+(?:[\w-]+\s+){0,2}(papers|works|studies|methods|approaches|"
-    r"ones|models|benchmarks|systems|frameworks)\b|\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on)\b|"
-    r"\b(of|among) (those|these)\b",
+    r"\b(which|what|list|name|any|all|several|some)\s+(?:[\w-]+\s+){0,3}(papers|works|studies|methods|approaches|"
+    r"ones|models|benchmarks|systems|frameworks|resources|datasets|agents|techniques|variants)\b|"
+    r"\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on|where|with)\b|\b(of|among) (those|these)\b|"
+    r"\b(does|did) each\b|\beach (one|paper|of them)\b|\bare there\b|\bname them\b|\bacross the\b",
     re.IGNORECASE,
 )
 METADATA_FIELDS = {
-    "org": re.compile(r"\b(which|what) (organi[sz]ation|lab|company|institution|group)\b", re.I),
-    "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor count\b|\bnumber of authors\b", re.I),
+    "org": re.compile(r"\b(which|what) (organi[sz]ation|org|lab|company|institution|group)\b|\b(organi[sz]ation|org) "
+                      r"(is it|it is) listed\b|\blisted under\b", re.I),
+    "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor (count|list)s?\b|\bnumber of authors\b|"
+                          r"\b(more|fewer) authors\b|\bby how many authors\b", re.I),
     "upvotes": re.compile(r"\bupvote", re.I),
-    "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\bpublication date\b|\bpublished (on|when)\b|"
-                       r"\b(which|what) (day|date|month|year)\b|\bdated\b", re.I),
+    "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\b(publication|listing|release) date\b|"
+                       r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)\b|\bdated\b|\bdate listed\b|"
+                       r"\b(came|come|was|were) (out )?(first|earlier|later|before|after)\b|\bbefore or after\b|"
+                       r"\b(older|newer|more recent)\b", re.I),
 }
 # Words that ask for metadata but say nothing about which paper: left out of the search text.
 METADATA_WORDING = re.compile(
@@ -33,9 +38,12 @@ METADATA_WORDING = re.compile(
     r"upvotes?|organi[sz]ation|lab|company|institution|listed|credited|have|has|published|on|for|in)\b",
     re.I,
 )
+# A part asks for a number when it asks "how much/many" or names a measured quantity (an accuracy, a rate, a
+# speed-up, a gain...).
 QUANTITY = re.compile(
-    r"\b(how (much|many|fast|quickly|often|large|small|big)|by how|what (?:[\w-]+ ){0,3}(fraction|percentage|share|"
-    r"proportion|accuracy|score|rate|speed-?up|ratio|improvement|gain|compression|reduction|cost|compute))\b",
+    r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(fraction|percentage|share|proportion|"
+    r"accuracy|accuracies|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|compression|reductions?|cost|"
+    r"compute|figures?|numbers|results?|latency|throughput|win rate|success rate|percent))\b",
     re.I,
 )
 WHICH_PAPER = re.compile(r"\b(which|what) (paper|work|study|method|framework|benchmark)\b|\btitle of\b|"
@@ -45,7 +53,58 @@ FOLLOW_UP = re.compile(
     r"this one|the same|the first|the second|the latter|the former)\b",
     re.IGNORECASE,
 )
+# "it", "its results", "the second one": the question is about a paper the previous answer named.
+REFERS_TO_PREVIOUS = re.compile(r"\b(it|its|they|their|them|that one|this one|the same|the first|the second|"
+                                r"the third|the latter|the former|that paper|this paper|that method|this method|"
+                                r"that work|the paper|the method)\b", re.IGNORECASE)
 RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)
+
+
+# Where a question asks several things: another question sentence, an enumerator "(a)", "(ii)", or "and"/"plus"
+# before a new question word ("how much faster is it, and what accuracy does it keep?"). An "and" between
+# nouns ("instructions and data") does not split.
+PART_BREAK = re.compile(
+    r"\?\s+|;\s+|\s*\((?:[a-e]|i{1,3}|iv|[1-5])\)\s*|,?\s+(?:and|plus|as well as|but|also)\s+(?=(?:also\s+)?"
+    r"(?:(?:on|in|at|to|for|from|with|by|of|under)\s+)?(?:how|what|which|where|when|why|who|whom|whose|whether|is|are|"
+    r"was|were|does|do|did|can|could|give|name|list)\b)",
+    re.IGNORECASE,
+)
+# A sentence of the question that asks something: a question, or a request ("Give the scores.").
+ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|show|compile|describe|explain|summari[sz]e|"
+                    r"report|provide|state|compare|find|identify|what|which|how|who|where|when|why|is|are|does|do|did|"
+                    r"can|could)\b", re.IGNORECASE)
+# Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
+ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
+                            "figure figures number numbers score scores result results detail details"))
+# "What is X?", "What does X do?", "Explain X": the answer is what introduces X, not its results.
+DEFINITION = re.compile(
+    r"^(?:so\s+|and\s+)?(?:(?:what|who)(?:'s| is| are| was)\s+(?:the\s+(?:core\s+|main\s+|key\s+|basic\s+)?"
+    r"(?:idea|point|purpose|goal|gist)\s+(?:of|behind)\s+)?|(?:give me\s+)?(?:an?\s+)?(?:one-line\s+|short\s+|brief\s+)?"
+    r"(?:description|summary|overview)\s+of\s+|"
+    r"what\s+(?:does|do|did)\s+(?=.*\b(?:do|does|propose|offer|introduce)\b\s*\??$)|(?:explain|describe)\s+|"
+    r"tell me (?:about|what)\s+)",
+    re.IGNORECASE,
+)
+# Words that set two named works side by side.
+COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|difference|differences|versus|vs\.?|"
+                        r"whereas|contrast|relative to)\b", re.IGNORECASE)
+# Across-paper metadata questions: "which came first", "which has more upvotes".
+ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
+                      r"longer|shorter|before or after)\b", re.IGNORECASE)
+# Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B".
+# Tried in this order; the first that yields exactly two sides wins.
+SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
+                                                r",?\s+and\s+(?=the\b)")]
+# A follow-up asking for a different paper than the ones already named.
+ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
+
+
+@dataclass
+class Part:
+    """One thing the question asks: its own words, and whether it asks for a number."""
+
+    text: str
+    wants_quantity: bool
 
 
 @dataclass
@@ -56,9 +115,21 @@ class Question:
     wants_several: bool = False
     wants_quantity: bool = False
     wants_paper: bool = False
-    metadata_field: str | None = None
+    metadata_fields: list[str] = field(default_factory=list)
     previous_question: str | None = None
+    previous_answer: str | None = None
     restrict_to_previous: bool = False
+    refers_to_previous: bool = False
+    excludes_previous: bool = False
+    parts: list[Part] = field(default_factory=list)
+    defines: bool = False  # "what is X?": answered by the sentence that introduces X
+    compares: bool = False  # words that set things side by side ("differ", "vs", "which is faster")
+    orders: bool = False  # "which came first", "which has more upvotes": metadata across papers
+    sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
+
+    @property
+    def metadata_field(self) -> str | None:
+        return self.metadata_fields[0] if self.metadata_fields else None
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -109,30 +180,71 @@ def filters_in_words(text: str) -> Filters:
     return found
 
 
-def _turn_question(turn) -> str | None:
+def _turn(turn) -> tuple[str | None, str | None]:
+    """(question, answer) of a history turn: a dict, an object with those attributes, or a bare question."""
     if isinstance(turn, str):
-        return turn
+        return turn, None
     if isinstance(turn, dict):
-        return turn.get("question")
-    return getattr(turn, "question", None)
+        return turn.get("question"), turn.get("answer")
+    return getattr(turn, "question", None), getattr(turn, "answer", None)
+
+
+def question_parts(text: str) -> list[Part]:
+    """The separate things a question asks, each with its own words; one part when it asks one thing.
+    Statements around the asking ("I read a paper on X.") are context, not parts."""
+    sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z(])", text) if s.strip()]
+    asking = [s for s in sentences if ASKING.search(s.strip())] or sentences
+    pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
+              for p in PART_BREAK.split(s)]
+    pieces = [p for p in pieces if terms(p)]
+    if len(pieces) > 1 and not QUANTITY.search(pieces[0]) and len(terms(pieces[0])) <= 3 \
+            and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):
+        pieces = pieces[1:]  # a lead-in such as "For LServe:" before "(a) ... (b) ..." is context, not a part
+    quantity = any(QUANTITY.search(p) for p in pieces if set(terms(p)) <= ASK_WORDS)
+    parts = [Part(p, bool(QUANTITY.search(p))) for p in pieces if not set(terms(p)) <= ASK_WORDS]
+    if quantity and parts and not any(p.wants_quantity for p in parts):
+        parts = [Part(p.text, True) for p in parts]  # "Which papers …? Give the scores.": each paper's figure
+    return parts or [Part(text, bool(QUANTITY.search(text)))]
+
+
+def question_sides(text: str) -> list[str]:
+    """The two papers an across-paper question describes ("which came first, the paper on X or the one on Y?"),
+    each in its own words; [] when it does not set two apart."""
+    body = re.split(r"[:,]\s+(?=(?:the|a|an)\b)|:\s*", text, maxsplit=1)
+    body = body[1] if len(body) == 2 else text
+    for separator in SIDES:
+        sides = [s.strip(" ,.?") for s in separator.split(body) if s.strip(" ,.?")]
+        if len(sides) == 2:
+            return sides
+    return []
 
 
 def analyse(question: object, *, max_chars: int, history: list | None = None) -> Question:
     text = clean_question(question, max_chars)
-    previous = next((q for q in map(_turn_question, reversed(history or [])) if q), None)
+    previous, previous_answer = next(((q, a) for q, a in map(_turn, reversed(history or [])) if q), (None, None))
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
-    metadata_field = next((name for name, pattern in METADATA_FIELDS.items() if pattern.search(text)), None)
-    search_text = METADATA_WORDING.sub(" ", text) if metadata_field else text
+    fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
+    metadata_fields = [name for _, name in fields]
+    search_text = METADATA_WORDING.sub(" ", text) if metadata_fields else text
     if is_follow_up:
         search_text = f"{previous} {search_text}"
+    parts = question_parts(text)
     return Question(
         text=text,
         search_text=search_text,
         filters=filters_in_words(text),
-        wants_several=bool(MULTI.search(text)) and metadata_field is None,
-        wants_quantity=bool(QUANTITY.search(text)),
+        wants_several=bool(MULTI.search(text)) and not metadata_fields,
+        wants_quantity=any(p.wants_quantity for p in parts),
         wants_paper=bool(WHICH_PAPER.search(text)),
-        metadata_field=metadata_field,
+        metadata_fields=metadata_fields,
         previous_question=previous if is_follow_up else None,
+        previous_answer=previous_answer if is_follow_up else None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
+        refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
+        excludes_previous=is_follow_up and bool(ANOTHER.search(text)),
+        parts=parts,
+        defines=bool(DEFINITION.search(text)) and not QUANTITY.search(text) and len(parts) == 1,
+        compares=bool(COMPARISON.search(text)),
+        orders=bool(metadata_fields) and bool(ORDERING.search(text)),
+        sides=question_sides(text) if metadata_fields and ORDERING.search(text) else [],
     )

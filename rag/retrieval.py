@@ -17,8 +17,19 @@ from rag.index import (
     stored_table,
 )
 from rag.table import DIGEST_KEY
-from rag.text import terms
+from rag.text import folded, terms
 from rag.types import Filters, Source
+
+
+def title_lead(title: str) -> str:
+    """The name a title leads with ("LServe" of "LServe: Efficient …"), lower-cased; "" when it has none."""
+    lead, colon, _ = title.partition(":")
+    return folded(lead).lower().strip(" !") if colon else ""
+
+
+# A name mentioned by more papers than this (and in the title of none or several) is a term, not a work's name.
+GENERIC_MENTIONS = 3
+GENERIC = "generic"
 
 
 @dataclass
@@ -139,6 +150,31 @@ class PaperIndex:
                 fused[pid] = fused.get(pid, 0.0) + weight / (self.settings.rrf_k + rank)
         ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
         return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
+
+    def find_named(self, name: str, ranked: list[Candidate], vector: np.ndarray) -> Candidate | str | None:
+        """The paper a work's name points to: among the few papers that mention the name (a retrieved one
+        first), the one whose title names it, else the one whose abstract does. When many papers mention it,
+        only a paper whose title leads with it ("LServe: …"); otherwise `GENERIC` (LLM, GPT-4o: a term, not
+        one work's name). None when no paper mentions it."""
+        from rag.extractive import mentions
+
+        lexical = self.bm25_scores(name, Filters(), limit=GENERIC_MENTIONS * 4)
+        retrieved = {c.paper.paper_id: c for c in ranked}
+        ordered = sorted(lexical, key=lambda p: (p not in retrieved, -lexical[p]))
+        mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
+        if not mentioning:
+            return None
+        titled = [p for p in mentioning if mentions(name, self.papers[p].title)]
+        if len(mentioning) > GENERIC_MENTIONS:
+            # A name many papers use belongs only to the paper that introduces it: "DPO: …", not "Unpacking DPO".
+            titled = [p for p in titled if title_lead(self.papers[p].title) == folded(name).lower().strip("!")]
+            if len(titled) != 1:
+                return GENERIC
+        chosen = (titled or mentioning)[0]
+        if chosen in retrieved:
+            return retrieved[chosen]
+        dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
+        return Candidate(self.papers[chosen], 0.0, dense, lexical[chosen])
 
     def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
         """Every abstract sentence of these papers, its stored vector, and its similarity to the question.

@@ -1,0 +1,79 @@
+"""Names in a question (LoRA, GPT-4, Orca 2, Group Think) and whether a text mentions them.
+
+A question that names a work is about that very work: the answerer takes its evidence from the work's own
+paper, sets two named works side by side, or says that a named work is not in the corpus.
+"""
+
+from __future__ import annotations
+
+import re
+
+from rag.text import STOPWORDS, folded
+
+# One-word names: inner capitals (LoRA), acronyms (DPO), letters with digits (GPT-4), capitalised words
+# (Toolformer), each optionally followed by a version ("Orca 2", "UniPic 3.0").
+NAME = re.compile(
+    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*!]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*|[A-Z][a-z]{2,}[\w\-^*!]*)"
+    r"(?: (?:\d+(?:\.\d+)?|[IVX]+)(?![\w%.]))?"
+)
+# "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
+NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|free|specific|level)$")
+# Words that may stand inside a multi-word name ("Language to Rewards", "Flow of Reasoning").
+NAME_CONNECTORS = {"of", "to", "for", "the", "in", "on", "at", "via", "a", "from"}
+CAPITALISED = r"[A-Z][\w^*!']*(?:-[A-Z0-9][\w^*!']*)*(?![\w-])"
+PHRASE = re.compile(rf"(?<![\w-]){CAPITALISED}(?:\s+(?:(?:{'|'.join(NAME_CONNECTORS)})\s+)*{CAPITALISED})+"
+                    r"(?: \d+(?:\.\d+)?(?![\w%.]))?")
+
+
+def question_names(text: str, vocabulary: set[str] | None = None) -> list[str]:
+    """One-word names in the text (accents folded). A capitalised word counts only inside a sentence, or at its
+    start when the corpus does not know it as a word (given `vocabulary`: "Toolformer taught …")."""
+    text = folded(text)
+    names = []
+    for match in NAME.finditer(text):
+        name = NAME_SUFFIX.sub("", match.group(0).rstrip(".-!"))
+        before = text[:match.start()].rstrip()
+        plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
+        if plain_word and name.lower() in STOPWORDS:
+            continue
+        if plain_word and (not before or before[-1] in ".?!:\"“("):
+            if vocabulary is None or name.lower() in vocabulary:
+                continue
+        if len(name) >= 2 and name not in names:
+            names.append(name)
+    return names
+
+
+def phrase_names(text: str, vocabulary: set[str]) -> list[str]:
+    """Multi-word names: runs of capitalised words, possibly joined by small words ("Automatic Prompt Engineer",
+    "Hogwild! Inference", "Language to Rewards"). A sentence's first word joins only when the corpus does not
+    know it as a word ("Compare Locret …" is not a name)."""
+    phrases = []
+    for match in PHRASE.finditer(folded(text)):
+        words = match.group(0).split()
+        before = text[:match.start()].rstrip()
+        if (not before or before[-1] in ".?!:") and words[0].lower().strip("!") in vocabulary | STOPWORDS:
+            words = words[1:]
+        while words and words[0].lower() in NAME_CONNECTORS:
+            words = words[1:]
+        if sum(w[:1].isupper() for w in words) >= 2:
+            phrases.append(" ".join(words).rstrip(".!'"))
+    return list(dict.fromkeys(phrases))
+
+
+def has_connector(phrase: str) -> bool:
+    return any(w.lower() in NAME_CONNECTORS for w in phrase.split())
+
+
+def mentions(name: str, text: str) -> bool:
+    # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word.
+    parts = [re.escape(p) for p in re.split(r"[-\s~]+", name) if p]
+    pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?![a-z])"
+    return re.search(pattern, folded(text), re.IGNORECASE) is not None
+
+
+def is_specific(name: str, vocabulary: set[str]) -> bool:
+    """A name worth insisting on: unknown to the whole corpus (Toolformer), or a version or compound of a
+    known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead."""
+    parts = [p for p in re.split(r"[-\s]+", name.lower()) if p]
+    return any(p not in vocabulary for p in parts) or re.search(r"[\d\s-]", name) is not None
