@@ -116,11 +116,13 @@ class Assistant:
         top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
         names, works = self._works(parsed.text, top, index, answer_vector)
         sides = self._sides(parsed, works, index, answer_vector)
-        pool = list({c.paper.paper_id: c for c in reversed(top + sides + [c for c in works.values() if c])}.values())[::-1]
-        hits = index.sentences_of([c.paper.paper_id for c in pool], answer_vector)
+        pool: dict[str, Candidate] = {}
+        for candidate in top + sides + [c for c in works.values() if c is not None]:
+            pool.setdefault(candidate.paper.paper_id, candidate)
+        hits = index.sentences_of(list(pool), answer_vector)
         part_vectors = ([answer_vector] if len(parsed.parts) == 1
                         else list(index.encoder.encode([p.text for p in parsed.parts])))
-        return extractive.Evidence(pool, hits, part_vectors, works, names, previous, sides)
+        return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides)
 
     @staticmethod
     def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from rag.names import has_connector, mentions
 from rag.query import Part, Question
-from rag.retrieval import Candidate, SentenceHit
+from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
 from rag.text import folded, terms
 from rag.types import Citation
@@ -56,7 +56,7 @@ NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IG
 FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
                           re.IGNORECASE)
 # "how many tasks", "the number of experts": what a count in the answer must count.
-COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+)?)|\bnumber of\s+([\w-]+(?:\s+[\w-]+)?)|"
+COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})|\bnumber of\s+([\w-]+(?:\s+[\w-]+){0,2})|"
                      r"\bhow (?:large|big|long)\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(propose|introduce|present|develop|design|call|"
                           r"describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
@@ -161,7 +161,10 @@ class Scorer:
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool) -> ScoredSentence:
         rank, candidate = self.rank[hit.paper_id]
-        lexical = self.coverage(text, f"{hit.text} {candidate.paper.title}")
+        evidence = f"{hit.text} {candidate.paper.title}"
+        lexical = self.coverage(text, evidence)
+        if text != self.question.text:  # a part: its own words, and the question's for what "it" refers to
+            lexical = 0.5 * (lexical + self.coverage(self.question.text, evidence))
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
         if wants_quantity:
@@ -345,12 +348,24 @@ def _none_of_previous(previous: list[Candidate]) -> Draft:
     return Draft(f"{ABSTAIN_TEXT} {NONE_OF_PREVIOUS.format(titles)}", [], True, [])
 
 
+def names_work(name: str, candidate: Candidate) -> bool:
+    """Whether the name is the paper's own work: in its title, or introduced by its abstract ("we propose
+    IKEA", "… (MASH)"), not a model or benchmark it merely uses."""
+    paper = candidate.paper
+    if mentions(name, paper.title):
+        return True
+    escaped = re.escape(folded(name))
+    return re.search(rf"\b(propos|introduc|present|call|nam|dub|term)\w*\b[^.]{{0,80}}?(?<![\w-]){escaped}(?![\w-])|"
+                     rf"\((?:[^()]{{0,20}}\s)?{escaped}\)", folded(paper.abstract), re.IGNORECASE) is not None
+
+
 def named_subject(works: dict[str, Candidate | None]) -> Candidate | None:
-    """The paper of the one work the question names by its title's name ("Locret", "TÜLU 3"): the question is
-    about that paper, so the answer comes from it or not at all."""
-    titled = {c.paper.paper_id: c for name, c in works.items()
-              if c is not None and mentions(name, c.paper.title.split(":")[0])}
-    return next(iter(titled.values())) if len(titled) == 1 else None
+    """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3"):
+    the question is about that paper, so the answer comes from it or not at all. A name an abstract merely
+    uses (a baseline, a benchmark) does not make its paper the subject."""
+    own = {c.paper.paper_id: c for name, c in works.items()
+           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!")}
+    return next(iter(own.values())) if len(own) == 1 else None
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
@@ -454,7 +469,7 @@ def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list
     """The named works the question sets side by side: two names joined by and/or/vs/"compared with", or every
     named work when a comparing word ("differ", "compare") is used. Only works named in their paper's title, or
     absent from the corpus, count: a model or benchmark an abstract mentions is not a work being compared."""
-    eligible = [n for n, c in works.items() if c is None or mentions(n, c.paper.title)]
+    eligible = [n for n, c in works.items() if c is None or names_work(n, c)]
     text = folded(question.text)
     sides: list[str] = []
     positions = sorted((text.find(n), n) for n in eligible if text.find(n) >= 0)
@@ -482,10 +497,9 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
             continue
         seen.add(candidate.paper.paper_id)
         # The parts that name this work (an "(a) … (b) …" question), else every part.
-        own = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
-               and not any(mentions(other, p.text) for other in sides if other != name)]
-        indices = own or [i for i, p in enumerate(question.parts)
-                          if not any(mentions(other, p.text) for other in sides if other != name)]
+        # The parts about this work: those naming it, or naming no other work of the comparison.
+        indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
+                   or not any(mentions(other, p.text) for other in sides if other != name)]
         sentences, _ = covering_sentences(scorer, candidate, threshold, SENTENCES_PER_LINE, indices or None)
         if not sentences:
             scored = scorer.for_question(candidate.paper.paper_id)

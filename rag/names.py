@@ -20,7 +20,12 @@ NAME = re.compile(
 NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|free|specific|level)$")
 # Words that may stand inside a multi-word name ("Language to Rewards", "Flow of Reasoning").
 NAME_CONNECTORS = {"of", "to", "for", "the", "in", "on", "at", "via", "a", "from"}
-CAPITALISED = r"[A-Z][\w^*!']*(?:-[A-Z0-9][\w^*!']*)*(?![\w-])"
+CAPITALISED = r"[A-Z][\w^*!]*(?:-[A-Z0-9][\w^*!]*)*(?![\w-])"
+# "(b) What …": an enumerator starts a sentence of its own.
+ENUMERATOR_END = re.compile(r"\((?:[a-e]|i{1,3}|iv|[1-5])\)$")
+# Verbs a request starts with ("Compile the results …"): never a name, known to the corpus or not.
+ASKING_VERBS = {"give", "name", "list", "tell", "show", "compile", "describe", "explain", "summarise", "summarize",
+                "report", "provide", "state", "compare", "contrast", "find", "identify", "rank", "count"}
 PHRASE = re.compile(rf"(?<![\w-]){CAPITALISED}(?:\s+(?:(?:{'|'.join(NAME_CONNECTORS)})\s+)*{CAPITALISED})+"
                     r"(?: \d+(?:\.\d+)?(?![\w%.]))?")
 
@@ -36,8 +41,8 @@ def question_names(text: str, vocabulary: set[str] | None = None) -> list[str]:
         plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
         if plain_word and name.lower() in STOPWORDS:
             continue
-        if plain_word and (not before or before[-1] in ".?!:\"“("):
-            if vocabulary is None or name.lower() in vocabulary:
+        if plain_word and (not before or before[-1] in ".?!:\"“(" or ENUMERATOR_END.search(before)):
+            if vocabulary is None or name.lower() in vocabulary or name.lower() in ASKING_VERBS:
                 continue
         if len(name) >= 2 and name not in names:
             names.append(name)
@@ -49,12 +54,14 @@ def phrase_names(text: str, vocabulary: set[str]) -> list[str]:
     "Hogwild! Inference", "Language to Rewards"). A sentence's first word joins only when the corpus does not
     know it as a word ("Compare Locret …" is not a name)."""
     phrases = []
-    for match in PHRASE.finditer(folded(text)):
+    text = folded(text)
+    for match in PHRASE.finditer(text):
         words = match.group(0).split()
         before = text[:match.start()].rstrip()
-        if (not before or before[-1] in ".?!:") and words[0].lower().strip("!") in vocabulary | STOPWORDS:
+        starts = not before or before[-1] in ".?!:" or ENUMERATOR_END.search(before)
+        if starts and words[0].lower().strip("!") in vocabulary | ASKING_VERBS:
             words = words[1:]
-        while words and words[0].lower() in NAME_CONNECTORS:
+        while words and (words[0].lower() in NAME_CONNECTORS or words[0].lower() in STOPWORDS):
             words = words[1:]
         if sum(w[:1].isupper() for w in words) >= 2:
             phrases.append(" ".join(words).rstrip(".!'"))
