@@ -130,7 +130,7 @@ class Assistant:
         mentions (specific enough to matter, such as Toolformer or Orca 2). A multi-word name found as a whole
         replaces its words."""
         vocabulary = index.table.vocabulary
-        phrases = names_of.phrase_names(text, vocabulary)
+        phrases = names_of.phrase_names(text)
         works: dict[str, Candidate | None] = {}
         covered: set[str] = set()
         for phrase in phrases:
@@ -138,7 +138,8 @@ class Assistant:
             if isinstance(found, Candidate) or (found is None and not names_of.has_connector(phrase)):
                 works[phrase] = found if isinstance(found, Candidate) else None
                 covered |= set(phrase.split())
-        singles = [n for n in names_of.question_names(text, vocabulary) if n not in covered]
+        singles = [n for n in names_of.question_names(text)
+                   if n not in covered and not any(n in phrase for phrase in works)]
         for name in singles:
             found = index.find_named(name, ranked, vector)
             if isinstance(found, Candidate):
@@ -151,9 +152,12 @@ class Assistant:
     def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
         """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
         by the work it names, else by retrieving its own words."""
-        if not (parsed.metadata_fields and parsed.orders):
-            return []
         titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
+        if not parsed.metadata_fields:
+            return []
+        if not parsed.orders:  # "AgentRxiv vs MetaGPT: how many authors each?": the two named papers
+            papers = list({c.paper.paper_id: c for c in titled.values()}.values())
+            return papers if len(papers) == 2 and extractive.side_by_side(parsed, titled) else []
         descriptions = parsed.sides
         if not descriptions and len({c.paper.paper_id for c in titled.values()}) == 1:
             name = next(iter(titled))  # "Was A listed before the paper on X?": A, and the rest of the question

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.names import has_connector, mentions
+from rag.names import mentions, version_of
 from rag.query import Part, Question
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
@@ -33,10 +33,12 @@ SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
 # A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
 # at least this share of the abstention threshold.
 PART_THRESHOLD_SHARE = 0.9
+# A part is scored on its own words and, with this share, on the whole question's (what "it" is).
+CONTEXT_SHARE = 0.3
 # Sentences within this score of a part's best also cover it: one sentence may then serve two parts.
 COVER_MARGIN = 0.05
 # A list question's paper qualifies when its title and abstract hold this share of the question's terms.
-LIST_TOPIC_COVERAGE = 0.35
+LIST_TOPIC_COVERAGE = 0.15
 # Most lines in a list or comparison answer, and most sentences quoted per line.
 MAX_LINES = 6
 SENTENCES_PER_LINE = 2
@@ -109,11 +111,11 @@ class Evidence:
     sides: list[Candidate] = field(default_factory=list)  # the two papers an across-paper question describes
 
 
-def has_figure(text: str, asked: str) -> bool:
+def has_figure(text: str, asked: str, question: str = "") -> bool:
     """Whether the text gives the figure a question part asks for: a measurement (39.7%, 8x, 3 times), a
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
-    stated = set(FIGURE_TOKEN.findall(asked))
+    stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
     for match in MEASUREMENT.finditer(text):
         if not any(token in stated for token in FIGURE_TOKEN.findall(match.group(0))):
             return True
@@ -124,8 +126,9 @@ def has_figure(text: str, asked: str) -> bool:
         before = text[:match.start()].rstrip().split()
         if token in stated or re.fullmatch(r"(19|20)\d\d", token):
             continue
-        if before and before[-1][:1].isupper() and before[-1].rstrip("-").isalpha() and not before[-1].isupper():
-            continue  # "Llama 3.1", "Orca 2": a version, not a figure
+        glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
+        if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
+            continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
         if re.search(r"\.\d|[KMBkmb]$", token) or sizes:
             return True
         if counted & set(terms(" ".join(text[match.end():].split()[:3]))):
@@ -164,15 +167,15 @@ class Scorer:
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
         if text != self.question.text:  # a part: its own words, and the question's for what "it" refers to
-            lexical = 0.5 * (lexical + self.coverage(self.question.text, evidence))
+            lexical = (1 - CONTEXT_SHARE) * lexical + CONTEXT_SHARE * self.coverage(self.question.text, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
         if wants_quantity:
-            if has_figure(hit.text, text):
+            if has_figure(hit.text, text, self.question.text):
                 score += MEASUREMENT_BONUS
             elif NUMBER.search(hit.text):
                 score += NUMBER_BONUS
-        if self.question.wants_paper and INTRODUCTION.search(hit.text):
+        if (self.question.wants_paper or self.question.wants_several) and INTRODUCTION.search(hit.text):
             score += INTRODUCTION_BONUS
         return ScoredSentence(hit, candidate, rank, score)
 
@@ -186,7 +189,8 @@ class Scorer:
         # A part is scored with the whole question's similarity too: "what mechanism does it rely on" alone
         # does not say what "it" is.
         part, vector = self.question.parts[index], self.part_vectors[index]
-        scored = [self.score(h, part.text, 0.5 * (float(np.dot(h.vector, vector)) + h.similarity), part.wants_quantity)
+        scored = [self.score(h, part.text, (1 - CONTEXT_SHARE) * float(np.dot(h.vector, vector))
+                             + CONTEXT_SHARE * h.similarity, part.wants_quantity)
                   for h in self.hits if h.paper_id == paper_id]
         return sorted(scored, key=lambda s: -s.score)
 
@@ -265,8 +269,8 @@ def _focus(parts: list[Part]) -> set[str]:
     return {t for p in parts for t in terms(p.text)}
 
 
-def _answers_part(hit: SentenceHit, part: Part) -> bool:
-    return not part.wants_quantity or has_figure(hit.text, part.text)
+def _answers_part(hit: SentenceHit, part: Part, question: Question) -> bool:
+    return not part.wants_quantity or has_figure(hit.text, part.text, question.text)
 
 
 def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, max_sentences: int,
@@ -282,7 +286,7 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     missing: list[Part] = []
     for index in indices:
         part = question.parts[index]
-        scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part)]
+        scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part, question)]
         if not scored or scored[0].score < PART_THRESHOLD_SHARE * threshold:
             missing.append(part)
             continue
@@ -329,14 +333,18 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
     if question.metadata_fields:
         return answer_metadata(question, scorer, evidence, threshold)
     sides = side_by_side(question, evidence.works)
-    absent = [name for name, c in evidence.works.items() if c is None and name not in sides]
+    texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
+    # "Orca 2" when the corpus has Orca, "UniPic 3.0" when it has 2.0: another version is not this one.
+    versions = [n for n, c in evidence.works.items() if c is None and (base := version_of(n))
+                and any(mentions(base, t) for t in texts)]
+    absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
     if sides and not question.wants_several:
         return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
     if question.wants_several or question.restrict_to_previous:
         return answer_list(question, scorer, evidence, threshold)
-    subject = named_subject(evidence.works)
+    subject = named_subject(question, evidence.works)
     definition = definition_subject(question, evidence.works)
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
@@ -359,12 +367,15 @@ def names_work(name: str, candidate: Candidate) -> bool:
                      rf"\((?:[^()]{{0,20}}\s)?{escaped}\)", folded(paper.abstract), re.IGNORECASE) is not None
 
 
-def named_subject(works: dict[str, Candidate | None]) -> Candidate | None:
+def named_subject(question: Question, works: dict[str, Candidate | None]) -> Candidate | None:
     """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3"):
-    the question is about that paper, so the answer comes from it or not at all. A name an abstract merely
-    uses (a baseline, a benchmark) does not make its paper the subject."""
+    the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
+    "than", "against"... ("its success rate on WebArena") is a condition, not the subject."""
+    text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
-           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!")}
+           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!")
+           and not re.search(rf"\b(?:on|in|at|than|against|over|from|versus|vs\.?|beyond|besides)\s+(?:the\s+)?"
+                             rf"{re.escape(folded(name))}", text, re.IGNORECASE)}
     return next(iter(own.values())) if len(own) == 1 else None
 
 
@@ -404,7 +415,8 @@ def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: Sente
 
 def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """Every paper whose evidence covers the question, one line each, leading with the facts asked. Which
-    papers qualify is decided on the topic (no bonus for figures); what each line quotes covers every part."""
+    papers qualify is decided on the topic (no bonus for figures); papers that give the figure asked for come
+    first, and what each line quotes covers every part it can."""
     topical = scorer.for_question(wants_quantity=False)
     best_per_paper: dict[str, ScoredSentence] = {}
     for item in topical:
@@ -413,18 +425,19 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
-    composer = Composer()
-    lines = []
-    for paper_id, item in sorted(best_per_paper.items(), key=lambda kv: -kv[1].score):
+    qualifying = []
+    for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
         if item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * top):
             continue
         if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < LIST_TOPIC_COVERAGE:
             continue
-        sentences, _ = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
-        lines.append(composer.line(item.candidate, sentences or [item.hit], _focus(question.parts), bullet=True))
-        if len(lines) == MAX_LINES:
-            break
+        sentences, missing = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
+        answered = not any(p.wants_quantity for p in missing)
+        qualifying.append((not answered, -item.score, item, sentences or [item.hit]))
+    composer = Composer()
+    lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True)
+             for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:MAX_LINES]]
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     return Draft("\n".join(lines), composer.citations, False, [])
@@ -531,7 +544,7 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
         papers = evidence.sides
     else:
         scored = scorer.for_question()
-        subject = named_subject(evidence.works)
+        subject = named_subject(question, evidence.works)
         if subject is None and (not scored or scored[0].score < threshold):
             return abstention(candidates)
         # The paper is the one named, else the best retrieved one: its sentences need not be the ones closest

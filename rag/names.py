@@ -7,8 +7,12 @@ paper, sets two named works side by side, or says that a named work is not in th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from pathlib import Path
 
 from rag.text import STOPWORDS, folded
+
+ENGLISH_WORDS_FILE = Path(__file__).with_name("english_words.txt")
 
 # One-word names: inner capitals (LoRA), acronyms (DPO), letters with digits (GPT-4), capitalised words
 # (Toolformer), each optionally followed by a version ("Orca 2", "UniPic 3.0").
@@ -30,9 +34,16 @@ PHRASE = re.compile(rf"(?<![\w-]){CAPITALISED}(?:\s+(?:(?:{'|'.join(NAME_CONNECT
                     r"(?: \d+(?:\.\d+)?(?![\w%.]))?")
 
 
-def question_names(text: str, vocabulary: set[str] | None = None) -> list[str]:
-    """One-word names in the text (accents folded). A capitalised word counts only inside a sentence, or at its
-    start when the corpus does not know it as a word (given `vocabulary`: "Toolformer taught …")."""
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Common English words (see the file's header): a capitalised one is an ordinary word, not a name."""
+    lines = ENGLISH_WORDS_FILE.read_text(encoding="utf-8").splitlines()
+    return frozenset(line for line in lines if line and not line.startswith("#"))
+
+
+def question_names(text: str) -> list[str]:
+    """One-word names in the text (accents folded). A capitalised word counts inside a sentence, or at its
+    start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …")."""
     text = folded(text)
     names = []
     for match in NAME.finditer(text):
@@ -42,24 +53,24 @@ def question_names(text: str, vocabulary: set[str] | None = None) -> list[str]:
         if plain_word and name.lower() in STOPWORDS:
             continue
         if plain_word and (not before or before[-1] in ".?!:\"“(" or ENUMERATOR_END.search(before)):
-            if vocabulary is None or name.lower() in vocabulary or name.lower() in ASKING_VERBS:
+            if name.lower() in english_words() or name.lower() in ASKING_VERBS:
                 continue
         if len(name) >= 2 and name not in names:
             names.append(name)
     return names
 
 
-def phrase_names(text: str, vocabulary: set[str]) -> list[str]:
+def phrase_names(text: str) -> list[str]:
     """Multi-word names: runs of capitalised words, possibly joined by small words ("Automatic Prompt Engineer",
-    "Hogwild! Inference", "Language to Rewards"). A sentence's first word joins only when the corpus does not
-    know it as a word ("Compare Locret …" is not a name)."""
+    "Hogwild! Inference", "Language to Rewards"). A sentence's first word joins only when it is not an ordinary
+    English word ("Compare Locret …" is not a name)."""
     phrases = []
     text = folded(text)
     for match in PHRASE.finditer(text):
         words = match.group(0).split()
         before = text[:match.start()].rstrip()
         starts = not before or before[-1] in ".?!:" or ENUMERATOR_END.search(before)
-        if starts and words[0].lower().strip("!") in vocabulary | ASKING_VERBS:
+        if starts and (words[0].lower().strip("!") in english_words() or words[0].lower() in ASKING_VERBS):
             words = words[1:]
         while words and (words[0].lower() in NAME_CONNECTORS or words[0].lower() in STOPWORDS):
             words = words[1:]
@@ -81,6 +92,14 @@ def mentions(name: str, text: str) -> bool:
 
 def is_specific(name: str, vocabulary: set[str]) -> bool:
     """A name worth insisting on: unknown to the whole corpus (Toolformer), or a version or compound of a
-    known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead."""
-    parts = [p for p in re.split(r"[-\s]+", name.lower()) if p]
-    return any(p not in vocabulary for p in parts) or re.search(r"[\d\s-]", name) is not None
+    known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead,
+    and an ordinary English word (PhD) is no name to insist on."""
+    if re.search(r"[\d\s-]", name):
+        return True
+    return name.lower() not in vocabulary and name.lower() not in english_words()
+
+
+def version_of(name: str) -> str | None:
+    """"Orca" for "Orca 2", "UniPic" for "Skywork UniPic 3.0": the name without its version, if it has one."""
+    match = re.fullmatch(r"(.+?)[\s-]?v?\d+(?:\.\d+)*", name)
+    return match.group(1) if match and not match.group(1).endswith("-") and len(match.group(1)) >= 2 else None
