@@ -117,7 +117,9 @@ class Assistant:
         names, works = self._works(parsed.text, top, index, answer_vector)
         sides = self._sides(parsed, works, index, answer_vector)
         pool: dict[str, Candidate] = {}
-        for candidate in top + sides + [c for c in works.values() if c is not None]:
+        # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
+        about_previous = previous is not None and not parsed.excludes_previous
+        for candidate in top + ([] if about_previous else sides + [c for c in works.values() if c is not None]):
             pool.setdefault(candidate.paper.paper_id, candidate)
         hits = index.sentences_of(list(pool), answer_vector)
         part_vectors = ([answer_vector] if len(parsed.parts) == 1

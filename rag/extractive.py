@@ -39,6 +39,7 @@ CONTEXT_SHARE = 0.3
 COVER_MARGIN = 0.05
 # A list question's paper qualifies when its title and abstract hold this share of the question's terms.
 LIST_TOPIC_COVERAGE = 0.15
+FOLLOW_UP_COVERAGE = 0.4
 # Most lines in a list or comparison answer, and most sentences quoted per line.
 MAX_LINES = 6
 SENTENCES_PER_LINE = 2
@@ -60,8 +61,8 @@ FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(
 # "how many tasks", "the number of experts": what a count in the answer must count.
 COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})|\bnumber of\s+([\w-]+(?:\s+[\w-]+){0,2})|"
                      r"\bhow (?:large|big|long)\b", re.IGNORECASE)
-INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(propose|introduce|present|develop|design|call|"
-                          r"describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
+INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
+                          r"design|call|describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
@@ -430,7 +431,9 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         paper = item.candidate.paper
         if item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * top):
             continue
-        if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < LIST_TOPIC_COVERAGE:
+        # "Which of those is training-free?": the few words asked must hold for the paper itself.
+        needed = FOLLOW_UP_COVERAGE if restricted else LIST_TOPIC_COVERAGE
+        if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < needed:
             continue
         sentences, missing = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
         answered = not any(p.wants_quantity for p in missing)

@@ -92,11 +92,8 @@ def mentions(name: str, text: str) -> bool:
 
 def is_specific(name: str, vocabulary: set[str]) -> bool:
     """A name worth insisting on: unknown to the whole corpus (Toolformer), or a version or compound of a
-    known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead,
-    and an ordinary English word (PhD) is no name to insist on."""
-    if re.search(r"[\d\s-]", name):
-        return True
-    return name.lower() not in vocabulary and name.lower() not in english_words()
+    known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead."""
+    return re.search(r"[\d\s-]", name) is not None or name.lower() not in vocabulary
 
 
 def version_of(name: str) -> str | None:
