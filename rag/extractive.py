@@ -42,7 +42,7 @@ LIST_TOPIC_COVERAGE = 0.15
 FOLLOW_UP_COVERAGE = 0.4
 # Most lines in a list or comparison answer, and most sentences quoted per line.
 MAX_LINES = 6
-SENTENCES_PER_LINE = 2
+SENTENCES_PER_LINE = 3
 # A question asking "how much" is answered by a sentence with a figure in it; one asking "which paper"
 # by the sentence that introduces the work.
 MEASUREMENT_BONUS = 0.35
@@ -341,7 +341,7 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
     absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
-    if sides and not question.wants_several:
+    if sides:
         return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
     if question.wants_several or question.restrict_to_previous:
         return answer_list(question, scorer, evidence, threshold)
@@ -374,10 +374,14 @@ def named_subject(question: Question, works: dict[str, Candidate | None]) -> Can
     "than", "against"... ("its success rate on WebArena") is a condition, not the subject."""
     text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
-           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!")
-           and not re.search(rf"\b(?:on|in|at|than|against|over|from|versus|vs\.?|beyond|besides)\s+(?:the\s+)?"
-                             rf"{re.escape(folded(name))}", text, re.IGNORECASE)}
+           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!") and not is_condition(name, text)}
     return next(iter(own.values())) if len(own) == 1 else None
+
+
+def is_condition(name: str, text: str) -> bool:
+    """"… on WebArena", "… than GPT-4": the name sets a condition of the question, it is not what is asked about."""
+    return re.search(rf"\b(?:on|in|at|than|against|over|beyond|besides)\s+(?:the\s+)?{re.escape(folded(name))}",
+                     text, re.IGNORECASE) is not None
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
@@ -485,8 +489,8 @@ def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list
     """The named works the question sets side by side: two names joined by and/or/vs/"compared with", or every
     named work when a comparing word ("differ", "compare") is used. Only works named in their paper's title, or
     absent from the corpus, count: a model or benchmark an abstract mentions is not a work being compared."""
-    eligible = [n for n, c in works.items() if c is None or names_work(n, c)]
     text = folded(question.text)
+    eligible = [n for n, c in works.items() if (c is None or names_work(n, c)) and not is_condition(n, text)]
     sides: list[str] = []
     positions = sorted((text.find(n), n) for n in eligible if text.find(n) >= 0)
     for (a, first), (b, second) in zip(positions, positions[1:]):
@@ -517,9 +521,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
         sentences, _ = covering_sentences(scorer, candidate, threshold, SENTENCES_PER_LINE, indices or None)
-        if not sentences:
-            scored = scorer.for_question(candidate.paper.paper_id)
-            sentences = [scored[0].hit] if scored else []
+        sentences = (sentences + _profile(scorer, candidate, sentences))[:SENTENCES_PER_LINE]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
     if not lines:
@@ -527,6 +529,18 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     if missing:
         lines.append(MISSING_WORKS.format(", ".join(missing)))
     return Draft("\n".join(lines), composer.citations, False, [], missing)
+
+
+def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
+    """What a comparison needs of each work beside what the parts asked: what it does (the sentence that
+    introduces it) and what it achieves (its best sentence with a figure), whichever the chosen lack."""
+    scored = scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
+    added = []
+    if not any(INTRODUCTION.search(h.text) for h in chosen):
+        added += [s.hit for s in scored if INTRODUCTION.search(s.hit.text)][:1]
+    if not any(has_figure(h.text, "how large") for h in chosen + added):
+        added += [s.hit for s in scored if has_figure(s.hit.text, "how large", scorer.question.text)][:1]
+    return [h for h in added if h not in chosen]
 
 
 FIELD_PHRASES = {

@@ -52,7 +52,7 @@ def question_names(text: str) -> list[str]:
         plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
         if plain_word and name.lower() in STOPWORDS:
             continue
-        if plain_word and (not before or before[-1] in ".?!:\"“(" or ENUMERATOR_END.search(before)):
+        if plain_word and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
             if name.lower() in english_words() or name.lower() in ASKING_VERBS:
                 continue
         if len(name) >= 2 and name not in names:
@@ -69,7 +69,7 @@ def phrase_names(text: str) -> list[str]:
     for match in PHRASE.finditer(text):
         words = match.group(0).split()
         before = text[:match.start()].rstrip()
-        starts = not before or before[-1] in ".?!:" or ENUMERATOR_END.search(before)
+        starts = not before or before[-1] in ".?!" or ENUMERATOR_END.search(before)
         if starts and (words[0].lower().strip("!") in english_words() or words[0].lower() in ASKING_VERBS):
             words = words[1:]
         while words and (words[0].lower() in NAME_CONNECTORS or words[0].lower() in STOPWORDS):

@@ -74,6 +74,8 @@ PART_BREAK = re.compile(
 ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|show|compile|describe|explain|summari[sz]e|"
                     r"report|provide|state|compare|find|identify|what|which|how|who|where|when|why|is|are|does|do|did|"
                     r"can|could)\b", re.IGNORECASE)
+# A part with this few words of its own is vague.
+VAGUE_PART_TERMS = 2
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -202,7 +204,11 @@ def question_parts(text: str) -> list[Part]:
             and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):
         pieces = pieces[1:]  # a lead-in such as "For LServe:" before "(a) ... (b) ..." is context, not a part
     quantity = any(QUANTITY.search(p) for p in pieces if set(terms(p)) <= ASK_WORDS)
-    parts = [Part(p, bool(QUANTITY.search(p))) for p in pieces if not set(terms(p)) <= ASK_WORDS]
+    context = " ".join(s for s in sentences if s not in asking)
+    # A part too vague to stand alone ("How does each change it?") takes the statements around it as its words.
+    parts = [Part(f"{context} {p}" if context and len(set(terms(p)) - ASK_WORDS) <= VAGUE_PART_TERMS else p,
+                  bool(QUANTITY.search(p)))
+             for p in pieces if not set(terms(p)) <= ASK_WORDS]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         parts = [Part(p.text, True) for p in parts]  # "Which papers …? Give the scores.": each paper's figure
     return parts or [Part(text, bool(QUANTITY.search(text)))]

@@ -160,7 +160,7 @@ class PaperIndex:
 
         lexical = self.bm25_scores(name, Filters(), limit=GENERIC_MENTIONS * 4)
         retrieved = {c.paper.paper_id: c for c in ranked}
-        ordered = sorted(lexical, key=lambda p: (p not in retrieved, -lexical[p]))
+        ordered = list(retrieved) + sorted((p for p in lexical if p not in retrieved), key=lambda p: -lexical[p])
         mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
         if not mentioning:
             return None
@@ -174,7 +174,7 @@ class PaperIndex:
         if chosen in retrieved:
             return retrieved[chosen]
         dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
-        return Candidate(self.papers[chosen], 0.0, dense, lexical[chosen])
+        return Candidate(self.papers[chosen], 0.0, dense, lexical.get(chosen, 0.0))
 
     def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
         """Every abstract sentence of these papers, its stored vector, and its similarity to the question.
