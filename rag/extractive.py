@@ -117,11 +117,13 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
-    for match in MEASUREMENT.finditer(text):
-        if not any(token in stated for token in FIGURE_TOKEN.findall(match.group(0))):
-            return True
     counted = {t for m in COUNTED.finditer(asked) for t in terms(" ".join(g for g in m.groups() if g))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
+    for match in MEASUREMENT.finditer(text):
+        # For "how many X", a measurement counts only when it is of X ("90% of the tasks").
+        of_counted = not counted or counted & set(terms(" ".join(text[match.end():].split()[:3])))
+        if of_counted and not any(token in stated for token in FIGURE_TOKEN.findall(match.group(0))):
+            return True
     for match in FIGURE_TOKEN.finditer(text):
         token = match.group(1)
         before = text[:match.start()].rstrip().split()

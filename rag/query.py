@@ -30,7 +30,8 @@ METADATA_FIELDS = {
     "upvotes": re.compile(r"\bupvote", re.I),
     "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\b(publication|listing|release) date\b|"
                        r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)\b|\bdated\b|\bdate listed\b|"
-                       r"\b(came|come|was|were) (out )?(first|earlier|later|before|after)\b|\bbefore or after\b|"
+                       r"\b(came|come|was|were|listed|published|released|posted|appeared) (out )?(first|earlier|later|before|after)\b|"
+                       r"\bbefore or after\b|"
                        r"\b(older|newer|more recent)\b", re.I),
 }
 # Words that ask for metadata but say nothing about which paper: left out of the search text.

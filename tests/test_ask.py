@@ -13,10 +13,8 @@ from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT
 from rag.evaluation import citation_problems
 from rag.index import MissingIndexError
-from rag.corpus import Paper
-from rag.extractive import absent_names
-from rag.query import analyse, filters_in_words
-from rag.retrieval import Candidate
+from rag.names import mentions, question_names
+from rag.query import filters_in_words
 
 CUDA = "CUDA-LLM: LLMs Can Write Efficient CUDA Kernels"
 LSERVE = "LServe: Efficient Long-sequence LLM Serving with Unified Sparse Attention"
@@ -151,12 +149,6 @@ def test_cli_ask_json_and_errors(built_settings):
 
 
 def test_names_with_accents_are_names_in_either_spelling():
-    def candidate(title, abstract):
-        return Candidate(Paper(paper_id=title, title=title, abstract=abstract, url=""), 1.0, 0.5, 1.0)
-
-    question = analyse("How many GPU hours did Tülu 3 take to train?", max_chars=200)
-    tulu = candidate("TÜLU 3: Pushing Frontiers in Open Language Model Post-Training", "We release TÜLU 3.")
-    other = candidate("Orca", "A small model trained on explanations.")
-    assert absent_names(question, [other], {"tulu", "gpu"}) == ["Tulu 3"]
-    assert absent_names(question, [tulu, other], {"tulu", "gpu"}) == []
-
+    assert question_names("How many GPU hours did Tülu 3 take to train?") == ["GPU", "Tulu 3"]
+    assert mentions("Tulu 3", "We release TÜLU 3.") and mentions("TÜLU 3", "tulu-3 is open")
+    assert not mentions("Tulu 3", "We release TÜLU 2.")

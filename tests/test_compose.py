@@ -1,0 +1,255 @@
+"""Fast tests of how a question is read and how an answer is composed, on small hand-made papers (no index,
+no model). Every phrasing here is written for these tests and appears in no eval file; the same code runs on
+the real index in test_ask.py and in `rag eval`."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from rag.corpus import Paper
+from rag.evaluation import citation_problems, dev_test_split
+from rag.extractive import (
+    ABSTAIN_TEXT,
+    Evidence,
+    Scorer,
+    answer,
+    covering_sentences,
+    has_figure,
+    side_by_side,
+)
+from rag.names import is_specific, mentions, phrase_names, question_names, version_of
+from rag.query import analyse, question_parts, question_sides
+from rag.retrieval import Candidate, SentenceHit
+from rag.text import sentence_spans, terms
+from rag.types import Answer
+
+
+def read(question: str, history: list | None = None):
+    return analyse(question, max_chars=2000, history=history)
+
+
+# --- reading the question ----------------------------------------------------------------------------------
+
+def test_a_question_asking_two_things_has_two_parts():
+    parts = question_parts("How many GPUs did the cluster use, and what throughput did it sustain?")
+    assert [p.text for p in parts] == ["How many GPUs did the cluster use", "what throughput did it sustain"]
+    assert all(p.wants_quantity for p in parts)
+
+
+def test_nouns_joined_by_and_stay_one_part():
+    parts = question_parts("Which optimizer schedules combine warmup and cosine decay?")
+    assert len(parts) == 1 and not parts[0].wants_quantity
+
+
+def test_enumerated_parts_drop_their_lead_in_and_statements_are_context():
+    parts = question_parts("For the kitchen-robot dataset: (a) how many demonstrations, (b) which grippers?")
+    assert [p.text for p in parts] == ["how many demonstrations", "which grippers"]
+    parts = question_parts("I recall a compiler paper that tunes loop tiling with RL. What speed-up did it get?")
+    assert [p.text for p in parts] == ["What speed-up did it get"]
+
+
+def test_a_vague_part_borrows_the_statements_around_it():
+    parts = question_parts("Two tokenizers both shrink vocabularies for code. How does each do it?")
+    assert len(parts) == 1 and "vocabularies" in parts[0].text
+
+
+def test_a_request_for_figures_makes_each_part_ask_for_a_number():
+    parts = question_parts("Which papers prune attention heads? Give the numbers.")
+    assert [p.text for p in parts] == ["Which papers prune attention heads"] and parts[0].wants_quantity
+
+
+def test_what_the_question_asks_for():
+    assert read("Which studies distil chess engines into transformers?").wants_several
+    assert read("Has any benchmark here measured spreadsheet agents?").wants_several
+    assert not read("What improvement over the teacher does the distilled model report?").wants_several
+    assert read("Describe FooNet briefly").defines and read("What is the core idea of FooNet?").defines
+    assert not read("What is the accuracy of FooNet on ImageNet?").defines
+    assert read("How does FooNet differ from BarNet?").compares
+    assert read("How many upvotes and how many authors does the FooNet paper have?").metadata_fields == [
+        "upvotes", "authors"]
+
+
+def test_across_paper_metadata_questions_name_their_two_sides():
+    question = "Which was listed earlier: the survey of speech tokenizers, or the paper on protein folding?"
+    assert read(question).orders and read(question).metadata_fields == ["date"]
+    assert question_sides(question) == ["the survey of speech tokenizers", "the paper on protein folding"]
+    assert question_sides("Does Alpha or Beta have more upvotes?") == ["Does Alpha", "Beta have more upvotes"]
+    assert question_sides("Was FooNet listed before or after BarNet?") == []
+
+
+def test_follow_ups_about_the_previous_answer():
+    history = [{"question": "Which papers compress activations?", "answer": "FooNet and BarNet."}]
+    assert read("Which of those needs no retraining?", history).restrict_to_previous
+    assert read("What ratio does it reach?", history).refers_to_previous
+    assert read("Is there another paper doing this?", history).excludes_previous
+    assert read("Which of those needs no retraining?").previous_question is None  # no history, no follow-up
+
+
+# --- names -------------------------------------------------------------------------------------------------
+
+def test_names_single_and_multi_word():
+    assert question_names("How does SparseGPT compare with Wanda 2?") == ["SparseGPT", "Wanda 2"]
+    # Ordinary words at a sentence start are not names; an unknown word there is ("Quokkaformer ...").
+    assert question_names("Roughly how fast is it?") == []
+    assert question_names("Quokkaformer claims what?") == ["Quokkaformer"]
+    assert phrase_names("Was Slow Feature Analysis used by Deep Kernel Shaping?") == [
+        "Slow Feature Analysis", "Deep Kernel Shaping"]
+    assert phrase_names("Compare Wanda with SparseGPT") == []
+
+
+def test_mentions_and_versions():
+    assert mentions("GPT-4", "beats GPT4 and GPT 4o") and not mentions("GPT-4", "GPT-40 is not it")
+    assert version_of("Wanda 2") == "Wanda" and version_of("Skylark UniPic 3.0") == "Skylark UniPic"
+    assert version_of("GPT-4") == "GPT" and version_of("SparseGPT") is None
+    assert is_specific("Quokkaformer", {"quokka"}) and not is_specific("PPO", {"ppo"})
+
+
+def test_figures_are_measurements_or_counts_of_what_was_asked():
+    assert has_figure("It cuts latency by 2.5x.", "how much faster is it")
+    assert has_figure("The suite holds twelve probing tasks.", "how many tasks are there")
+    assert not has_figure("The suite holds twelve probing tasks.", "how many annotators took part")
+    assert not has_figure("We build on Llama 3.1 and Qwen2.5.", "how many parameters")
+    assert not has_figure("It ran in 2024.", "how large is it")
+    # A number the question itself states is not the answer.
+    assert not has_figure("with 300 nurses and 40 clinics", "what did it cost", "with 300 nurses, what did it cost?")
+
+
+# --- composing answers on hand-made papers ---------------------------------------------------------------
+
+DIM = 4
+
+
+def axis(i: int) -> np.ndarray:
+    vector = np.zeros(DIM, dtype=np.float32)
+    vector[i] = 1.0
+    return vector
+
+
+def make_paper(title: str, abstract: str, **meta) -> Paper:
+    return Paper(paper_id=title.lower().replace(" ", "-"), title=title, abstract=abstract, url="", **meta)
+
+
+def make_evidence(question, papers_and_axes, works=None, sides=None, previous=None) -> Evidence:
+    """Each paper's sentences get the vectors given (one axis per sentence), so similarity is controlled."""
+    candidates, hits = [], []
+    for paper, sentence_axes in papers_and_axes:
+        candidates.append(Candidate(paper, 1.0, 0.6, 1.0))
+        for number, ((start, end), vec) in enumerate(zip(sentence_spans(paper.abstract), sentence_axes)):
+            hits.append(SentenceHit(paper.paper_id, number, start, end, paper.abstract[start:end], 0.0, vec))
+    question_vector = np.ones(DIM, dtype=np.float32) / 2
+    for hit in hits:
+        hit.similarity = float(hit.vector @ question_vector)
+    part_vectors = [axis(i % DIM) for i in range(len(question.parts))]
+    return Evidence(candidates, hits, part_vectors, works or {}, [], previous, sides or [])
+
+
+def table_for(papers) -> SimpleNamespace:
+    vocabulary = {t for p in papers for t in terms(f"{p.title} {p.abstract}")}
+    idf = {t: 1.0 for t in vocabulary}
+    words = {w.lower() for p in papers for w in f"{p.title} {p.abstract}".split()}
+    return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words)
+
+
+KILN = make_paper("KilnNet: Firing Schedules for Ceramics",
+                  "We propose KilnNet, a controller for pottery kilns. "
+                  "It lowers energy use by 31% on stoneware. "
+                  "The controller was trained on 1,200 firing logs from five studios.")
+GLAZE = make_paper("GlazeGPT: Predicting Glaze Colours",
+                   "We introduce GlazeGPT, a model that predicts glaze colour from recipes. "
+                   "GlazeGPT reaches 87% accuracy on held-out recipes.")
+
+
+def test_each_part_of_a_two_part_question_gets_its_own_sentence():
+    question = read("How much energy does KilnNet save, and how many firing logs was it trained on?")
+    evidence = make_evidence(question, [(KILN, [axis(2), axis(0), axis(1)])])
+    scorer = Scorer(question, evidence, table_for([KILN]))
+    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=4)
+    assert {h.number for h in sentences} == {1, 2} and missing == []
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert "31%" in draft.text and "1,200" in draft.text and not draft.abstained
+    # adjacent sentences become one verbatim span with one citation
+    assert len(draft.citations) == 1 and draft.citations[0].quote in KILN.abstract
+
+
+def test_a_part_no_sentence_answers_is_said_to_be_missing():
+    question = read("How much energy does KilnNet save, and how many kilns were sold?")
+    evidence = make_evidence(question, [(KILN, [axis(2), axis(0), axis(1)])])
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert "31%" in draft.text and draft.missing == ["how many kilns were sold"]
+    assert "does not say “how many kilns were sold”" in draft.text
+
+
+def test_two_named_works_are_compared_each_from_its_own_paper():
+    question = read("How do KilnNet and GlazeGPT differ?")
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    assert side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2)], works=works)
+    draft = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4)
+    lines = draft.text.splitlines()
+    assert lines[0].startswith("- “KilnNet") and lines[1].startswith("- “GlazeGPT")
+    assert {c.paper_id for c in draft.citations} == {KILN.paper_id, GLAZE.paper_id}
+
+
+def test_a_compared_work_that_is_not_in_the_corpus_is_said_to_be_missing():
+    question = read("How does KilnNet compare with Potterformer?")
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "Potterformer": None}
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)], works=works)
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert draft.text.splitlines()[-1] == "Not in the indexed papers: Potterformer." and not draft.abstained
+
+
+def test_a_missing_name_that_is_not_compared_means_abstention():
+    question = read("What does Potterformer do to glaze colours?")
+    evidence = make_evidence(question, [(GLAZE, [axis(0)] * 2)], works={"Potterformer": None})
+    draft = answer(question, evidence, table_for([GLAZE]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and draft.text.startswith(ABSTAIN_TEXT) and "Potterformer" in draft.text
+
+
+def test_a_list_question_gives_one_line_per_qualifying_paper():
+    question = read("Which papers on kilns or glaze use learned models, and by how much do they improve?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(0), axis(1)]), (GLAZE, [axis(0), axis(0)])])
+    draft = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4)
+    lines = draft.text.splitlines()
+    assert len(lines) == 2 and all(line.startswith("- “") for line in lines)
+    assert "31%" in draft.text and "87%" in draft.text
+
+
+def test_which_of_those_says_none_when_no_previous_paper_qualifies():
+    history = [{"question": "Which papers are about ceramics?", "answer": "KilnNet and GlazeGPT."}]
+    question = read("Which of those uses satellite imagery?", history)
+    previous = [Candidate(KILN, 1.0, 0.6, 1.0), Candidate(GLAZE, 1.0, 0.6, 1.0)]
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2)], previous=previous)
+    draft = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "None of the papers of the previous answer" in draft.text
+
+
+def test_metadata_of_two_papers_with_which_came_first():
+    early = make_paper("Early Kilns", "An abstract about early kilns and their firing.", date="2021-03-02",
+                       date_text="Mar 2, 2021", upvotes=4, authors=3)
+    late = make_paper("Late Kilns", "An abstract about late kilns and their firing.", date="2023-05-06",
+                      date_text="May 6, 2023", upvotes=9, authors=2)
+    question = read("Which came first, the early kilns paper or the late kilns paper?")
+    evidence = make_evidence(question, [(early, [axis(0)]), (late, [axis(0)])],
+                             sides=[Candidate(late, 1.0, 0.6, 1.0), Candidate(early, 1.0, 0.6, 1.0)])
+    draft = answer(question, evidence, table_for([early, late]), threshold=0.3, max_sentences=4)
+    assert "May 6, 2023" in draft.text and "Mar 2, 2021" in draft.text
+    assert draft.text.splitlines()[-1] == "“Early Kilns” came first [1][2]."
+    papers = {early.paper_id: early, late.paper_id: late}
+    assert citation_problems(Answer("q", draft.text, draft.citations, [], False, "x"), papers) == []
+
+
+def test_the_split_rule_alternates_within_each_kind():
+    records = [{"id": f"q{i}", "type": "fact" if i < 4 else "list", "subtype": ""} for i in range(7)]
+    dev, test = dev_test_split(records)
+    assert [r["id"] for r in dev] == ["q0", "q2", "q4", "q6"] and [r["id"] for r in test] == ["q1", "q3", "q5"]
+
+
+@pytest.mark.parametrize("question", ["", "   "])
+def test_empty_questions_are_still_refused(question):
+    from rag.types import QuestionError
+
+    with pytest.raises(QuestionError):
+        read(question)
