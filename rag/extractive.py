@@ -153,6 +153,11 @@ class Scorer:
         self.hits = evidence.hits
         self.part_vectors = evidence.part_vectors
         self.names = evidence.names
+        # The question's words outside its parts ("There's a paper on X." before the asking): what "it" is.
+        context = question.text
+        for part in question.parts:
+            context = context.replace(part.text, " ")
+        self.context = context if len(terms(context)) >= 2 else ""
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -169,8 +174,8 @@ class Scorer:
         rank, candidate = self.rank[hit.paper_id]
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
-        if text != self.question.text:  # a part: its own words, and the question's for what "it" refers to
-            lexical = (1 - CONTEXT_SHARE) * lexical + CONTEXT_SHARE * self.coverage(self.question.text, evidence)
+        if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
+            lexical = (1 - CONTEXT_SHARE) * lexical + CONTEXT_SHARE * self.coverage(self.context, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
         if wants_quantity:

@@ -43,9 +43,9 @@ METADATA_WORDING = re.compile(
 # A part asks for a number when it asks "how much/many" or names a measured quantity (an accuracy, a rate, a
 # speed-up, a gain...).
 QUANTITY = re.compile(
-    r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(fraction|percentage|share|proportion|"
-    r"accuracy|accuracies|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|compression|reductions?|cost|"
-    r"compute|figures?|numbers|results?|latency|throughput|win rate|success rate|percent))\b",
+    r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(?<!\bit )(?<!\bthey )(?<!\bthat )(?<!\bwho )"
+    r"(fraction|percentage|share|proportion|accurac(?:y|ies)|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|"
+    r"compression|reductions?|cost|compute|figures?|numbers|results?|latency|throughput|percent|size))\b",
     re.I,
 )
 WHICH_PAPER = re.compile(r"\b(which|what) (paper|work|study|method|framework|benchmark)\b|\btitle of\b|"
@@ -75,6 +75,8 @@ PART_BREAK = re.compile(
 ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|show|compile|describe|explain|summari[sz]e|"
                     r"report|provide|state|compare|find|identify|what|which|how|who|where|when|why|is|are|does|do|did|"
                     r"can|could)\b", re.IGNORECASE)
+# More parts than this are not separate asks but a pasted text: the first ones stand for it.
+MAX_PARTS = 6
 # A part with this few words of its own is vague.
 VAGUE_PART_TERMS = 2
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
@@ -207,9 +209,10 @@ def question_parts(text: str) -> list[Part]:
     quantity = any(QUANTITY.search(p) for p in pieces if set(terms(p)) <= ASK_WORDS)
     context = " ".join(s for s in sentences if s not in asking)
     # A part too vague to stand alone ("How does each change it?") takes the statements around it as its words.
+    pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(f"{context} {p}" if context and len(set(terms(p)) - ASK_WORDS) <= VAGUE_PART_TERMS else p,
                   bool(QUANTITY.search(p)))
-             for p in pieces if not set(terms(p)) <= ASK_WORDS]
+             for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         parts = [Part(p.text, True) for p in parts]  # "Which papers …? Give the scores.": each paper's figure
     return parts or [Part(text, bool(QUANTITY.search(text)))]

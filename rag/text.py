@@ -57,5 +57,11 @@ def _stemmer() -> Stemmer.Stemmer:
 
 def terms(text: str) -> list[str]:
     """Lower-cased, stemmed content words and numbers (stopwords dropped)."""
+    return list(_terms(text))
+
+
+@lru_cache(maxsize=8192)
+def _terms(text: str) -> tuple[str, ...]:
+    # Answer composition analyses the same sentences and question parts many times per question.
     words = [w for w in TERM.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
-    return _stemmer().stemWords(words)
+    return tuple(_stemmer().stemWords(words))

@@ -152,3 +152,59 @@ def test_names_with_accents_are_names_in_either_spelling():
     assert question_names("How many GPU hours did Tülu 3 take to train?") == ["GPU", "Tulu 3"]
     assert mentions("Tulu 3", "We release TÜLU 3.") and mentions("TÜLU 3", "tulu-3 is open")
     assert not mentions("Tulu 3", "We release TÜLU 2.")
+
+
+# --- composed answers on the real index (phrasings written for these tests, in no eval file) -------------
+
+MAP_ELITES = "Illuminating search spaces by mapping elites"
+SUMMARIZE = "Learning to summarize from human feedback"
+
+
+def test_a_two_part_question_gets_both_facts(assistant):
+    answer = assistant.ask("What does Tutor CoPilot cost per tutor each year, and how many students took part "
+                           "in its trial?")
+    assert not answer.abstained and "$20" in answer.text and "1,800" in answer.text
+    assert_citations_valid(assistant, answer)
+
+
+def test_two_named_works_are_compared_one_line_each(assistant):
+    answer = assistant.ask("Compare GRPO-CARE with SophiaVL-R1.")
+    lines = answer.text.splitlines()
+    assert len(lines) == 2 and lines[0].startswith("- “GRPO-CARE") and lines[1].startswith("- “SophiaVL-R1")
+    assert_citations_valid(assistant, answer)
+
+
+def test_a_compared_work_missing_from_the_corpus_is_named(assistant):
+    answer = assistant.ask("How does Locret compare with StreamingLLM?")
+    assert not answer.abstained and cited_titles(answer)[0] == LOCRET
+    assert answer.text.splitlines()[-1] == "Not in the indexed papers: StreamingLLM."
+
+
+def test_a_list_question_cites_every_paper_with_its_figure(assistant):
+    answer = assistant.ask("Which papers cut KV-cache memory, and by how much?")
+    assert {LSERVE, LOCRET} <= set(cited_titles(answer))
+    assert "20x" in answer.text and all(line.startswith("- “") for line in answer.text.splitlines())
+    assert_citations_valid(assistant, answer)
+
+
+def test_which_of_those_answers_none_when_no_earlier_paper_qualifies(assistant):
+    history = [{"question": "Which papers cut KV-cache memory?", "answer": "LServe and Locret."}]
+    answer = assistant.ask("Which of those trains a web agent with reinforcement learning?", history=history)
+    assert answer.abstained and "None of the papers of the previous answer" in answer.text
+    assert "LServe" in answer.text and "Locret" in answer.text
+
+
+def test_another_version_of_a_known_work_is_not_answered_from_it(assistant):
+    answer = assistant.ask("What is new in Locret 2?")
+    assert answer.abstained and "Locret 2" in answer.text
+
+
+def test_metadata_two_fields_and_two_papers(assistant):
+    answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
+    assert "5 authors" in answer.text and "0 upvotes" in answer.text
+    assert {c.field for c in answer.citations} == {"authors", "upvotes"}
+    answer = assistant.ask("Which came first: the paper on mapping elites to illuminate search spaces, or the "
+                           "one on learning to summarize from human feedback?")
+    assert answer.text.splitlines()[-1].startswith(f"“{MAP_ELITES}” came first")
+    assert {MAP_ELITES, SUMMARIZE} == set(cited_titles(answer))
+    assert_citations_valid(assistant, answer)

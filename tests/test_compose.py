@@ -65,6 +65,7 @@ def test_what_the_question_asks_for():
     assert read("Which studies distil chess engines into transformers?").wants_several
     assert read("Has any benchmark here measured spreadsheet agents?").wants_several
     assert not read("What improvement over the teacher does the distilled model report?").wants_several
+    assert not question_parts("Which method explains what a model relies on when it scores?")[0].wants_quantity
     assert read("Describe FooNet briefly").defines and read("What is the core idea of FooNet?").defines
     assert not read("What is the accuracy of FooNet on ImageNet?").defines
     assert read("How does FooNet differ from BarNet?").compares

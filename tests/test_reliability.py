@@ -33,7 +33,7 @@ from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.extractive import ABSTAIN_TEXT  # noqa: E402
+from rag.extractive import ABSTAIN_TEXT, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES  # noqa: E402
 from rag.index import KIND_SENTENCE, ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -74,27 +74,33 @@ def cli_env(data_dir: Path, **extra: str) -> dict:
 
 
 def quoted_only(answer: Answer, papers: dict) -> list[str]:
-    """The parts of an extractive answer that are not verbatim abstract text or listing metadata ([] = all are).
+    """The parts of an extractive answer that are not verbatim abstract text, listing metadata or the
+    answerer's fixed wording ([] = all are).
 
-    Each line is `“Title”: quote [n]` (or `- “Title”: quote [n]`, or `“Title” lists 4 authors [n].`); the
-    title must be a paper's, and every sentence of the quote must occur in some abstract (citation-like
-    brackets in a quote are shown as (n), so abstracts are compared the same way)."""
+    Each line is `“Title”: quote [n] quote [m]` (or `- “Title”: …`, or `“Title” lists 4 authors [n].`, or
+    `“Title” came first [1][2].`), or one of the fixed lines saying what is missing; the title must be a
+    paper's, and every quoted piece must occur verbatim in some abstract (citation-like brackets in a quote are
+    shown as (n), so abstracts are compared the same way)."""
     if answer.abstained:
         return [] if answer.text.startswith(ABSTAIN_TEXT) else [answer.text]
     titles = {p.title for p in papers.values()}
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
+    fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS)]
     foreign = []
     for line in answer.text.splitlines():
+        if any(pattern.fullmatch(line.strip()) for pattern in fixed) or line.startswith("The listings give no "):
+            continue
         match = re.fullmatch(r"(?:- )?“(.+?)”(: (.*)| (.*))", line.strip())
         if not match or match.group(1) not in titles:
             foreign.append(line)
             continue
         if match.group(3) is not None:
-            quote = re.sub(r"(?:\s*\[\d+\])+$", "", match.group(3))
-            foreign += [s for s in (quote[a:b] for a, b in sentence_spans(quote))
-                        if not any(s in abstract for abstract in abstracts)]
-        elif not any(fact in match.group(4) for fact in facts):
+            pieces = [p for p in re.split(r"\s*\[\d+\]\s*", match.group(3)) if p.strip()]
+            foreign += [p for p in pieces if not any(p in abstract for abstract in abstracts)]
+        elif not any(fact in match.group(4) for fact in facts) and not re.fullmatch(
+                r"(?:" + "|".join(p for pair in ORDER_PHRASES.values() for p in pair) + r") \[\d+\]\[\d+\]\.",
+                match.group(4)):
             foreign.append(line)
     return foreign
 
