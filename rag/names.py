@@ -85,7 +85,7 @@ def has_connector(phrase: str) -> bool:
 
 def mentions(name: str, text: str) -> bool:
     # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word ("GPT-40" is another).
-    parts = [re.escape(p) for p in re.split(r"[-\s~]+", name) if p]
+    parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
     pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?!\w)"
     return re.search(pattern, folded(text), re.IGNORECASE) is not None
 
