@@ -16,8 +16,8 @@ def _print_answer(answer) -> None:
         print(f"\nNote: {note}")
     if answer.citations:
         print("\nReferences")
-        for citation in answer.citations:
-            print(f"[{citation.number}] {citation.title}\n    {citation.url}")
+        for numbers, title, url in answer.references():
+            print(f"{numbers} {title}\n    {url}")
     elif answer.sources:
         print("\nClosest papers")
         for number, source in enumerate(answer.sources[:3], start=1):

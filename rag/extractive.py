@@ -68,8 +68,8 @@ URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
 LONG_SENTENCE_WORDS = 32
-CLAUSE_END = re.compile(r"(?:[;:]|,(?=\s+(?:while|whereas|which|and|but|with|achieving|reaching|yielding|"
-                        r"outperforming|improving|reducing|surpassing)\b))\s+")
+CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
+                        r"improving|reducing|surpassing)\b))\s+")
 # What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B".
 JOINED = re.compile(r"(?:'s)?[\s)]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
                     r"(?:with|to|against))(?: the| its)?)[\s(]*", re.IGNORECASE)
@@ -448,6 +448,9 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
             continue
         sentences, missing = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
         answered = not any(p.wants_quantity for p in missing)
+        figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
+        if answered and figures and any(p.wants_quantity for p in question.parts):
+            sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
         qualifying.append((not answered, -item.score, item, sentences or [item.hit]))
     composer = Composer()
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True)

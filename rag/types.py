@@ -103,8 +103,16 @@ class Answer:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def references(self) -> list[tuple[str, str, str]]:
+        """The bibliography: ("[1][2]", title, url) per cited paper, in order of first citation (a paper quoted
+        twice has two numbers, one per quote)."""
+        by_paper: dict[str, list[Citation]] = {}
+        for citation in sorted(self.citations, key=lambda c: c.number):
+            by_paper.setdefault(citation.paper_id, []).append(citation)
+        return [("".join(f"[{c.number}]" for c in cited), cited[0].title, cited[0].url) for cited in by_paper.values()]
+
     def references_markdown(self) -> str:
         """The answer followed by a numbered bibliography, for copying."""
         lines = [self.text, ""]
-        lines += [f"[{c.number}] {c.title}. {c.url}" for c in self.citations]
+        lines += [f"{numbers} {title}. {url}" for numbers, title, url in self.references()]
         return "\n".join(lines).strip() + "\n"
