@@ -28,7 +28,7 @@ ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
 # dev half of eval/hard (docs/EVAL.md).
 LEXICAL_WEIGHT = 0.5
 PAPER_WEIGHT = 0.35
-SEVERAL_RELATIVE_CUTOFF = 0.7
+SEVERAL_RELATIVE_CUTOFF = 0.75
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
 # A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
 # at least this share of the abstention threshold.
