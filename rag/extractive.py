@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.names import mentions, version_of
-from rag.query import Part, Question
+from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
 from rag.text import folded, terms
@@ -28,7 +28,7 @@ ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
 # dev half of eval/hard (docs/EVAL.md).
 LEXICAL_WEIGHT = 0.5
 PAPER_WEIGHT = 0.35
-SEVERAL_RELATIVE_CUTOFF = 0.75
+SEVERAL_RELATIVE_CUTOFF = 0.7
 SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
 # A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
 # at least this share of the abstention threshold.
@@ -58,11 +58,13 @@ NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve 
 NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
                           re.IGNORECASE)
-# "how many tasks", "the number of experts": what a count in the answer must count.
-COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})|\bnumber of\s+([\w-]+(?:\s+[\w-]+){0,2})|"
-                     r"\bhow (?:large|big|long)\b", re.IGNORECASE)
+# "how many tasks": what a count in the answer must count.
+COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
+# A sentence that goes on describing the work just introduced.
+DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
+                       r"concretely|our|we|by|in)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
@@ -132,9 +134,10 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
         if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
             continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
-        if re.search(r"\.\d|[KMBkmb]$", token) or sizes:
+        if sizes or (re.search(r"\.\d|[KMBkmb]$", token) and not counted):
             return True
-        if counted & set(terms(" ".join(text[match.end():].split()[:3]))):
+        around = " ".join(before[-2:] + text[match.end():].split()[:3])  # "evaluate 7 models", "six probing tasks"
+        if counted & set(terms(around)):
             return True
     return False
 
@@ -387,13 +390,21 @@ def named_subject(question: Question, works: dict[str, Candidate | None]) -> Can
 
 def is_condition(name: str, text: str) -> bool:
     """"… on WebArena", "… than GPT-4": the name sets a condition of the question, it is not what is asked about."""
-    return re.search(rf"\b(?:on|in|at|than|against|over|beyond|besides)\s+(?:the\s+)?{re.escape(folded(name))}",
+    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides)\s+(?:the\s+)?{re.escape(folded(name))}",
                      text, re.IGNORECASE) is not None
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
                 max_sentences: int) -> Draft:
     scored = scorer.for_question(subject.paper.paper_id if subject else None)
+    # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
+    # never from another paper's figures for something else.
+    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
+    meets = [s for s in scored if all(mentions(n, f"{s.candidate.paper.title}\n{s.candidate.paper.abstract}")
+                                      for n in conditions)]
+    if conditions and scored and scored[0].score >= threshold and (not meets or meets[0].score < threshold):
+        return abstention(scorer.candidates, f"None of them mentions {', '.join(conditions)} for this.")
+    scored = meets
     best = scored[0] if scored else None
     if best is None or best.score < threshold:
         return abstention(scorer.candidates)
@@ -464,8 +475,9 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
     """(name, paper) when the question asks what a named work is, and little else."""
     if not question.defines:
         return None
+    asking = " ".join(asking_sentences(question.text)[1])
     for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
-        rest = re.sub(re.escape(name), " ", folded(question.text), flags=re.IGNORECASE)
+        rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)
         if candidate is not None and len(terms(rest)) <= 4:
             return name, candidate
     return None
@@ -491,8 +503,14 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
             best = (score, item)
     if best is None:
         return answer_fact(question, scorer, candidate, threshold, 1)
+    chosen = [best[1].hit]
+    # The sentence after the introduction usually says how the work does it ("It works by …").
+    following = [h for h in scorer.hits if h.paper_id == chosen[0].paper_id and h.number == chosen[0].number + 1]
+    if following and not has_figure(following[0].text, "how large") and not URL.search(following[0].text) \
+            and (mentions(name, following[0].text) or DESCRIBES.match(following[0].text)):
+        chosen += following
     composer = Composer()
-    return Draft(composer.line(candidate, [best[1].hit], set()), composer.citations, False, [])
+    return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
 
 
 def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list[str]:

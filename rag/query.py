@@ -86,13 +86,12 @@ ASK_WORDS = frozenset(terms("give name list tell show compile report provide sta
 DEFINITION = re.compile(
     r"^(?:so\s+|and\s+)?(?:(?:what|who)(?:'s| is| are| was)\s+(?:the\s+(?:core\s+|main\s+|key\s+|basic\s+)?"
     r"(?:idea|point|purpose|goal|gist)\s+(?:of|behind)\s+)?|(?:give me\s+)?(?:an?\s+)?(?:one-line\s+|short\s+|brief\s+)?"
-    r"(?:description|summary|overview)\s+of\s+|"
-    r"what\s+(?:does|do|did)\s+(?=.*\b(?:do|does|propose|offer|introduce)\b\s*\??$)|(?:explain|describe)\s+|"
-    r"tell me (?:about|what)\s+)",
+    r"(?:description|summary|overview)\s+of\s+|what\s+(?:does|do|did)\s+\S+(?:\s+\S+){0,3}?\s+do\b|"
+    r"how\s+(?:does|do|did)\s+|(?:explain|describe)\s+|tell me (?:about|what)\s+)",
     re.IGNORECASE,
 )
 # Words that set two named works side by side.
-COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|difference|differences|versus|vs\.?|"
+COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|different|difference|differences|versus|vs\.?|"
                         r"whereas|contrast|relative to)\b", re.IGNORECASE)
 # Across-paper metadata questions: "which came first", "which has more upvotes".
 ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
@@ -195,11 +194,15 @@ def _turn(turn) -> tuple[str | None, str | None]:
     return getattr(turn, "question", None), getattr(turn, "answer", None)
 
 
+def asking_sentences(text: str) -> tuple[list[str], list[str]]:
+    """(every sentence, the ones that ask): statements around the asking ("I read a paper on X.") are context."""
+    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+(?=[A-Z(])", text) if s.strip()]
+    return sentences, [s for s in sentences if ASKING.search(s)] or sentences
+
+
 def question_parts(text: str) -> list[Part]:
-    """The separate things a question asks, each with its own words; one part when it asks one thing.
-    Statements around the asking ("I read a paper on X.") are context, not parts."""
-    sentences = [s for s in re.split(r"(?<=[.?!])\s+(?=[A-Z(])", text) if s.strip()]
-    asking = [s for s in sentences if ASKING.search(s.strip())] or sentences
+    """The separate things a question asks, each with its own words; one part when it asks one thing."""
+    sentences, asking = asking_sentences(text)
     pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
               for p in PART_BREAK.split(s)]
     pieces = [p for p in pieces if terms(p)]
@@ -254,7 +257,8 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
         excludes_previous=is_follow_up and bool(ANOTHER.search(text)),
         parts=parts,
-        defines=bool(DEFINITION.search(text)) and not QUANTITY.search(text) and len(parts) == 1,
+        defines=len(parts) == 1 and not QUANTITY.search(text)
+        and any(DEFINITION.search(s) for s in asking_sentences(text)[1]),
         compares=bool(COMPARISON.search(text)),
         orders=bool(metadata_fields) and bool(ORDERING.search(text)),
         sides=question_sides(text) if metadata_fields and ORDERING.search(text) else [],
