@@ -155,7 +155,7 @@ class Assistant:
         """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
         by the work it names, else by retrieving its own words."""
         titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
-        if not parsed.metadata_fields:
+        if not parsed.metadata_fields or parsed.mixes_metadata:
             return []
         if not parsed.orders:  # "AgentRxiv vs MetaGPT: how many authors each?": the two named papers
             papers = list({c.paper.paper_id: c for c in titled.values()}.values())

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.names import mentions, version_of
+from rag.names import mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
@@ -59,12 +59,15 @@ NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IG
 FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
                           re.IGNORECASE)
 # "how many tasks": what a count in the answer must count.
-COUNTED = re.compile(r"\bhow many\s+([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
+COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
+                     r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
+LINK_PENALTY = 0.2
+LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
@@ -188,6 +191,8 @@ class Scorer:
                 score += NUMBER_BONUS
         if (self.question.wants_paper or self.question.wants_several) and INTRODUCTION.search(hit.text):
             score += INTRODUCTION_BONUS
+        if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
+            score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
         return ScoredSentence(hit, candidate, rank, score)
 
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
@@ -341,8 +346,18 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
             return _none_of_previous(evidence.previous)
         return abstention(candidates, "No paper matches the question and its filters.")
     scorer = Scorer(question, evidence, table)
-    if question.metadata_fields:
+    if question.metadata_fields and not question.mixes_metadata:
         return answer_metadata(question, scorer, evidence, threshold)
+    draft = answer_content(question, scorer, evidence, table, threshold, max_sentences)
+    if question.mixes_metadata and not draft.abstained:
+        return with_listing(question, draft, scorer)
+    return draft
+
+
+def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table: PaperTable, threshold: float,
+                   max_sentences: int) -> Draft:
+    """The answer from the abstracts, shaped by what the question asks."""
+    candidates = evidence.candidates
     sides = side_by_side(question, evidence.works)
     texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
     # "Orca 2" when the corpus has Orca, "UniPic 3.0" when it has 2.0: another version is not this one.
@@ -507,7 +522,8 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     # The sentence after the introduction usually says how the work does it ("It works by …").
     following = [h for h in scorer.hits if h.paper_id == chosen[0].paper_id and h.number == chosen[0].number + 1]
     if following and not has_figure(following[0].text, "how large") and not URL.search(following[0].text) \
-            and (mentions(name, following[0].text) or DESCRIBES.match(following[0].text)):
+            and (mentions(name, following[0].text) or DESCRIBES.match(following[0].text)
+                 or set(question_names(chosen[0].text)) & set(question_names(following[0].text))):
         chosen += following
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
@@ -620,6 +636,26 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     if gaps:
         lines.append("The listings give no " + "; no ".join(gaps) + ".")
     return Draft("\n".join(lines), composer.citations, False, [], gaps)
+
+
+def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
+    """The draft, then the listing fields asked for, of the paper it answered from."""
+    by_id = {c.paper.paper_id: c for c in scorer.candidates}
+    candidate = by_id.get(draft.citations[0].paper_id) if draft.citations else None
+    if candidate is None:
+        return draft
+    composer = Composer()
+    composer.citations = list(draft.citations)
+    facts = candidate.paper.metadata_facts()
+    said = [FIELD_PHRASES[f].format(facts[f], composer.cite(candidate, facts[f], f))
+            for f in question.metadata_fields if f in facts]
+    missing = [f"the {FIELD_NAMES[f]}" for f in question.metadata_fields if f not in facts]
+    lines = [draft.text]
+    if said:
+        lines.append(f"“{candidate.paper.title}” " + " and ".join(said) + ".")
+    if missing:
+        lines.append(f"The listings give no {' or '.join(missing)} of “{candidate.paper.title}”.")
+    return Draft("\n".join(lines), composer.citations, False, draft.notes, draft.missing + missing)
 
 
 def _sortable(candidate: Candidate, field_name: str) -> object:

@@ -121,6 +121,7 @@ class Question:
     wants_quantity: bool = False
     wants_paper: bool = False
     metadata_fields: list[str] = field(default_factory=list)
+    mixes_metadata: bool = False  # listing fields asked beside other parts (`parts` then holds the others)
     previous_question: str | None = None
     previous_answer: str | None = None
     restrict_to_previous: bool = False
@@ -239,18 +240,27 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
     metadata_fields = [name for _, name in fields]
-    search_text = METADATA_WORDING.sub(" ", text) if metadata_fields else text
+    parts = question_parts(text)
+    # "When was X posted, and how much faster is it?": the listing answers one part, the abstract the others.
+    listing_parts = [p for p in parts if any(pattern.search(p.text) for pattern in METADATA_FIELDS.values())]
+    content_parts = [p for p in parts if p not in listing_parts]
+    mixes_metadata = bool(metadata_fields and listing_parts and content_parts)
+    if mixes_metadata:
+        parts = content_parts
+    listing_text = " ".join(p.text for p in listing_parts) if mixes_metadata else text
+    search_text = METADATA_WORDING.sub(" ", text) if metadata_fields and not mixes_metadata else text
     if is_follow_up:
         search_text = f"{previous} {search_text}"
-    parts = question_parts(text)
+    orders = bool(metadata_fields) and bool(ORDERING.search(listing_text))
     return Question(
         text=text,
         search_text=search_text,
         filters=filters_in_words(text),
-        wants_several=bool(MULTI.search(text)) and not metadata_fields,
+        wants_several=bool(MULTI.search(text)) and not (metadata_fields and not mixes_metadata),
         wants_quantity=any(p.wants_quantity for p in parts),
         wants_paper=bool(WHICH_PAPER.search(text)),
         metadata_fields=metadata_fields,
+        mixes_metadata=mixes_metadata,
         previous_question=previous if is_follow_up else None,
         previous_answer=previous_answer if is_follow_up else None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
@@ -260,6 +270,6 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         defines=len(parts) == 1 and not QUANTITY.search(text)
         and any(DEFINITION.search(s) for s in asking_sentences(text)[1]),
         compares=bool(COMPARISON.search(text)),
-        orders=bool(metadata_fields) and bool(ORDERING.search(text)),
-        sides=question_sides(text) if metadata_fields and ORDERING.search(text) else [],
+        orders=orders,
+        sides=question_sides(text) if orders else [],
     )

@@ -73,6 +73,13 @@ def test_what_the_question_asks_for():
         "upvotes", "authors"]
 
 
+def test_a_listing_field_asked_beside_other_parts_is_answered_from_the_listing():
+    question = read("When was the FooNet paper posted, and how much memory does it save?")
+    assert question.metadata_fields == ["date"] and question.mixes_metadata
+    assert [p.text for p in question.parts] == ["how much memory does it save"]
+    assert not read("When was the FooNet paper posted?").mixes_metadata
+
+
 def test_across_paper_metadata_questions_name_their_two_sides():
     question = "Which was listed earlier: the survey of speech tokenizers, or the paper on protein folding?"
     assert read(question).orders and read(question).metadata_fields == ["date"]
@@ -114,6 +121,8 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert not has_figure("The suite holds twelve probing tasks.", "how many annotators took part")
     assert not has_figure("We build on Llama 3.1 and Qwen2.5.", "how many parameters")
     assert not has_figure("It ran in 2024.", "how large is it")
+    assert has_figure("after 35K more steps", "how many did it need")  # no noun asked: any magnitude
+    assert not has_figure("after 35K more steps", "how many annotators were hired")
     # A number the question itself states is not the answer.
     assert not has_figure("with 300 nurses and 40 clinics", "what did it cost", "with 300 nurses, what did it cost?")
 
@@ -207,6 +216,27 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
     evidence = make_evidence(question, [(GLAZE, [axis(0)] * 2)], works={"Potterformer": None})
     draft = answer(question, evidence, table_for([GLAZE]), threshold=0.3, max_sentences=4)
     assert draft.abstained and draft.text.startswith(ABSTAIN_TEXT) and "Potterformer" in draft.text
+
+
+def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
+    question = read("What energy saving does KilnNet reach on the Raku benchmark?")
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)], works={"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0)})
+    evidence.names = ["KilnNet", "Raku"]
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "Raku" in draft.text
+
+
+def test_definition_quotes_the_introduction_and_how_it_works():
+    paper = make_paper("SlipCast: Casting Moulds by Diffusion",
+                       "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
+                       "It works by denoising voxel grids conditioned on the target shape. "
+                       "SlipCast cuts design time by 40%. Code is available at https://example.org/slipcast")
+    question = read("What is SlipCast?")
+    works = {"SlipCast": Candidate(paper, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(paper, [axis(0)] * 5)], works=works)
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert "We propose SlipCast" in draft.text and "It works by denoising" in draft.text
+    assert "40%" not in draft.text and "https" not in draft.text
 
 
 def test_a_list_question_gives_one_line_per_qualifying_paper():
