@@ -463,10 +463,14 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
+    # "Which papers evaluate on Mind2Web?": a paper qualifies only if it mentions each such condition.
+    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
+    # With such a condition, mentioning it is what qualifies a paper; the score only has to clear the threshold.
+    cutoff = threshold if conditions else max(threshold, SEVERAL_RELATIVE_CUTOFF * top)
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
-        if item.score < max(threshold, SEVERAL_RELATIVE_CUTOFF * top):
+        if item.score < cutoff or not all(mentions(n, f"{paper.title}\n{paper.abstract}") for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = FOLLOW_UP_COVERAGE if restricted else LIST_TOPIC_COVERAGE

@@ -19,7 +19,8 @@ MULTI = re.compile(
     r"ones|models|benchmarks|systems|frameworks|resources|datasets|agents|techniques|variants)\b|"
     r"\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on|where|with)\b|\b(of|among) (those|these)\b|"
     r"\b(does|did) each\b|\beach (one|paper|of them)\b|\bare there\b|\bname them\b|\bacross the\b|"
-    r"\bany\s+(?:[\w-]+\s+){0,2}(paper|work|study|method|model|benchmark|system|framework|agent|dataset)\b",
+    r"\b(?:any|every|each)\s+(?:[\w-]+\s+){0,2}(paper|work|study|method|model|benchmark|system|framework|agent|"
+    r"dataset)\b",
     re.IGNORECASE,
 )
 METADATA_FIELDS = {

@@ -248,6 +248,17 @@ def test_a_list_question_gives_one_line_per_qualifying_paper():
     assert "31%" in draft.text and "87%" in draft.text
 
 
+def test_a_list_with_a_condition_keeps_only_papers_that_mention_it():
+    question = read("Which papers on kilns or glaze report results on Stoneware-Bench?")
+    assert question.wants_several
+    stoneware = make_paper("KilnBench: Firing Results", "We report kiln firing results on Stoneware-Bench. "
+                           "Glaze colours improve on Stoneware-Bench by 12%.")
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2), (stoneware, [axis(0)] * 2)])
+    evidence.names = ["Stoneware-Bench"]
+    draft = answer(question, evidence, table_for([KILN, GLAZE, stoneware]), threshold=0.3, max_sentences=4)
+    assert {c.paper_id for c in draft.citations} == {stoneware.paper_id}
+
+
 def test_which_of_those_says_none_when_no_previous_paper_qualifies():
     history = [{"question": "Which papers are about ceramics?", "answer": "KilnNet and GlazeGPT."}]
     question = read("Which of those uses satellite imagery?", history)
