@@ -610,7 +610,9 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     else:
         scored = scorer.for_question()
         subject = named_subject(question, evidence.works)
-        if subject is None and (not scored or scored[0].score < threshold):
+        # A named paper, or one the previous answer named ("How many authors does it have?"), is known: its
+        # listing answers without any sentence matching the question.
+        if subject is None and evidence.previous is None and (not scored or scored[0].score < threshold):
             return abstention(candidates)
         # The paper is the one named, else the best retrieved one: its sentences need not be the ones closest
         # to a metadata question.
