@@ -192,8 +192,11 @@ def _turn(turn) -> tuple[str | None, str | None]:
     if isinstance(turn, str):
         return turn, None
     if isinstance(turn, dict):
-        return turn.get("question"), turn.get("answer")
-    return getattr(turn, "question", None), getattr(turn, "answer", None)
+        question, answer = turn.get("question"), turn.get("answer")
+    else:
+        question, answer = getattr(turn, "question", None), getattr(turn, "answer", None)
+    # History comes from callers (JSON, the UI): anything that is not text is read as text, or as missing.
+    return tuple(str(value) if value is not None and str(value).strip() else None for value in (question, answer))
 
 
 def asking_sentences(text: str) -> tuple[list[str], list[str]]:

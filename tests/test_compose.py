@@ -94,6 +94,8 @@ def test_follow_ups_about_the_previous_answer():
     assert read("What ratio does it reach?", history).refers_to_previous
     assert read("Is there another paper doing this?", history).excludes_previous
     assert read("Which of those needs no retraining?").previous_question is None  # no history, no follow-up
+    odd = read("Which of those needs no retraining?", [{"question": "Which papers?", "answer": 42}])
+    assert odd.previous_answer == "42" and read("And it?", [{"question": None}]).previous_question is None
 
 
 # --- names -------------------------------------------------------------------------------------------------
