@@ -63,6 +63,8 @@ COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|
                      r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
+# "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.
+EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w+\s+){0,2}){1,6}[A-Z][\w-]*\)")
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
@@ -176,7 +178,8 @@ class Scorer:
         held = wanted & set(terms(evidence_text))
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
-    def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool) -> ScoredSentence:
+    def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
+              wants_name: bool = False) -> ScoredSentence:
         rank, candidate = self.rank[hit.paper_id]
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
@@ -189,7 +192,8 @@ class Scorer:
                 score += MEASUREMENT_BONUS
             elif NUMBER.search(hit.text):
                 score += NUMBER_BONUS
-        if (self.question.wants_paper or self.question.wants_several) and INTRODUCTION.search(hit.text):
+        wants_introduction = wants_name or self.question.wants_paper or self.question.wants_several
+        if wants_introduction and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += INTRODUCTION_BONUS
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
@@ -206,7 +210,7 @@ class Scorer:
         # does not say what "it" is.
         part, vector = self.question.parts[index], self.part_vectors[index]
         scored = [self.score(h, part.text, (1 - CONTEXT_SHARE) * float(np.dot(h.vector, vector))
-                             + CONTEXT_SHARE * h.similarity, part.wants_quantity)
+                             + CONTEXT_SHARE * h.similarity, part.wants_quantity, part.wants_name)
                   for h in self.hits if h.paper_id == paper_id]
         return sorted(scored, key=lambda s: -s.score)
 

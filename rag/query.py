@@ -78,6 +78,9 @@ ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|sh
                     r"can|could)\b", re.IGNORECASE)
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.
 MAX_PARTS = 6
+# "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
+NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|what is it called|"
+                    r"called what|what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
 # A part with this few words of its own is vague.
 VAGUE_PART_TERMS = 2
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
@@ -107,10 +110,12 @@ ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
 
 @dataclass
 class Part:
-    """One thing the question asks: its own words, and whether it asks for a number."""
+    """One thing the question asks: its own words, whether it asks for a number, and whether it asks what
+    something is or is called (answered where the paper introduces it)."""
 
     text: str
     wants_quantity: bool
+    wants_name: bool = False
 
 
 @dataclass
@@ -219,10 +224,11 @@ def question_parts(text: str) -> list[Part]:
     # A part too vague to stand alone ("How does each change it?") takes the statements around it as its words.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(f"{context} {p}" if context and len(set(terms(p)) - ASK_WORDS) <= VAGUE_PART_TERMS else p,
-                  bool(QUANTITY.search(p)))
+                  bool(QUANTITY.search(p)), bool(NAMING.search(p)))
              for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
-        parts = [Part(p.text, True) for p in parts]  # "Which papers …? Give the scores.": each paper's figure
+        # "Which papers …? Give the scores.": each paper's figure
+        parts = [Part(p.text, True, p.wants_name) for p in parts]
     return parts or [Part(text, bool(QUANTITY.search(text)))]
 
 

@@ -39,6 +39,11 @@ def test_a_question_asking_two_things_has_two_parts():
     assert all(p.wants_quantity for p in parts)
 
 
+def test_a_part_asking_what_something_is_called_wants_its_introduction():
+    parts = question_parts("What does QUILT stand for, and how much faster is it?")
+    assert [p.wants_name for p in parts] == [True, False] and [p.wants_quantity for p in parts] == [False, True]
+
+
 def test_nouns_joined_by_and_stay_one_part():
     parts = question_parts("Which optimizer schedules combine warmup and cosine decay?")
     assert len(parts) == 1 and not parts[0].wants_quantity
@@ -184,6 +189,16 @@ def test_each_part_of_a_two_part_question_gets_its_own_sentence():
     assert "31%" in draft.text and "1,200" in draft.text and not draft.abstained
     # adjacent sentences become one verbatim span with one citation
     assert len(draft.citations) == 1 and draft.citations[0].quote in KILN.abstract
+
+
+def test_an_acronym_question_is_answered_where_the_name_is_spelled_out():
+    paper = make_paper("QUILT: Fast Quilting", "Quilting is slow by hand. "
+                       "We present QUILT (Quick Universal Image Layout Tiling), a tiler for fabric patterns. "
+                       "QUILT tiles patterns 3x faster than manual layout.")
+    question = read("What does QUILT stand for, and how much faster is it?")
+    evidence = make_evidence(question, [(paper, [axis(2), axis(2), axis(1)])])
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert "Quick Universal Image Layout Tiling" in draft.text and "3x" in draft.text
 
 
 def test_a_part_no_sentence_answers_is_said_to_be_missing():
