@@ -79,8 +79,8 @@ ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|sh
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.
 MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
-NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|what is it called|"
-                    r"called what|what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
+NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|called$|called what|"
+                    r"what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
 # A part with this few words of its own is vague.
 VAGUE_PART_TERMS = 2
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.

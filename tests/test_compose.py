@@ -42,6 +42,7 @@ def test_a_question_asking_two_things_has_two_parts():
 def test_a_part_asking_what_something_is_called_wants_its_introduction():
     parts = question_parts("What does QUILT stand for, and how much faster is it?")
     assert [p.wants_name for p in parts] == [True, False] and [p.wants_quantity for p in parts] == [False, True]
+    assert question_parts("What is the pruning rule in that paper called?")[0].wants_name
 
 
 def test_nouns_joined_by_and_stay_one_part():
