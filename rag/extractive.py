@@ -33,12 +33,15 @@ SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
 # A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
 # at least this share of the abstention threshold.
 PART_THRESHOLD_SHARE = 0.9
-# A part is scored on its own words and, with this share, on the whole question's (what "it" is).
+# A part is scored on its own words and, with this share, on the question's statements (its words) and the
+# whole question (its embedding): what "it" in "what does it rely on" is.
 CONTEXT_SHARE = 0.3
 # Sentences within this score of a part's best also cover it: one sentence may then serve two parts.
 COVER_MARGIN = 0.05
 # A list question's paper qualifies when its title and abstract hold this share of the question's terms.
 LIST_TOPIC_COVERAGE = 0.15
+# "Which of those is training-free?": a paper of the previous answer qualifies when it holds this share of the
+# follow-up's own (few) words, so one shared common word is not enough.
 FOLLOW_UP_COVERAGE = 0.4
 # Most lines in a list or comparison answer, and most sentences quoted per line.
 MAX_LINES = 6
@@ -68,6 +71,7 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
+# A sentence pointing to code or a website answers nothing but a question about them.
 LINK_PENALTY = 0.2
 LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
@@ -206,8 +210,8 @@ class Scorer:
         return sorted(scored, key=lambda s: -s.score)
 
     def for_part(self, index: int, paper_id: str) -> list[ScoredSentence]:
-        # A part is scored with the whole question's similarity too: "what mechanism does it rely on" alone
-        # does not say what "it" is.
+        # "What mechanism does it rely on" alone does not say what "it" is: the whole question's similarity
+        # takes a share.
         part, vector = self.question.parts[index], self.part_vectors[index]
         scored = [self.score(h, part.text, (1 - CONTEXT_SHARE) * float(np.dot(h.vector, vector))
                              + CONTEXT_SHARE * h.similarity, part.wants_quantity, part.wants_name)
