@@ -25,6 +25,8 @@ from rag.types import Answer, Filters, Source
 
 # The extractive answerer reads sentences from this many of the top papers.
 ANSWER_PAPERS = 6
+# How much of a previous answer is searched for the names of its papers.
+PREVIOUS_ANSWER_CHARS = 600
 
 
 class Assistant:
@@ -154,9 +156,9 @@ class Assistant:
     def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
         """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
         by the work it names, else by retrieving its own words."""
-        titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
         if not parsed.metadata_fields or parsed.mixes_metadata:
             return []
+        titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
         if not parsed.orders:  # "AgentRxiv vs MetaGPT: how many authors each?": the two named papers
             papers = list({c.paper.paper_id: c for c in titled.values()}.values())
             return papers if len(papers) == 2 and extractive.side_by_side(parsed, titled) else []
@@ -184,7 +186,8 @@ class Assistant:
         retrieved = index.search(parsed.previous_question, k=10, query_vector=index.embed(parsed.previous_question))
         answer_text = folded(parsed.previous_answer)
         named = [c for c in retrieved if names_of.mentions(c.paper.title.split(":")[0], answer_text)]
-        _, works = self._works(parsed.previous_answer, retrieved, index, vector)
+        # The answer's first lines name its papers; later names are what they quote (benchmarks, baselines).
+        _, works = self._works(parsed.previous_answer[:PREVIOUS_ANSWER_CHARS], retrieved, index, vector)
         for name, found in works.items():
             if found is not None and names_of.mentions(name, found.paper.title) and found not in named:
                 named.append(found)
