@@ -144,13 +144,13 @@ def summarise(rows: list[dict], metrics: list[str]) -> dict[str, dict[str, float
     lacking a metric are left out)."""
     groups: dict[str, list[dict]] = {"overall": rows}
     for row in rows:
-        groups.setdefault(row["type"], []).append(row)
-    for row in rows:
+        names = [row["type"]]
         if row.get("subtype"):
-            groups.setdefault(f"{row['type']}/{row['subtype']}", []).append(row)
-    for row in rows:
+            names.append(f"{row['type']}/{row['subtype']}")
         if row.get("facts"):
-            groups.setdefault(f"facts={min(row['facts'], 3)}{'+' if row['facts'] >= 3 else ''}", []).append(row)
+            names.append(f"facts={min(row['facts'], 3)}{'+' if row['facts'] >= 3 else ''}")
+        for name in names:
+            groups.setdefault(name, []).append(row)
     table = {}
     for name, members in groups.items():
         table[name] = {"n": len(members)}

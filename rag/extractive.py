@@ -159,9 +159,6 @@ class Scorer:
         self.table = table
         self.candidates = evidence.candidates
         self.rank = {c.paper.paper_id: (rank, c) for rank, c in enumerate(evidence.candidates)}
-        for candidate in list(evidence.works.values()) + evidence.sides:
-            if candidate is not None and candidate.paper.paper_id not in self.rank:
-                self.rank[candidate.paper.paper_id] = (len(self.rank), candidate)
         self.hits = evidence.hits
         self.part_vectors = evidence.part_vectors
         self.names = evidence.names
@@ -629,19 +626,9 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     lines, gaps = [], []
     values: dict[tuple[str, str], tuple[object, int]] = {}
     for candidate in papers:
-        facts = candidate.paper.metadata_facts()
-        said = []
-        for field_name in question.metadata_fields:
-            if field_name == "authors" and "authors" not in facts and "org" in facts:
-                field_name = "org"
-            if field_name not in facts:
-                gaps.append(f"the {FIELD_NAMES[field_name]} of “{candidate.paper.title}”")
-                continue
-            number = composer.cite(candidate, facts[field_name], field_name)
-            said.append(FIELD_PHRASES[field_name].format(facts[field_name], number))
-            values[(candidate.paper.paper_id, field_name)] = (_sortable(candidate, field_name), number)
-        if said:
-            lines.append(f"“{candidate.paper.title}” " + " and ".join(said) + ".")
+        line = _listing_line(question, candidate, composer, gaps, values)
+        if line:
+            lines.append(line)
     if not lines:
         field_name = question.metadata_fields[0]
         return abstention(candidates, f"The listing of “{papers[0].paper.title}” gives no {FIELD_NAMES[field_name]}.")
@@ -660,16 +647,31 @@ def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
         return draft
     composer = Composer()
     composer.citations = list(draft.citations)
+    gaps: list[str] = []
+    lines = [draft.text, _listing_line(question, candidate, composer, gaps, {})]
+    if gaps:
+        lines.append("The listings give no " + "; no ".join(gaps) + ".")
+    return Draft("\n".join(line for line in lines if line), composer.citations, False, draft.notes,
+                 draft.missing + gaps)
+
+
+def _listing_line(question: Question, candidate: Candidate, composer: Composer, gaps: list[str],
+                  values: dict[tuple[str, str], tuple[object, int]]) -> str:
+    """“Title” lists 5 authors [1] and has 3 upvotes on the listing [2].: each field asked that the listing
+    has, cited (an organisation stands in for a missing author count); the others are added to `gaps`, and
+    each cited value to `values` for ordering two papers."""
     facts = candidate.paper.metadata_facts()
-    said = [FIELD_PHRASES[f].format(facts[f], composer.cite(candidate, facts[f], f))
-            for f in question.metadata_fields if f in facts]
-    missing = [f"the {FIELD_NAMES[f]}" for f in question.metadata_fields if f not in facts]
-    lines = [draft.text]
-    if said:
-        lines.append(f"“{candidate.paper.title}” " + " and ".join(said) + ".")
-    if missing:
-        lines.append(f"The listings give no {' or '.join(missing)} of “{candidate.paper.title}”.")
-    return Draft("\n".join(lines), composer.citations, False, draft.notes, draft.missing + missing)
+    said = []
+    for field_name in question.metadata_fields:
+        if field_name == "authors" and "authors" not in facts and "org" in facts:
+            field_name = "org"
+        if field_name not in facts:
+            gaps.append(f"the {FIELD_NAMES[field_name]} of “{candidate.paper.title}”")
+            continue
+        number = composer.cite(candidate, facts[field_name], field_name)
+        said.append(FIELD_PHRASES[field_name].format(facts[field_name], number))
+        values[(candidate.paper.paper_id, field_name)] = (_sortable(candidate, field_name), number)
+    return f"“{candidate.paper.title}” " + " and ".join(said) + "." if said else ""
 
 
 def _sortable(candidate: Candidate, field_name: str) -> object:

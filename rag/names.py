@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from rag.text import STOPWORDS, folded
+from rag.text import ENUMERATOR, STOPWORDS, folded
 
 ENGLISH_WORDS_FILE = Path(__file__).with_name("english_words.txt")
 
@@ -26,7 +26,7 @@ NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|f
 NAME_CONNECTORS = {"of", "to", "for", "the", "in", "on", "at", "via", "a", "from"}
 CAPITALISED = r"[A-Z][\w^*!]*(?:-[A-Z0-9][\w^*!]*)*(?![\w-])"
 # "(b) What …": an enumerator starts a sentence of its own.
-ENUMERATOR_END = re.compile(r"\((?:[a-e]|i{1,3}|iv|[1-5])\)$")
+ENUMERATOR_END = re.compile(ENUMERATOR + "$")
 # Verbs a request starts with ("Compile the results …"): never a name, known to the corpus or not.
 ASKING_VERBS = {"give", "name", "list", "tell", "show", "compile", "describe", "explain", "summarise", "summarize",
                 "report", "provide", "state", "compare", "contrast", "find", "identify", "rank", "count"}

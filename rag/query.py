@@ -6,7 +6,7 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 
-from rag.text import terms
+from rag.text import ENUMERATOR, terms
 from rag.types import Filters, QuestionError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
@@ -67,7 +67,8 @@ RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhi
 # before a new question word ("how much faster is it, and what accuracy does it keep?"). An "and" between
 # nouns ("instructions and data") does not split.
 PART_BREAK = re.compile(
-    r"\?\s+|;\s+|\s*\((?:[a-e]|i{1,3}|iv|[1-5])\)\s*|,?\s+(?:and|plus|as well as|but|also)\s+(?=(?:also\s+)?"
+    rf"\?\s+|;\s+|\s*{ENUMERATOR}\s*|"
+    r",?\s+(?:and|plus|as well as|but|also)\s+(?=(?:also\s+)?"
     r"(?:(?:on|in|at|to|for|from|with|by|of|under)\s+)?(?:how|what|which|where|when|why|who|whom|whose|whether|is|are|"
     r"was|were|does|do|did|can|could|give|name|list)\b)",
     re.IGNORECASE,
@@ -138,10 +139,6 @@ class Question:
     compares: bool = False  # words that set things side by side ("differ", "vs", "which is faster")
     orders: bool = False  # "which came first", "which has more upvotes": metadata across papers
     sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
-
-    @property
-    def metadata_field(self) -> str | None:
-        return self.metadata_fields[0] if self.metadata_fields else None
 
 
 def clean_question(question: object, max_chars: int) -> str:

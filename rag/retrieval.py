@@ -16,6 +16,7 @@ from rag.index import (
     record_ids,
     stored_table,
 )
+from rag.names import mentions
 from rag.table import DIGEST_KEY
 from rag.text import folded, terms
 from rag.types import Filters, Source
@@ -156,8 +157,6 @@ class PaperIndex:
         first), the one whose title names it, else the one whose abstract does. When many papers mention it,
         only a paper whose title leads with it ("LServe: …"); otherwise `GENERIC` (LLM, GPT-4o: a term, not
         one work's name). None when no paper mentions it."""
-        from rag.extractive import mentions
-
         lexical = self.bm25_scores(name, Filters(), limit=GENERIC_MENTIONS * 4)
         retrieved = {c.paper.paper_id: c for c in ranked}
         ordered = list(retrieved) + sorted((p for p in lexical if p not in retrieved), key=lambda p: -lexical[p])

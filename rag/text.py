@@ -12,6 +12,8 @@ from bm25s.stopwords import STOPWORDS_EN
 ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "etc", "fig", "cf", "eq", "approx", "resp", "dr", "inc", "no", "sec", "viz"}
 # A sentence ends at . ! or ? followed by space and something that can start a sentence.
 BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])")
+# "(a)", "(ii)", "(3)": an enumerator that starts one of several asks.
+ENUMERATOR = r"\((?:[a-e]|i{1,3}|iv|[1-5])\)"
 TERM = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")
 STOPWORDS = frozenset(STOPWORDS_EN) | {
     "paper", "papers", "propose", "proposes", "proposed", "work", "study", "approach", "method", "methods",
