@@ -75,6 +75,9 @@ DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model
 LINK_PENALTY = 0.2
 LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
+# An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
+RHETORICAL = re.compile(r"\?[\"”']?\s*$")
+RHETORICAL_PENALTY = 0.2
 # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
 BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
@@ -198,6 +201,8 @@ class Scorer:
             score += INTRODUCTION_BONUS
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
+        if RHETORICAL.search(hit.text):
+            score -= RHETORICAL_PENALTY  # "This raises the question: how can we …?" echoes a question, answers none
         return ScoredSentence(hit, candidate, rank, score)
 
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
@@ -394,7 +399,7 @@ def names_work(name: str, candidate: Candidate) -> bool:
     if mentions(name, paper.title):
         return True
     escaped = re.escape(folded(name))
-    return re.search(rf"\b(propos|introduc|present|call|nam|dub|term)\w*\b[^.]{{0,80}}?(?<![\w-]){escaped}(?![\w-])|"
+    return re.search(rf"\b(propos|introduc|present|deriv|develop|design|buil|creat|call|nam|dub|term)\w*\b[^.]{{0,80}}?(?<![\w-]){escaped}(?![\w-])|"
                      rf"\((?:[^()]{{0,20}}\s)?{escaped}\)", folded(paper.abstract), re.IGNORECASE) is not None
 
 
@@ -501,6 +506,8 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
         return None
     asking = " ".join(asking_sentences(question.text)[1])
     for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
+        if not mentions(name, asking):
+            continue  # "A and B both do X. How do they differ?" asks no definition of A
         rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)
         if candidate is not None and len(terms(rest)) <= 4:
             return name, candidate

@@ -87,7 +87,14 @@ def mentions(name: str, text: str) -> bool:
     # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word ("GPT-40" is another).
     parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
     pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?!\w)"
-    return re.search(pattern, folded(text), re.IGNORECASE) is not None
+    flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
+    return re.search(pattern, folded(text), flags) is not None
+
+
+def spelled_like_a_word(name: str) -> bool:
+    """"LOOP", "MASH", "ArCHer": a name whose letters spell an ordinary word is that name only where it keeps
+    its capitals ("a feedback loop" is not LOOP)."""
+    return name.isalpha() and sum(c.isupper() for c in name) >= 2 and name.lower() in english_words()
 
 
 def is_specific(name: str, vocabulary: set[str]) -> bool:

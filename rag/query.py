@@ -63,6 +63,7 @@ REFERS_TO_PREVIOUS = re.compile(r"\b(it|its|they|their|them|that one|this one|th
 RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)
 
 
+QUESTION_WORD = r"(?:how|what|which|where|when|why|who|whom|whose|whether)\b"
 # Where a question asks several things: another question sentence, an enumerator "(a)", "(ii)", or "and"/"plus"
 # before a new question word ("how much faster is it, and what accuracy does it keep?"). An "and" between
 # nouns ("instructions and data") does not split.
@@ -77,6 +78,10 @@ PART_BREAK = re.compile(
 ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|show|compile|describe|explain|summari[sz]e|"
                     r"report|provide|state|compare|find|identify|what|which|how|who|where|when|why|is|are|does|do|did|"
                     r"can|could)\b", re.IGNORECASE)
+# "What is it called, how many heads …": a comma before a question word starts another ask, once the piece
+# itself asks ("In the model that …, how much faster …" is one ask after a lead-in).
+COMMA_ASK = re.compile(rf",\s+(?={QUESTION_WORD})", re.IGNORECASE)
+ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?{QUESTION_WORD}", re.IGNORECASE)
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.
 MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
@@ -203,7 +208,9 @@ def _turn(turn) -> tuple[str | None, str | None]:
 
 def asking_sentences(text: str) -> tuple[list[str], list[str]]:
     """(every sentence, the ones that ask): statements around the asking ("I read a paper on X.") are context."""
-    sentences = [s.strip() for s in re.split(r"(?<=[.?!])\s+(?=[A-Z(])", text) if s.strip()]
+    # "A study of safety heads: what is its algorithm called?": the lead-in before the colon is a statement.
+    sentences = [s.strip() for s in re.split(rf"(?<=[.?!])\s+(?=[A-Z(])|:\s+(?={QUESTION_WORD})", text, flags=re.I)
+                 if s.strip()]
     return sentences, [s for s in sentences if ASKING.search(s)] or sentences
 
 
@@ -211,7 +218,8 @@ def question_parts(text: str) -> list[Part]:
     """The separate things a question asks, each with its own words; one part when it asks one thing."""
     sentences, asking = asking_sentences(text)
     pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
-              for p in PART_BREAK.split(s)]
+              for piece in PART_BREAK.split(s)
+              for p in (COMMA_ASK.split(piece) if ASKS_FIRST.match(piece.strip()) else [piece])]
     pieces = [p for p in pieces if terms(p)]
     if len(pieces) > 1 and not QUANTITY.search(pieces[0]) and len(terms(pieces[0])) <= 3 \
             and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):

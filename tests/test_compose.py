@@ -45,6 +45,19 @@ def test_a_part_asking_what_something_is_called_wants_its_introduction():
     assert question_parts("What is the pruning rule in that paper called?")[0].wants_name
 
 
+def test_a_comma_before_a_question_word_starts_another_part_once_the_piece_asks():
+    parts = question_parts("What is the sampler called, how many steps does it take, and what FID does it reach?")
+    assert [p.text for p in parts] == ["What is the sampler called", "how many steps does it take",
+                                       "what FID does it reach"]
+    # A lead-in clause before the comma is not an ask of its own.
+    parts = question_parts("In the sampler that skips noise levels, one per step, how many steps does it need?")
+    assert len(parts) == 1
+    # A lead-in before a colon is a statement: context, not a part.
+    parts = question_parts("A study of diffusion samplers for audio: what is the new audio sampler called, and "
+                           "how many denoising steps does it use?")
+    assert [p.text for p in parts] == ["what is the new audio sampler called", "how many denoising steps does it use"]
+
+
 def test_nouns_joined_by_and_stay_one_part():
     parts = question_parts("Which optimizer schedules combine warmup and cosine decay?")
     assert len(parts) == 1 and not parts[0].wants_quantity
@@ -118,6 +131,9 @@ def test_names_single_and_multi_word():
 
 def test_mentions_and_versions():
     assert mentions("GPT-4", "beats GPT4 and GPT 4o") and not mentions("GPT-4", "GPT-40 is not it")
+    # A name spelled like an ordinary word keeps its capitals; other names match in any case.
+    assert mentions("SPARROW", "We call it SPARROW.") and not mentions("SPARROW", "a sparrow flew by")
+    assert mentions("SparseGPT", "sparsegpt prunes")
     assert version_of("Wanda 2") == "Wanda" and version_of("Skylark UniPic 3.0") == "Skylark UniPic"
     assert version_of("GPT-4") == "GPT" and version_of("SparseGPT") is None
     assert is_specific("Quokkaformer", {"quokka"}) and not is_specific("PPO", {"ppo"})
