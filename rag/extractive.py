@@ -10,6 +10,7 @@ answered with a near miss.
 
 from __future__ import annotations
 
+import copy
 import re
 from dataclasses import dataclass, field
 
@@ -165,6 +166,9 @@ class Scorer:
         self.hits = evidence.hits
         self.part_vectors = evidence.part_vectors
         self.names = evidence.names
+        # A list question ("which papers …") is answered by the sentences that introduce each work; a comparison
+        # turns this off (`comparing`): each side is introduced anyway, and its line is for what was asked.
+        self.introduces = question.wants_paper or question.wants_several
         # The question's words outside its parts ("There's a paper on X." before the asking): what "it" is.
         context = question.text
         for part in question.parts:
@@ -196,14 +200,18 @@ class Scorer:
                 score += MEASUREMENT_BONUS
             elif NUMBER.search(hit.text):
                 score += NUMBER_BONUS
-        wants_introduction = wants_name or self.question.wants_paper or self.question.wants_several
-        if wants_introduction and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
+        if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += INTRODUCTION_BONUS
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
         if RHETORICAL.search(hit.text):
             score -= RHETORICAL_PENALTY  # "This raises the question: how can we …?" echoes a question, answers none
         return ScoredSentence(hit, candidate, rank, score)
+
+    def comparing(self) -> Scorer:
+        scorer = copy.copy(self)
+        scorer.introduces = False
+        return scorer
 
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
         quantity = self.question.wants_quantity if wants_quantity is None else wants_quantity
@@ -566,6 +574,7 @@ def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list
 def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, sides: list[str], threshold: float,
                       max_sentences: int) -> Draft:
     """One line per named work, each from its own paper; named works not in the corpus are said to be missing."""
+    scorer = scorer.comparing()
     composer = Composer()
     lines, missing, seen = [], [], set()
     for name in sides:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from rag.text import ENUMERATOR, terms
 from rag.types import Filters, QuestionError
@@ -87,8 +87,6 @@ MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
 NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|called$|called what|"
                     r"what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
-# A part with this few words of its own is vague.
-VAGUE_PART_TERMS = 2
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -216,7 +214,7 @@ def asking_sentences(text: str) -> tuple[list[str], list[str]]:
 
 def question_parts(text: str) -> list[Part]:
     """The separate things a question asks, each with its own words; one part when it asks one thing."""
-    sentences, asking = asking_sentences(text)
+    _, asking = asking_sentences(text)
     pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
               for piece in PART_BREAK.split(s)
               for p in (COMMA_ASK.split(piece) if ASKS_FIRST.match(piece.strip()) else [piece])]
@@ -225,15 +223,13 @@ def question_parts(text: str) -> list[Part]:
             and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):
         pieces = pieces[1:]  # a lead-in such as "For LServe:" before "(a) ... (b) ..." is context, not a part
     quantity = any(QUANTITY.search(p) for p in pieces if set(terms(p)) <= ASK_WORDS)
-    context = " ".join(s for s in sentences if s not in asking)
-    # A part too vague to stand alone ("How does each change it?") takes the statements around it as its words.
+    # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
+    # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
-    parts = [Part(f"{context} {p}" if context and len(set(terms(p)) - ASK_WORDS) <= VAGUE_PART_TERMS else p,
-                  bool(QUANTITY.search(p)), bool(NAMING.search(p)))
-             for p in pieces]
+    parts = [Part(p, bool(QUANTITY.search(p)), bool(NAMING.search(p))) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
-        parts = [Part(p.text, True, p.wants_name) for p in parts]
+        parts = [replace(p, wants_quantity=True) for p in parts]
     return parts or [Part(text, bool(QUANTITY.search(text)))]
 
 

@@ -70,9 +70,11 @@ def test_enumerated_parts_drop_their_lead_in_and_statements_are_context():
     assert [p.text for p in parts] == ["What speed-up did it get"]
 
 
-def test_a_vague_part_borrows_the_statements_around_it():
-    parts = question_parts("Two tokenizers both shrink vocabularies for code. How does each do it?")
-    assert len(parts) == 1 and "vocabularies" in parts[0].text
+def test_a_vague_part_keeps_its_own_words_and_the_statements_are_context():
+    question = read("Two tokenizers both shrink vocabularies for code. How does each prune it?")
+    assert [p.text for p in question.parts] == ["How does each prune it"]
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)])
+    assert "vocabularies" in Scorer(question, evidence, table_for([KILN])).context
 
 
 def test_a_request_for_figures_makes_each_part_ask_for_a_number():
