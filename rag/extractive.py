@@ -54,6 +54,10 @@ NUMBER_BONUS = 0.05
 INTRODUCTION_BONUS = 0.2
 # What a work is comes early in its abstract, in a sentence of some length without results or links.
 POSITION_PENALTY = 0.03
+FIRST_MENTION_BONUS = 0.1
+# "We introduce structured queries … Structured queries separate …": a sentence whose opening words repeat the
+# introduction's goes on describing the same thing.
+SUBJECT_WORDS = 3
 SHORT_SENTENCE_WORDS = 8
 MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|p\.p\.|ms\b|points?\b)|"
                          r"\$\s?\d")
@@ -66,7 +70,7 @@ FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
-                          r"design|call|describe)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
+                          r"design|call|describe|derive|frame|formulate|build|create)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.
 EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w+\s+){0,2}){1,6}[A-Z][\w-]*\)")
 # A sentence that goes on describing the work just introduced.
@@ -514,8 +518,8 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
         return None
     asking = " ".join(asking_sentences(question.text)[1])
     for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
-        if not mentions(name, asking):
-            continue  # "A and B both do X. How do they differ?" asks no definition of A
+        if not mentions(name, asking) and len(works) > 1:
+            continue  # "What is it?" is about the one work named before; "How do A and B differ?" defines neither
         rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)
         if candidate is not None and len(terms(rest)) <= 4:
             return name, candidate
@@ -526,16 +530,22 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     """The sentence that introduces the named work (where its paper says what it is), not its results."""
     name, candidate = subject
     in_title = mentions(name, candidate.paper.title)
+    scored = scorer.for_question(candidate.paper.paper_id)
+    # Where an abstract first names a work is where it says what the work is.
+    first_named = min((s.hit.number for s in scored if mentions(name, s.hit.text)), default=None)
     best = None
-    for item in scorer.for_question(candidate.paper.paper_id):
+    for item in scored:
         text = item.hit.text
         named = mentions(name, text)
-        introduces = INTRODUCTION.search(text) or re.search(
-            re.escape(name) + r"[)\"”]?(?:,| is| are| was)\s+(?:a|an|the)\b", folded(text), re.IGNORECASE)
+        # "We propose X", "… (X)", or a sentence opening with "X is a …" / "X, a …".
+        introduces = INTRODUCTION.search(text) or spelled_out(name, text) or re.match(
+            r"\W*(?:the\s+)?" + re.escape(folded(name)) + r"[)\"”]?(?:,| is| are| was)\s+(?:a|an|the)\b", folded(text),
+            re.IGNORECASE)
         if not named and not (in_title and introduces):
             continue
         score = item.hit.similarity + (INTRODUCTION_BONUS if introduces else 0.0)
-        score -= MEASUREMENT_BONUS if has_figure(text, "how large") or URL.search(text) else 0.0
+        score += FIRST_MENTION_BONUS if item.hit.number == first_named and not in_title else 0.0
+        score -= MEASUREMENT_BONUS if MEASUREMENT.search(text) or URL.search(text) else 0.0
         score -= INTRODUCTION_BONUS if len(text.split()) < SHORT_SENTENCE_WORDS else 0.0
         score -= POSITION_PENALTY * item.hit.number
         if best is None or score > best[0]:
@@ -545,12 +555,19 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     chosen = [best[1].hit]
     # The sentence after the introduction usually says how the work does it ("It works by …").
     following = [h for h in scorer.hits if h.paper_id == chosen[0].paper_id and h.number == chosen[0].number + 1]
-    if following and not has_figure(following[0].text, "how large") and not URL.search(following[0].text) \
+    if following and not MEASUREMENT.search(following[0].text) and not URL.search(following[0].text) \
             and (mentions(name, following[0].text) or DESCRIBES.match(following[0].text)
-                 or set(question_names(chosen[0].text)) & set(question_names(following[0].text))):
+                 or set(question_names(chosen[0].text)) & set(question_names(following[0].text))
+                 or set(terms(" ".join(following[0].text.split()[:SUBJECT_WORDS]))) & set(terms(chosen[0].text))):
         chosen += following
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
+
+
+def spelled_out(name: str, text: str) -> bool:
+    """"Optimization with Trace Oracle (OPTO)", "MASH (Modeling Abstention …)": the text spells the name out."""
+    escaped = re.escape(folded(name))
+    return re.search(rf"[A-Z][\w-]*(?:\s+[\w-]+){{1,8}}\s+\({escaped}\)|(?<![\w-]){escaped}\s+\([A-Z]", folded(text)) is not None
 
 
 def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list[str]:

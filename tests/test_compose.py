@@ -275,6 +275,29 @@ def test_definition_quotes_the_introduction_and_how_it_works():
     assert "40%" not in draft.text and "https" not in draft.text
 
 
+def test_definition_of_a_name_the_title_lacks_is_where_the_abstract_spells_it_out():
+    paper = make_paper("Firing Schedules as Programs",
+                       "Kilns waste energy. We cast scheduling as a new setup, Program-Oriented Kiln Ensembles (POKE). "
+                       "In POKE, a planner reads sensor logs and emits a schedule. POKE cuts fuel use by 12%.")
+    question = read("I saw POKE mentioned in a ceramics thread. What is it?")
+    works = {"POKE": Candidate(paper, 1.0, 0.6, 1.0)}
+    # The later sentence is the closer match; the first, spelled-out mention still says what POKE is.
+    evidence = make_evidence(question, [(paper, [axis(1), axis(1), axis(0), axis(0)])], works=works)
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert "Program-Oriented Kiln Ensembles (POKE)" in draft.text and "12%" not in draft.text
+
+
+def test_definition_goes_on_with_a_sentence_that_repeats_what_was_introduced():
+    paper = make_paper("GlazeLock: Sealed Recipes",
+                       "Glaze recipes leak. We introduce sealed recipes, a way to keep them private. "
+                       "Sealed recipes split each recipe into two shares. Sales grew by 8%.")
+    question = read("How does GlazeLock keep recipes private?")
+    works = {"GlazeLock": Candidate(paper, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(paper, [axis(0)] * 4)], works=works)
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert "We introduce sealed recipes" in draft.text and "two shares" in draft.text and "8%" not in draft.text
+
+
 def test_a_list_question_gives_one_line_per_qualifying_paper():
     question = read("Which papers on kilns or glaze use learned models, and by how much do they improve?")
     evidence = make_evidence(question, [(KILN, [axis(0), axis(0), axis(1)]), (GLAZE, [axis(0), axis(0)])])
