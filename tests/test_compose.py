@@ -281,8 +281,10 @@ def test_definition_of_a_name_the_title_lacks_is_where_the_abstract_spells_it_ou
                        "In POKE, a planner reads sensor logs and emits a schedule. POKE cuts fuel use by 12%.")
     question = read("I saw POKE mentioned in a ceramics thread. What is it?")
     works = {"POKE": Candidate(paper, 1.0, 0.6, 1.0)}
-    # The later sentence is the closer match; the first, spelled-out mention still says what POKE is.
-    evidence = make_evidence(question, [(paper, [axis(1), axis(1), axis(0), axis(0)])], works=works)
+    # The later sentence is the closer match (0.7 against 0.5); the first, spelled-out mention still says what
+    # POKE is.
+    closer = np.array([0.7, 0.7, 0.0, 0.0], dtype=np.float32)
+    evidence = make_evidence(question, [(paper, [axis(1), axis(1), closer, axis(0)])], works=works)
     draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
     assert "Program-Oriented Kiln Ensembles (POKE)" in draft.text and "12%" not in draft.text
 
