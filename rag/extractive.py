@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rag.names import mentions, question_names, version_of
+from rag.names import is_specific, mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
@@ -485,10 +485,12 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
-    # "Which papers evaluate on Mind2Web?": a paper qualifies only if it mentions each such condition.
-    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
-    # With such a condition, mentioning it is what qualifies a paper; the score only has to clear the threshold.
-    cutoff = threshold if conditions else max(threshold, SEVERAL_RELATIVE_CUTOFF * top)
+    # "Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection": a paper qualifies only
+    # if it mentions each such condition (a specific name: a version, a benchmark, one the corpus lacks).
+    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))
+                  or is_specific(n, scorer.table.vocabulary)]
+    # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
+    cutoff = 0.0 if conditions else max(threshold, SEVERAL_RELATIVE_CUTOFF * top)
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper

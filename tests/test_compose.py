@@ -320,6 +320,17 @@ def test_a_list_with_a_condition_keeps_only_papers_that_mention_it():
     assert {c.paper_id for c in draft.citations} == {stoneware.paper_id}
 
 
+def test_a_list_of_a_specific_names_results_keeps_every_paper_that_reports_it():
+    question = read("Gather the Raku-9 numbers in the collection: which kiln or glaze papers give them?")
+    raku = make_paper("Ash Glazes at Scale", "Ash glazes are cheap. On Raku-9 our glazes crack 40% less.")
+    # The third paper is the least similar to the question; naming Raku-9 is what qualifies it.
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2),
+                                        (raku, [np.zeros(DIM, dtype=np.float32)] * 2)])
+    evidence.names = ["Raku-9"]
+    draft = answer(question, evidence, table_for([KILN, GLAZE, raku]), threshold=0.6, max_sentences=4)
+    assert {c.paper_id for c in draft.citations} == {raku.paper_id} and "40%" in draft.text
+
+
 def test_which_of_those_says_none_when_no_previous_paper_qualifies():
     history = [{"question": "Which papers are about ceramics?", "answer": "KilnNet and GlazeGPT."}]
     question = read("Which of those uses satellite imagery?", history)
