@@ -80,6 +80,10 @@ DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model
 LINK_PENALTY = 0.2
 LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
+# What a question about a problem or motivation asks (otherwise background sentences score lower).
+PROBLEM = re.compile(r"\b(problems?|limitations?|weakness(?:es)?|challenges?|issues?|motivat\w*|gaps?|shortcomings?|"
+                     r"bottlenecks?|flaws?|drawbacks?|why|fail\w*|lack\w*|struggl\w*)\b", re.IGNORECASE)
+BACKGROUND_PENALTY = 0.1
 # An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
 RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 RHETORICAL_PENALTY = 0.2
@@ -173,6 +177,12 @@ class Scorer:
         # A list question ("which papers …") is answered by the sentences that introduce each work; a comparison
         # turns this off (`comparing`): each side is introduced anyway, and its line is for what was asked.
         self.introduces = question.wants_paper or question.wants_several
+        # Sentences before an abstract's "we propose …" set out the problem: not what a paper found or did.
+        self.asks_problem = PROBLEM.search(question.text) is not None
+        self.introduced_at: dict[str, int] = {}
+        for hit in sorted(self.hits, key=lambda h: h.number):
+            if INTRODUCTION.search(hit.text):
+                self.introduced_at.setdefault(hit.paper_id, hit.number)
         # The question's words outside its parts ("There's a paper on X." before the asking): what "it" is.
         context = question.text
         for part in question.parts:
@@ -208,6 +218,8 @@ class Scorer:
             score += INTRODUCTION_BONUS
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
+        if not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0):
+            score -= BACKGROUND_PENALTY
         if RHETORICAL.search(hit.text):
             score -= RHETORICAL_PENALTY  # "This raises the question: how can we …?" echoes a question, answers none
         return ScoredSentence(hit, candidate, rank, score)

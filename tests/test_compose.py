@@ -300,6 +300,20 @@ def test_definition_goes_on_with_a_sentence_that_repeats_what_was_introduced():
     assert "We introduce sealed recipes" in draft.text and "two shares" in draft.text and "8%" not in draft.text
 
 
+def test_sentences_before_the_introduction_answer_only_a_question_about_the_problem():
+    paper = make_paper("KilnSched: Scheduling Firings",
+                       "Firing order wastes fuel in every studio. We propose KilnSched, a scheduler for kilns. "
+                       "KilnSched orders firings by clay body.")
+    works = {"KilnSched": Candidate(paper, 1.0, 0.6, 1.0)}
+    # The first and last sentences hold the same words of the question; the first only sets out the problem.
+    question = read("How does KilnSched order its firings?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 3)], works=works)
+    assert Scorer(question, evidence, table_for([paper])).for_question(paper.paper_id)[0].hit.number == 2
+    question = read("What problem with firing order does KilnSched start from?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 3)], works=works)
+    assert Scorer(question, evidence, table_for([paper])).for_question(paper.paper_id)[0].hit.number == 0
+
+
 def test_a_list_question_gives_one_line_per_qualifying_paper():
     question = read("Which papers on kilns or glaze use learned models, and by how much do they improve?")
     evidence = make_evidence(question, [(KILN, [axis(0), axis(0), axis(1)]), (GLAZE, [axis(0), axis(0)])])
