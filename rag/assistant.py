@@ -25,6 +25,8 @@ from rag.types import Answer, Filters, Source
 
 # The extractive answerer reads sentences from this many of the top papers.
 ANSWER_PAPERS = 6
+# A list question with a condition ("… on ALFWorld") also reads up to this many papers that mention it.
+CONDITION_PAPERS = 12
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
 
@@ -100,7 +102,7 @@ class Assistant:
         return index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector), vector
 
     def _evidence(self, parsed: Question, candidates: list[Candidate], vector, index: PaperIndex,
-                  k: int) -> extractive.Evidence:
+                  k: int, filters: Filters | None) -> extractive.Evidence:
         """The papers and sentences the answer is composed from: the top papers (all k for a list question),
         the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
         the previous answer, only the papers that answer named."""
@@ -121,7 +123,14 @@ class Assistant:
         pool: dict[str, Candidate] = {}
         # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
         about_previous = previous is not None and not parsed.excludes_previous
-        for candidate in top + ([] if about_previous else sides + [c for c in works.values() if c is not None]):
+        extra = [] if about_previous else sides + [c for c in works.values() if c is not None]
+        if parsed.wants_several and not about_previous:
+            # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
+            # retrieved or not.
+            for name in extractive.list_conditions(parsed, names, index.table.vocabulary):
+                extra += index.mentioning(name, answer_vector, (filters or Filters()).merged_with(parsed.filters),
+                                          CONDITION_PAPERS)
+        for candidate in top + extra:
             pool.setdefault(candidate.paper.paper_id, candidate)
         hits = index.sentences_of(list(pool), answer_vector)
         part_vectors = ([answer_vector] if len(parsed.parts) == 1
@@ -219,7 +228,7 @@ class Assistant:
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            evidence = self._evidence(parsed, candidates, vector, index, k or self.settings.top_k)
+            evidence = self._evidence(parsed, candidates, vector, index, k or self.settings.top_k, filters)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)

@@ -485,6 +485,12 @@ def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: Sente
     return []
 
 
+def list_conditions(question: Question, names: list[str], vocabulary: set[str]) -> list[str]:
+    """"Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection": names a listed paper
+    must mention (after "on", "than"…, or a specific name: a version, a benchmark, one the corpus lacks)."""
+    return [n for n in names if is_condition(n, folded(question.text)) or is_specific(n, vocabulary)]
+
+
 def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """Every paper whose evidence covers the question, one line each, leading with the facts asked. Which
     papers qualify is decided on the topic (no bonus for figures); papers that give the figure asked for come
@@ -497,10 +503,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
-    # "Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection": a paper qualifies only
-    # if it mentions each such condition (a specific name: a version, a benchmark, one the corpus lacks).
-    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))
-                  or is_specific(n, scorer.table.vocabulary)]
+    conditions = list_conditions(question, scorer.names, scorer.table.vocabulary)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, SEVERAL_RELATIVE_CUTOFF * top)
     qualifying = []

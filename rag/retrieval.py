@@ -175,6 +175,14 @@ class PaperIndex:
         dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
         return Candidate(self.papers[chosen], 0.0, dense, lexical.get(chosen, 0.0))
 
+    def mentioning(self, name: str, vector: np.ndarray, filters: Filters, limit: int) -> list[Candidate]:
+        """Papers that mention the name (at most `limit`, most BM25-relevant to it first), within the filters."""
+        lexical = self.bm25_scores(name, filters, limit=limit * 4)
+        ids = [p for p in sorted(lexical, key=lambda p: -lexical[p])
+               if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")][:limit]
+        dense = self.dense_scores_within(vector, set(ids))
+        return [Candidate(self.papers[p], 0.0, dense.get(p, 0.0), lexical[p]) for p in ids]
+
     def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
         """Every abstract sentence of these papers, its stored vector, and its similarity to the question.
         Fetched by id for the version in the paper table, so a half-replaced paper is never mixed in."""

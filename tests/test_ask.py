@@ -187,6 +187,14 @@ def test_a_list_question_cites_every_paper_with_its_figure(assistant):
     assert_citations_valid(assistant, answer)
 
 
+def test_a_list_with_a_condition_reads_every_paper_that_mentions_it(assistant):
+    papers = assistant.index.papers.values()
+    mentioning = {p.title for p in papers if mentions("ALFWorld", f"{p.title} {p.abstract}")}
+    answer = assistant.ask("Which papers report experiments on ALFWorld?")
+    assert len(mentioning) >= 3 and set(cited_titles(answer)) == mentioning
+    assert_citations_valid(assistant, answer)
+
+
 def test_which_of_those_answers_none_when_no_earlier_paper_qualifies(assistant):
     history = [{"question": "Which papers cut KV-cache memory?", "answer": "LServe and Locret."}]
     answer = assistant.ask("Which of those trains a web agent with reinforcement learning?", history=history)
