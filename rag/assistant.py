@@ -124,7 +124,7 @@ class Assistant:
         # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
         about_previous = previous is not None and not parsed.excludes_previous
         extra = [] if about_previous else sides + [c for c in works.values() if c is not None]
-        if parsed.wants_several and not about_previous:
+        if parsed.wants_several and not parsed.restrict_to_previous and not about_previous:
             # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
             # retrieved or not.
             for name in extractive.list_conditions(parsed, names, index.table.vocabulary):
