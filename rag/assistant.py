@@ -9,9 +9,10 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 import httpx
+import numpy as np
 
 from rag import extractive, generative
 from rag import names as names_of
@@ -29,6 +30,14 @@ ANSWER_PAPERS = 6
 CONDITION_PAPERS = 12
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
+
+
+@dataclass
+class Retrieved:
+    candidates: list[Candidate]  # the ranked papers
+    vector: np.ndarray  # the search text's embedding (with the history for a follow-up)
+    answer_vector: np.ndarray  # the user's own words' embedding, what the answer is scored against
+    previous: list[Candidate] | None  # the papers the previous answer named, for a follow-up about them
 
 
 class Assistant:
@@ -78,7 +87,7 @@ class Assistant:
                 self._index, self._stale = index, False
             return self._index
 
-    def _candidates(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
+    def _candidates(self, question: Question, k: int, filters: Filters | None) -> Retrieved:
         try:
             return self._search(question, k, filters)
         except Exception:
@@ -91,24 +100,27 @@ class Assistant:
                 self._stale = True
             return self._search(question, k, filters)
 
-    def _search(self, question: Question, k: int, filters: Filters | None) -> tuple[list[Candidate], object]:
+    def _search(self, question: Question, k: int, filters: Filters | None) -> Retrieved:
         index = self.index
         active = (filters or Filters()).merged_with(question.filters)
         vector = index.embed(question.search_text)
+        # A follow-up is retrieved with its history but answered for the user's own words.
+        answer_vector = index.embed(question.text) if question.previous_question else vector
+        previous = self._previous_papers(question, index, answer_vector)
         within = None
         if question.restrict_to_previous and question.previous_question:
-            previous = index.search(question.previous_question, k=k, filters=active)
-            within = {c.paper.paper_id for c in previous}
-        return index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector), vector
+            # "Which of those …": the papers the previous answer named (else those its question retrieves).
+            within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
+        candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
+        return Retrieved(candidates, vector, answer_vector, previous)
 
-    def _evidence(self, parsed: Question, candidates: list[Candidate], vector, index: PaperIndex,
-                  k: int, filters: Filters | None) -> extractive.Evidence:
+    def _evidence(self, parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
+                  filters: Filters | None) -> extractive.Evidence:
         """The papers and sentences the answer is composed from: the top papers (all k for a list question),
         the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
         the previous answer, only the papers that answer named."""
-        # A follow-up is retrieved with its history but answered for the user's own words.
-        answer_vector = index.embed(parsed.text) if parsed.previous_question else vector
-        previous = self._previous_papers(parsed, index, answer_vector)
+        candidates, vector, answer_vector, previous = (retrieved.candidates, retrieved.vector,
+                                                       retrieved.answer_vector, retrieved.previous)
         if previous is not None:
             ids = {c.paper.paper_id for c in previous}
             if parsed.excludes_previous:
@@ -206,8 +218,8 @@ class Assistant:
                  history: list | None = None) -> list[Source]:
         parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
         with self._chroma_errors():
-            candidates, _ = self._candidates(parsed, k, filters)
-        return to_sources(candidates)
+            retrieved = self._candidates(parsed, k, filters)
+        return to_sources(retrieved.candidates)
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None,
             history: list | None = None) -> Answer:
@@ -224,18 +236,18 @@ class Assistant:
         timings["load"] = time.perf_counter() - started
         mark = time.perf_counter()
         with self._chroma_errors():
-            candidates, vector = self._candidates(parsed, k or self.settings.top_k, filters)
+            retrieved = self._candidates(parsed, k or self.settings.top_k, filters)
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            evidence = self._evidence(parsed, candidates, vector, index, k or self.settings.top_k, filters)
+            evidence = self._evidence(parsed, retrieved, index, k or self.settings.top_k, filters)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
-                        sources=to_sources(candidates), abstained=draft.abstained, backend="extractive",
+                        sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
                         notes=draft.notes)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
         if self.settings.answerer == "openai" and not draft.abstained:
