@@ -1,6 +1,7 @@
-"""`rag bench`: speed and memory at 314, 10k and 100k papers, beside the LlamaIndex quickstart.
+"""`rag bench`: speed, memory and retrieval quality at 314, 10k and 100k papers, beside the LlamaIndex quickstart.
 
-Synthetic papers are real abstract sentences recombined with a fixed seed, so every sentence vector is a real
+The larger sizes are the real papers plus synthetic distractors: real abstract sentences recombined with a
+fixed seed, so every sentence vector is a real
 model vector computed once and cached (`<out>/bench-cache`). A synthetic paper's whole-paper vector is the
 normalised mean of its sentence vectors: at 10k and 100k the ingest figure measures the write path (Chroma,
 hashing, bookkeeping) while the model's own cost is the encode throughput measured on the real papers.
@@ -28,6 +29,9 @@ from rag.text import sentences
 
 QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 WARM_QUERIES = 40
+# Retrieval quality at every size is measured on the held-out test half of the hard set.
+QUALITY_QUESTIONS = PROJECT_ROOT / "eval" / "hard" / "test.jsonl"
+QUALITY_K = 10
 
 
 def _key(text: str) -> str:
@@ -67,17 +71,19 @@ def synthetic_papers(real: list[Paper], n: int, seed: int = 0) -> list[Paper]:
     return papers
 
 
-def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder) -> dict[str, np.ndarray]:
-    """Real vectors for every sentence (from the persistent cache); whole-paper records get the normalised
-    mean of their sentences (see module doc)."""
+def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder, real: list[Paper]) -> dict[str, np.ndarray]:
+    """Real vectors for every sentence and for the real papers' whole-paper records (from the persistent cache);
+    a synthetic paper's whole-paper record gets the normalised mean of its sentences (see module doc)."""
     from rag.index import paper_records
 
-    records = [paper_records(p)[2] for p in papers]
-    unique = list(dict.fromkeys(t for texts in records for t in texts[1:]))
+    real_ids = {p.paper_id for p in real}
+    records = [(p.paper_id in real_ids, paper_records(p)[2]) for p in papers]
+    unique = list(dict.fromkeys(t for exact, texts in records for t in (texts if exact else texts[1:])))
     vectors = dict(zip(map(_key, unique), sentence_cache.encode(unique)))  # misses are encoded in one batch
-    for texts in records:
-        mean = np.mean([vectors[_key(t)] for t in texts[1:]], axis=0)
-        vectors[_key(texts[0])] = (mean / np.linalg.norm(mean)).astype(np.float32)
+    for exact, texts in records:
+        if not exact:
+            mean = np.mean([vectors[_key(t)] for t in texts[1:]], axis=0)
+            vectors[_key(texts[0])] = (mean / np.linalg.norm(mean)).astype(np.float32)
     return vectors
 
 
@@ -230,7 +236,11 @@ def step_llamaindex_ingest(sources: str, persist: str, cache_file: str) -> dict:
     started = time.perf_counter()
     client = chromadb.PersistentClient(persist, settings=ChromaSettings(anonymized_telemetry=False))
     store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("quickstart"))
-    nodes = SentenceSplitter().get_nodes_from_documents([Document(text=f"{p.title}\n{p.abstract}") for p in papers])
+    # The paper id rides along as metadata, kept out of the embedded text (as in `rag eval --baselines`).
+    documents = [Document(text=f"{p.title}\n{p.abstract}", metadata={"paper_id": p.paper_id},
+                          excluded_embed_metadata_keys=["paper_id"], excluded_llm_metadata_keys=["paper_id"])
+                 for p in papers]
+    nodes = SentenceSplitter().get_nodes_from_documents(documents)
     for node in nodes:
         vector = cache.get(_key(node.get_content()))
         node.embedding = None if vector is None else vector.tolist()
@@ -241,7 +251,65 @@ def step_llamaindex_ingest(sources: str, persist: str, cache_file: str) -> dict:
             "papers_per_s": len(papers) / seconds, "peak_rss_mib": _peak_rss_mib()}
 
 
-def _llamaindex_retriever(persist: str):
+def _quality_questions() -> list:
+    from rag.evaluation import load_questions
+
+    return [q for q in load_questions(QUALITY_QUESTIONS) if q.answerable]
+
+
+def _quality(ranked_lists: list[list[str]], golds: list[set[str]]) -> dict:
+    from rag.evaluation import retrieval_scores
+
+    scores = [retrieval_scores(ranked[:QUALITY_K], gold) for ranked, gold in zip(ranked_lists, golds)]
+    return {"questions": len(scores), **{m: float(np.mean([s[m] for s in scores])) for m in ("recall@5", "mrr@10")}}
+
+
+def _gold_ids(questions: list, papers) -> list[set[str]]:
+    from rag.corpus import normalize_title
+    from rag.evaluation import gold_ids_for
+
+    title_to_id = {normalize_title(p.title): p.paper_id for p in papers}
+    return [gold_ids_for(q, title_to_id) for q in questions]
+
+
+def step_quality() -> dict:
+    """Recall@5 and MRR@10 of the test half: ours (hybrid, as `ask` retrieves) and BM25 alone on our index."""
+    from rag.assistant import Assistant
+    from rag.query import analyse
+    from rag.types import Filters
+
+    assistant = Assistant(load_settings())
+    index = assistant.index
+    questions = _quality_questions()
+    golds = _gold_ids(questions, index.papers.values())
+    ours, bm25 = [], []
+    for question in questions:
+        history = question.history or None
+        ours.append([s.paper_id for s in assistant.retrieve(question.question, k=QUALITY_K, history=history)])
+        parsed = analyse(question.question, max_chars=assistant.settings.max_question_chars, history=history)
+        lexical = index.bm25_scores(parsed.search_text, Filters().merged_with(parsed.filters), limit=QUALITY_K)
+        bm25.append(sorted(lexical, key=lambda p: -lexical[p]))
+    return {"ours": _quality(ours, golds), "bm25": _quality(bm25, golds)}
+
+
+def step_llamaindex_quality(persist: str) -> dict:
+    """The same questions through the LlamaIndex quickstart retriever (its nodes carry the paper id)."""
+    from rag.index import PaperIndex
+
+    questions = _quality_questions()
+    golds = _gold_ids(questions, PaperIndex(load_settings()).papers.values())
+    retriever = _llamaindex_retriever(persist, top_k=QUALITY_K * 3)
+    ranked_lists = []
+    for question in questions:
+        ranked: list[str] = []
+        for node in retriever.retrieve(question.question):
+            if node.node.metadata["paper_id"] not in ranked:
+                ranked.append(node.node.metadata["paper_id"])
+        ranked_lists.append(ranked)
+    return _quality(ranked_lists, golds)
+
+
+def _llamaindex_retriever(persist: str, top_k: int = 8):
     import chromadb
     from chromadb.config import Settings as ChromaSettings
     from llama_index.core import VectorStoreIndex
@@ -253,7 +321,7 @@ def _llamaindex_retriever(persist: str):
     embed = HuggingFaceEmbedding(model_name=str(model_path(load_settings())), device="cpu")
     client = chromadb.PersistentClient(persist, settings=ChromaSettings(anonymized_telemetry=False))
     store = ChromaVectorStore(chroma_collection=client.get_or_create_collection("quickstart"))
-    return VectorStoreIndex.from_vector_store(store, embed_model=embed).as_retriever(similarity_top_k=8)
+    return VectorStoreIndex.from_vector_store(store, embed_model=embed).as_retriever(similarity_top_k=top_k)
 
 
 def step_llamaindex_serve(persist: str) -> dict:
@@ -276,7 +344,8 @@ def step_llamaindex_cold(persist: str) -> dict:
 
 STEPS = {"encode": step_encode, "write-cost": step_write_cost, "ingest": step_ingest, "reingest": step_reingest,
          "serve": step_serve, "llamaindex-ingest": step_llamaindex_ingest, "llamaindex-serve": step_llamaindex_serve,
-         "llamaindex-cold": step_llamaindex_cold}
+         "llamaindex-cold": step_llamaindex_cold, "quality": step_quality,
+         "llamaindex-quality": step_llamaindex_quality}
 
 
 def run_step(name: str, *args: str, data_dir: Path) -> dict:
@@ -304,7 +373,8 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
     data_dir = work / "data"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    papers = real if n == len(real) else synthetic_papers(real, n)
+    # The real papers stay in at every size, so the test half's questions keep their answers among distractors.
+    papers = real if n == len(real) else real + synthetic_papers(real, n - len(real))
     sources = work / "papers.jsonl"
     _write_jsonl(sources, papers)
     # The machine's state when the size started: figures taken under load are not comparable.
@@ -326,10 +396,11 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
         result["write_cost"] = run_step("write-cost", str(sources), data_dir=data_dir)
     else:
         cache_file = str(work / "vectors.npz")
-        save_cache(Path(cache_file), vectors_for(papers, sentence_cache))
+        save_cache(Path(cache_file), vectors_for(papers, sentence_cache, real))
         result["ingest"] = run_step("ingest", str(sources), cache_file, data_dir=data_dir)
     result["reingest"] = run_step("reingest", str(sources), data_dir=data_dir)
     result["serve"] = run_step("serve", data_dir=data_dir)
+    result["quality"] = run_step("quality", data_dir=data_dir)
     result["cold_ask"] = timed_command([str(Path(sys.executable).with_name("rag")), "ask", "Which papers use Minecraft?"],
                                        data_dir)
     result["disk_mib"] = sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file()) / 2**20
@@ -338,6 +409,7 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
         "ingest": run_step("llamaindex-ingest", str(sources), persist, cache_file, data_dir=data_dir),
         "serve": run_step("llamaindex-serve", persist, data_dir=data_dir),
         "cold_query": timed_command([sys.executable, "-m", "rag.bench", "llamaindex-cold", persist], data_dir),
+        "quality": run_step("llamaindex-quality", persist, data_dir=data_dir),
     }
     for scratch in (data_dir, Path(persist)):
         shutil.rmtree(scratch, ignore_errors=True)
@@ -394,6 +466,14 @@ def write_markdown(results: list[dict], path: Path, command: str) -> None:
         lines.append(row(f"{label}: ours / LlamaIndex / ratio",
                          [f"{fmt.format(ours_of(r))} / {fmt.format(theirs_of(r))} / {ours_of(r) / theirs_of(r):.2f}"
                           for r in results]))
+    if all("quality" in r for r in results):
+        lines += ["", f"## Retrieval quality at each size, same run ({results[0]['quality']['ours']['questions']} "
+                  "answerable questions of `eval/hard/test.jsonl`, k=10)", "",
+                  "| recall@5 / MRR@10 | " + " | ".join(sizes) + " |", "|---|" + "---|" * len(results)]
+        for label, read in (("ours (hybrid)", lambda r: r["quality"]["ours"]),
+                            ("BM25 alone (our index)", lambda r: r["quality"]["bm25"]),
+                            ("LlamaIndex quickstart", lambda r: r["llamaindex"]["quality"])):
+            lines.append(row(label, [f"{read(r)['recall@5']:.3f} / {read(r)['mrr@10']:.3f}" for r in results]))
     if real:
         raw, ours = real["raw_encode"], real["ingest"]
         runs = real["throughput_runs"]
@@ -420,8 +500,8 @@ def write_markdown(results: list[dict], path: Path, command: str) -> None:
     lines += ["", "## How it is measured", "",
               "- Every step runs in its own process (`python -m rag.bench STEP`), so each peak RSS (VmHWM) is that "
               "step's alone.",
-              "- 314 is the bundled corpus. 10k and 100k papers are synthetic: real abstract sentences recombined "
-              "with a fixed seed, titles from real title words. Their sentence vectors are real model vectors "
+              "- 314 is the bundled corpus. 10k and 100k are the 314 real papers plus synthetic distractors: real "
+              "abstract sentences recombined with a fixed seed, titles from real title words. Their sentence vectors are real model vectors "
               "from a cache (`bench-work/bench-cache`), and a paper's whole-paper vector is the mean of its "
               "sentences', so their ingest rate is the write path alone (parsing, hashing, Chroma, the paper "
               "table); the model's cost is the raw encode rate measured on the real papers.",
@@ -436,6 +516,11 @@ def write_markdown(results: list[dict], path: Path, command: str) -> None:
               "both ingest figures are write paths there. Its warm retrieve is dense-only over one vector per "
               "paper (no BM25, no answer); ours is hybrid retrieval over about ten vectors per paper, and our "
               "warm ask adds the extractive answer.",
+              "- Retrieval quality: the answerable questions of the held-out test half, ours through "
+              "`Assistant.retrieve` (follow-ups with their history), BM25 alone on the same index, LlamaIndex's "
+              "retriever on its own index of the same papers; recall@5 and MRR@10 over the first paper of each "
+              "paper's nodes. The distractors' whole-paper vectors are means of real sentence vectors (above), "
+              "the real papers' are real.",
               ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 

