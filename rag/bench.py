@@ -294,7 +294,7 @@ def step_quality() -> dict:
 
 def step_llamaindex_quality(persist: str) -> dict:
     """The same questions through the LlamaIndex quickstart retriever (its nodes carry the paper id)."""
-    from rag.index import PaperIndex
+    from rag.retrieval import PaperIndex
 
     questions = _quality_questions()
     golds = _gold_ids(questions, PaperIndex(load_settings()).papers.values())
