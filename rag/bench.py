@@ -56,10 +56,13 @@ class CachedEncoder:
         return np.stack([self.cache[_key(t)] for t in texts])
 
 
-def synthetic_papers(real: list[Paper], n: int, seed: int = 0) -> list[Paper]:
+def synthetic_papers(real: list[Paper], n: int, seed: int = 0, spare: set[str] = frozenset()) -> list[Paper]:
+    """n distractors made of real sentences and title words, none taken from the papers in `spare` (those the
+    quality questions are about: a distractor holding their very sentences would be a copy, not a distractor)."""
     rng = random.Random(seed)
-    pool = [s for p in real for s in sentences(p.abstract)]
-    title_words = [w for p in real for w in p.title.split()]
+    donors = [p for p in real if p.paper_id not in spare]
+    pool = [s for p in donors for s in sentences(p.abstract)]
+    title_words = [w for p in donors for w in p.title.split()]
     dated = [p for p in real if p.date]
     papers = []
     for i in range(n):
@@ -71,19 +74,18 @@ def synthetic_papers(real: list[Paper], n: int, seed: int = 0) -> list[Paper]:
     return papers
 
 
-def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder, real: list[Paper]) -> dict[str, np.ndarray]:
-    """Real vectors for every sentence and for the real papers' whole-paper records (from the persistent cache);
-    a synthetic paper's whole-paper record gets the normalised mean of its sentences (see module doc)."""
+def vectors_for(papers: list[Paper], sentence_cache: CachedEncoder) -> dict[str, np.ndarray]:
+    """Real vectors for every sentence (from the persistent cache); whole-paper records get the normalised
+    mean of their sentences, the real papers' too, so that all papers of one index are treated alike (see
+    module doc)."""
     from rag.index import paper_records
 
-    real_ids = {p.paper_id for p in real}
-    records = [(p.paper_id in real_ids, paper_records(p)[2]) for p in papers]
-    unique = list(dict.fromkeys(t for exact, texts in records for t in (texts if exact else texts[1:])))
+    records = [paper_records(p)[2] for p in papers]
+    unique = list(dict.fromkeys(t for texts in records for t in texts[1:]))
     vectors = dict(zip(map(_key, unique), sentence_cache.encode(unique)))  # misses are encoded in one batch
-    for exact, texts in records:
-        if not exact:
-            mean = np.mean([vectors[_key(t)] for t in texts[1:]], axis=0)
-            vectors[_key(texts[0])] = (mean / np.linalg.norm(mean)).astype(np.float32)
+    for texts in records:
+        mean = np.mean([vectors[_key(t)] for t in texts[1:]], axis=0)
+        vectors[_key(texts[0])] = (mean / np.linalg.norm(mean)).astype(np.float32)
     return vectors
 
 
@@ -251,6 +253,10 @@ def step_llamaindex_ingest(sources: str, persist: str, cache_file: str) -> dict:
             "papers_per_s": len(papers) / seconds, "peak_rss_mib": _peak_rss_mib()}
 
 
+def _quality_gold_ids(real: list[Paper]) -> set[str]:
+    return set().union(*_gold_ids(_quality_questions(), real))
+
+
 def _quality_questions() -> list:
     from rag.evaluation import load_questions
 
@@ -374,7 +380,7 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
     # The real papers stay in at every size, so the test half's questions keep their answers among distractors.
-    papers = real if n == len(real) else real + synthetic_papers(real, n - len(real))
+    papers = real if n == len(real) else real + synthetic_papers(real, n - len(real), spare=_quality_gold_ids(real))
     sources = work / "papers.jsonl"
     _write_jsonl(sources, papers)
     # The machine's state when the size started: figures taken under load are not comparable.
@@ -396,7 +402,7 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
         result["write_cost"] = run_step("write-cost", str(sources), data_dir=data_dir)
     else:
         cache_file = str(work / "vectors.npz")
-        save_cache(Path(cache_file), vectors_for(papers, sentence_cache, real))
+        save_cache(Path(cache_file), vectors_for(papers, sentence_cache))
         result["ingest"] = run_step("ingest", str(sources), cache_file, data_dir=data_dir)
     result["reingest"] = run_step("reingest", str(sources), data_dir=data_dir)
     result["serve"] = run_step("serve", data_dir=data_dir)
@@ -501,7 +507,9 @@ def write_markdown(results: list[dict], path: Path, command: str) -> None:
               "- Every step runs in its own process (`python -m rag.bench STEP`), so each peak RSS (VmHWM) is that "
               "step's alone.",
               "- 314 is the bundled corpus. 10k and 100k are the 314 real papers plus synthetic distractors: real "
-              "abstract sentences recombined with a fixed seed, titles from real title words. Their sentence vectors are real model vectors "
+              "abstract sentences recombined with a fixed seed, titles from real title words, none taken from the "
+              "papers the quality questions are about (a distractor holding their very sentences would be a "
+              "copy). Their sentence vectors are real model vectors "
               "from a cache (`bench-work/bench-cache`), and a paper's whole-paper vector is the mean of its "
               "sentences', so their ingest rate is the write path alone (parsing, hashing, Chroma, the paper "
               "table); the model's cost is the raw encode rate measured on the real papers.",
@@ -519,8 +527,8 @@ def write_markdown(results: list[dict], path: Path, command: str) -> None:
               "- Retrieval quality: the answerable questions of the held-out test half, ours through "
               "`Assistant.retrieve` (follow-ups with their history), BM25 alone on the same index, LlamaIndex's "
               "retriever on its own index of the same papers; recall@5 and MRR@10 over the first paper of each "
-              "paper's nodes. The distractors' whole-paper vectors are means of real sentence vectors (above), "
-              "the real papers' are real.",
+              "paper's nodes. At 10k and 100k every whole-paper vector (the real papers' too) is the mean of the "
+              "paper's sentence vectors (above), for both systems.",
               ""]
     path.write_text("\n".join(lines), encoding="utf-8")
 
