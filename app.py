@@ -31,6 +31,7 @@ from rag.assistant import Assistant
 from rag.config import RagSettings, load_settings
 from rag.embedding import ModelNotFoundError
 from rag.index import RagIndexError
+from rag.text import CITATION_MARK
 from rag.types import Answer, Citation, Filters, QuestionError, Source
 
 log = logging.getLogger("rag.app")
@@ -47,7 +48,6 @@ EXAMPLES = [
 SHOWN_QUESTION_CHARS = 600
 # Least time between two streamed updates of an answer.
 STREAM_INTERVAL_S = 0.1
-CITATION = re.compile(r"\[(\d{1,3})\]")
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
                 "Noto Sans", "Liberation Sans", "sans-serif"]
@@ -176,7 +176,7 @@ def _inline(text: str, citations: dict[int, Citation] | None, mode: str) -> str:
     mode "url": [n] opens the paper (older answers, whose cards are gone); mode "plain": not linked yet.
     """
     out, last = [], 0
-    for match in CITATION.finditer(text):
+    for match in CITATION_MARK.finditer(text):
         number = int(match.group(1))
         citation = (citations or {}).get(number)
         if mode == "plain":

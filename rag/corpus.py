@@ -15,6 +15,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
 
+from rag.text import LONE_SURROGATE
+
 MONTHS = {m: i for i, m in enumerate(
     ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"], start=1)}
 # `Jun 10`, `Dec 24, 2024`, and either one followed by an upvote count (`Oct 1 2`, `Dec 24, 2024 2`).
@@ -37,7 +39,6 @@ PAPER_URL = "https://huggingface.co/papers?q={}"
 URL_PATTERN = re.compile(r"(?:https?://|www\.|github\.com/)[^\s{}<>\"'`]+", re.IGNORECASE)
 URL_TRAILING_JUNK = ".,;:!?'\")]}*"
 # JSON can spell a lone UTF-16 surrogate ("\ud800"), which is not text: it cannot even be hashed or stored.
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass

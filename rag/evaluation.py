@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -18,11 +17,11 @@ import numpy as np
 
 from rag.config import PROJECT_ROOT, RagSettings
 from rag.corpus import Paper, normalize_title, paper_id_for
+from rag.text import CITATION_MARK
 from rag.types import Answer
 
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 EVAL_K = 10
-CITATION_MARK = re.compile(r"\[(\d+)\]")
 RETRIEVAL_METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
 ANSWER_METRICS = ["must_contain", "fact_recall", "citation_valid", "gold_cited", "abstain_recall", "false_abstain"]
 ALL_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS

@@ -20,7 +20,7 @@ from rag.names import is_specific, mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
-from rag.text import folded, terms
+from rag.text import CITATION_MARK, folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
@@ -87,8 +87,6 @@ BACKGROUND_PENALTY = 0.1
 # An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
 RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 RHETORICAL_PENALTY = 0.2
-# Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
-BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
 LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
@@ -311,7 +309,8 @@ def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:
 
 
 def _as_text(quote: str) -> str:
-    return BRACKETED_NUMBER.sub(r"(\1)", quote)
+    # Citation-like brackets inside quoted abstract text ("Qin et al. [2024]") would read as our own markers.
+    return CITATION_MARK.sub(r"(\1)", quote)
 
 
 def _focus(parts: list[Part]) -> set[str]:

@@ -18,10 +18,9 @@ import numpy as np
 from rag.config import RagSettings
 from rag.prompts import ABSTAIN_SENTINEL, PLAN_TEMPLATE, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.retrieval import Candidate, PaperIndex, SentenceHit
-from rag.text import sentence_spans
+from rag.text import CITATION_MARK, sentence_spans
 from rag.types import Citation
 
-MARKER = re.compile(r"\[(\d+)\]")
 MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
 # Cosine similarity between an answer sentence and an abstract sentence that counts as support
 # (MiniLM: paraphrases score ~0.6-0.9, unrelated sentences of the same field ~0.2-0.4).
@@ -140,13 +139,13 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list
             claims[-1] += " " + piece  # "... sentence. [3]": the marker belongs to the sentence before it
         else:
             claims.append(piece)
-    claim_vectors = index.encoder.encode([MARKER.sub("", c) for c in claims]) if claims else np.zeros((0, 1))
+    claim_vectors = index.encoder.encode([CITATION_MARK.sub("", c) for c in claims]) if claims else np.zeros((0, 1))
     numbering: dict[str, int] = {}  # paper_id -> number in the answer (order of first citation)
     quotes: dict[str, str] = {}
     out_sentences, unsupported, withheld = [], [], 0
     supported_vectors = []
     for claim, vector in zip(claims, claim_vectors):
-        cited = [int(n) for n in MARKER.findall(claim)]
+        cited = [int(n) for n in CITATION_MARK.findall(claim)]
         valid = [candidates[n - 1].paper.paper_id for n in cited if 1 <= n <= len(candidates)]
         body = MARKERS_RUN.sub("", claim).strip()
         if repeats_instructions(body, candidates):

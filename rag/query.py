@@ -6,12 +6,11 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from rag.text import ENUMERATOR, terms
+from rag.text import ENUMERATOR, LONE_SURROGATE, terms
 from rag.types import Filters, QuestionError
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Lone UTF-16 surrogates: what Python makes of invalid UTF-8 in argv, or a JSON "\ud800"; not text.
-LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 YEAR = r"((?:19|20)\d{2})"
 # "Which (recent) papers ...", "list works on ...", "compare A and B": the answer spans several papers.
 MULTI = re.compile(

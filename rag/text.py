@@ -9,6 +9,11 @@ from functools import lru_cache
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
 
+# A citation marker in answer text: "[3]".
+CITATION_MARK = re.compile(r"\[(\d+)\]")
+# Half of a UTF-16 surrogate pair, alone: what undecodable bytes become in a str (e.g. from argv or JSON).
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
 ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "etc", "fig", "cf", "eq", "approx", "resp", "dr", "inc", "no", "sec", "viz"}
 # A sentence ends at . ! or ? followed by space and something that can start a sentence.
 BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])")
