@@ -15,8 +15,6 @@ import os
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before gradio is imported: no calls home
 
-import calendar
-import datetime
 import html
 import logging
 import re
@@ -32,7 +30,7 @@ from rag.config import RagSettings, load_settings
 from rag.embedding import ModelNotFoundError
 from rag.index import RagIndexError
 from rag.text import CITATION_MARK
-from rag.types import Answer, Citation, Filters, QuestionError, Source
+from rag.types import Answer, Citation, FilterError, Filters, QuestionError, Source, checked_k
 
 log = logging.getLogger("rag.app")
 
@@ -134,9 +132,6 @@ document.addEventListener("click", (event) => {
 """
 
 
-class FilterError(ValueError):
-    """A filter value the user typed that cannot be used; the message says what to change."""
-
 
 # ---------------------------------------------------------------------------------------------------------
 # Rendering: pure functions from library results to (escaped) HTML.
@@ -214,20 +209,6 @@ def render_text(text: str, citations: dict[int, Citation] | None = None, mode: s
             blocks.append(f"<p>{_inline(stripped, citations, mode)}</p>")
     flush_items()
     return "".join(blocks)
-
-
-def describe_filters(filters: Filters) -> str:
-    """The filters set in the UI, in words ("" when none)."""
-    parts = []
-    if filters.date_from and filters.date_to:
-        parts.append(f"dated {filters.date_from} to {filters.date_to}")
-    elif filters.date_from:
-        parts.append(f"dated {filters.date_from} or later")
-    elif filters.date_to:
-        parts.append(f"dated {filters.date_to} or earlier")
-    if filters.min_upvotes:
-        parts.append(f"at least {filters.min_upvotes} upvote{'s' if filters.min_upvotes != 1 else ''}")
-    return "Only papers " + " and ".join(parts) + "." if parts else ""
 
 
 def render_answer(answer: Answer, *, current: bool = True, filters: str = "") -> str:
@@ -385,49 +366,7 @@ EMPTY_SOURCES = ('<div class="rag-sources"><div class="rag-empty">Ask a question
 # Input handling
 # ---------------------------------------------------------------------------------------------------------
 
-def parse_date(text: str | None, *, end: bool, label: str) -> str | None:
-    """`YYYY`, `YYYY-MM` or `YYYY-MM-DD` to an ISO date; a year or month means its first (or last) day."""
-    text = (text or "").strip()
-    if not text:
-        return None
-    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
-    if not match:
-        raise FilterError(f"{label} \u201c{text[:40]}\u201d is not a date: use YYYY-MM-DD, YYYY-MM or YYYY.")
-    year, month, day = int(match.group(1)), match.group(2), match.group(3)
-    month_n = int(month) if month else (12 if end else 1)
-    try:
-        last_day = calendar.monthrange(year, month_n)[1] if 1 <= month_n <= 12 else 0
-        day_n = int(day) if day else (last_day if end else 1)
-        return datetime.date(year, month_n, day_n).isoformat()
-    except ValueError:
-        raise FilterError(f"{label} \u201c{text}\u201d is not a valid date.") from None
 
-
-def make_filters(date_from: str | None, date_to: str | None, min_upvotes: float | None) -> Filters:
-    start = parse_date(date_from, end=False, label="From date")
-    stop = parse_date(date_to, end=True, label="To date")
-    if start and stop and start > stop:
-        raise FilterError(f"The from date ({start}) is after the to date ({stop}).")
-    upvotes = None
-    if min_upvotes is not None and min_upvotes != "":
-        try:
-            upvotes = int(min_upvotes)
-        except (TypeError, ValueError):
-            raise FilterError("Minimum upvotes must be a whole number.") from None
-        if upvotes < 0:
-            raise FilterError("Minimum upvotes cannot be negative.")
-        upvotes = upvotes or None  # 0 is no bound: papers with unknown upvotes stay in
-    return Filters(date_from=start, date_to=stop, min_upvotes=upvotes)
-
-
-def make_k(k: float | None, default: int) -> int:
-    try:
-        value = int(k) if k is not None else default
-    except (TypeError, ValueError):
-        raise FilterError("The number of papers (k) must be a whole number.") from None
-    if not 1 <= value <= 50:
-        raise FilterError("The number of papers (k) must be between 1 and 50.")
-    return value
 
 
 def new_session() -> dict:
@@ -487,8 +426,8 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         yield emit()
         history = [{"question": t["question"], "answer": t["answer"]} for t in turns if "answer" in t]
         try:
-            filters = make_filters(date_from, date_to, min_upvotes)
-            stream = assistant.ask_stream(question, k=make_k(k, settings.top_k), filters=filters,
+            filters = Filters.from_inputs(date_from, date_to, min_upvotes)
+            stream = assistant.ask_stream(question, k=checked_k(k, settings.top_k), filters=filters,
                                           history=history)
             text, answer, shown = "", None, 0.0
             for item in stream:
@@ -519,7 +458,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         for older in turns[:-1]:  # their cards are replaced: their [n] now open the papers instead
             if "answer_obj" in older:
                 older["bot"] = render_answer(older.pop("answer_obj"), current=False, filters=older["filters"])
-        used = describe_filters(filters)
+        used = filters.in_words()
         turn.update(question=answer.question, answer=answer.text, answer_obj=answer, filters=used,
                     bot=render_answer(answer, filters=used))
         session["sources"] = render_sources(answer)

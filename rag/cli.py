@@ -38,7 +38,7 @@ def cmd_ask(args) -> int:
     from rag.assistant import Assistant
     from rag.types import Filters
 
-    filters = Filters(date_from=args.date_from, date_to=args.date_to, min_upvotes=args.min_upvotes)
+    filters = Filters.from_inputs(args.date_from, args.date_to, args.min_upvotes)
     answer = Assistant(load_settings()).ask(args.question, k=args.k, filters=filters)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -72,18 +72,6 @@ def cmd_serve(args) -> int:
     return 0
 
 
-def _iso_date(text: str) -> str:
-    """An argparse type: `YYYY-MM-DD`, else a usage error (never a traceback from deep in the filters)."""
-    import datetime
-
-    try:
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text).isoformat()
-    except ValueError:
-        pass
-    raise argparse.ArgumentTypeError(f"{text!r} is not a date: use YYYY-MM-DD")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="rag", description="Cited answers over AI research papers, offline.")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -100,8 +88,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question")
     ask.add_argument("--k", type=int, default=None, help="papers to retrieve")
     ask.add_argument("--json", action="store_true", help="print the Answer as JSON")
-    ask.add_argument("--from", dest="date_from", type=_iso_date, help="only papers dated on or after YYYY-MM-DD")
-    ask.add_argument("--to", dest="date_to", type=_iso_date, help="only papers dated on or before YYYY-MM-DD")
+    ask.add_argument("--from", dest="date_from", help="only papers dated on or after YYYY[-MM[-DD]]")
+    ask.add_argument("--to", dest="date_to", help="only papers dated on or before YYYY[-MM[-DD]]")
     ask.add_argument("--min-upvotes", type=int, default=None)
     ask.set_defaults(func=cmd_ask)
 
@@ -131,13 +119,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     from rag.index import RagIndexError
-    from rag.types import QuestionError
+    from rag.types import FilterError, QuestionError
     from rag.embedding import ModelNotFoundError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (QuestionError, RagIndexError, ModelNotFoundError, FileNotFoundError) as exc:
+    except (QuestionError, FilterError, RagIndexError, ModelNotFoundError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -19,6 +19,8 @@ DEFAULT_CONFIG_FILE = PROJECT_ROOT / "config" / "rag.toml"
 # The packaged model is the default; the packaged mpnet (installed apart, see the README) or any local
 # sentence-transformers folder can replace it.
 PACKAGED_MODEL = "packaged:all-MiniLM-L6-v2"
+# Most papers a question may retrieve.
+MAX_K = 50
 PACKAGED_MPNET = "packaged:all-mpnet-base-v2"
 
 
@@ -55,7 +57,7 @@ class RagSettings(BaseSettings):
         "'auto' picks it when the packaged model is in use and onnxruntime is installed.",
     )
     embed_batch_size: int = Field(default=16, ge=1, description="Texts per encoder batch during ingest.")
-    top_k: int = Field(default=8, ge=1, le=50, description="Papers retrieved per question.")
+    top_k: int = Field(default=8, ge=1, le=MAX_K, description="Papers retrieved per question.")
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
     dense_weight: float = Field(default=0.5, ge=0, description="Weight of the dense ranking in the fusion.")
     bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")

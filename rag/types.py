@@ -2,13 +2,50 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
+import re
 from dataclasses import asdict, dataclass, field
 
+from rag.config import MAX_K
 from rag.corpus import Paper
 
 
 class QuestionError(ValueError):
     """A question that cannot be asked (empty, too long, not text); the message says what to change."""
+
+
+class FilterError(ValueError):
+    """A filter value the user typed that cannot be used; the message says what to change."""
+
+
+def filter_date(text: str | None, *, end: bool, label: str) -> str | None:
+    """`YYYY`, `YYYY-MM` or `YYYY-MM-DD` to an ISO date; a year or month means its first (or last) day."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text)
+    if not match:
+        raise FilterError(f"{label} \u201c{text[:40]}\u201d is not a date: use YYYY-MM-DD, YYYY-MM or YYYY.")
+    year, month, day = int(match.group(1)), match.group(2), match.group(3)
+    month_n = int(month) if month else (12 if end else 1)
+    try:
+        last_day = calendar.monthrange(year, month_n)[1] if 1 <= month_n <= 12 else 0
+        day_n = int(day) if day else (last_day if end else 1)
+        return datetime.date(year, month_n, day_n).isoformat()
+    except ValueError:
+        raise FilterError(f"{label} \u201c{text}\u201d is not a valid date.") from None
+
+
+def checked_k(k: object, default: int) -> int:
+    """The number of papers to retrieve as typed by a user (None: the default), checked."""
+    try:
+        value = int(k) if k is not None else default
+    except (TypeError, ValueError):
+        raise FilterError("The number of papers (k) must be a whole number.") from None
+    if not 1 <= value <= MAX_K:
+        raise FilterError(f"The number of papers (k) must be between 1 and {MAX_K}.")
+    return value
 
 
 @dataclass
@@ -20,6 +57,38 @@ class Filters:
     min_upvotes: int | None = None
     min_authors: int | None = None
     max_authors: int | None = None
+
+    @classmethod
+    def from_inputs(cls, date_from: str | None, date_to: str | None, min_upvotes: object = None) -> Filters:
+        """Filters as a user types them (the app's fields, the CLI's options): dates as `YYYY[-MM[-DD]]`, a
+        whole number of upvotes (0 or empty: no bound). Raises `FilterError` saying what to change."""
+        start = filter_date(date_from, end=False, label="From date")
+        stop = filter_date(date_to, end=True, label="To date")
+        if start and stop and start > stop:
+            raise FilterError(f"The from date ({start}) is after the to date ({stop}).")
+        upvotes = None
+        if min_upvotes is not None and min_upvotes != "":
+            try:
+                upvotes = int(min_upvotes)
+            except (TypeError, ValueError):
+                raise FilterError("Minimum upvotes must be a whole number.") from None
+            if upvotes < 0:
+                raise FilterError("Minimum upvotes cannot be negative.")
+            upvotes = upvotes or None  # 0 is no bound: papers with unknown upvotes stay in
+        return cls(date_from=start, date_to=stop, min_upvotes=upvotes)
+
+    def in_words(self) -> str:
+        """The date and upvote bounds in words ("" when none)."""
+        parts = []
+        if self.date_from and self.date_to:
+            parts.append(f"dated {self.date_from} to {self.date_to}")
+        elif self.date_from:
+            parts.append(f"dated {self.date_from} or later")
+        elif self.date_to:
+            parts.append(f"dated {self.date_to} or earlier")
+        if self.min_upvotes:
+            parts.append(f"at least {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}")
+        return "Only papers " + " and ".join(parts) + "." if parts else ""
 
     def is_empty(self) -> bool:
         return all(v is None for v in asdict(self).values())

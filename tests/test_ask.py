@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from rag import Answer, Filters, QuestionError
+from rag.types import FilterError, checked_k
 from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT
 from rag.evaluation import citation_problems
@@ -109,6 +110,22 @@ def test_follow_up_is_resolved_with_history(assistant):
     assert cited_titles(answer)[0] == LOCRET
 
 
+def test_filters_from_user_inputs():
+    filters = Filters.from_inputs("2024", "2024-02", 5)
+    assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)
+    assert filters.in_words() == "Only papers dated 2024-01-01 to 2024-02-29 and at least 5 upvotes."
+    assert Filters.from_inputs("", "2023-05", None).in_words() == "Only papers dated 2023-05-31 or earlier."
+    assert Filters.from_inputs("", None, None).is_empty()
+    assert Filters.from_inputs(" ", "", 0).is_empty()
+    for args, message in [(("2024-13", "", None), "not a valid date"), (("yesterday", "", None), "not a date"),
+                          (("2025", "2024", None), "after"), (("", "", -1), "negative")]:
+        with pytest.raises(FilterError, match=message):
+            Filters.from_inputs(*args)
+    with pytest.raises(FilterError):
+        checked_k(0, 8)
+    assert checked_k(None, 8) == 8
+
+
 @pytest.mark.parametrize("question, message", [
     ("", "empty"), ("   \n\t ", "empty"), ("x" * 100_000, "limit is"), ("?!...", "no words"), (b"\xff\xfe", "UTF-8"),
 ])
@@ -143,6 +160,8 @@ def test_cli_ask_json_and_errors(built_settings):
     assert "References" in result.stdout and "[1] CUDA-LLM" in result.stdout
     result = run("   ")
     assert result.returncode == 2 and "error: The question is empty" in result.stderr and "Traceback" not in result.stderr
+    result = run("agents?", "--from", "2024-02", "--to", "2023")  # the app's date forms, the app's messages
+    assert result.returncode == 2 and "is after the to date" in result.stderr and "Traceback" not in result.stderr
     missing = subprocess.run([sys.executable, "-m", "rag.cli", "ask", "agents?"], capture_output=True, text=True,
                              env={**env, "RAG_DATA_DIR": str(built_settings.data_dir / "nowhere")}, cwd=PROJECT_ROOT)
     assert missing.returncode == 2 and "rag ingest" in missing.stderr

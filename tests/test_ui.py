@@ -165,22 +165,6 @@ def test_safe_url():
         assert app.safe_url(bad) is None, bad
 
 
-def test_filters_from_inputs():
-    filters = app.make_filters("2024", "2024-02", 5)
-    assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)
-    assert app.describe_filters(filters) == "Only papers dated 2024-01-01 to 2024-02-29 and at least 5 upvotes."
-    assert app.describe_filters(app.make_filters("", "2023-05", None)) == "Only papers dated 2023-05-31 or earlier."
-    assert app.make_filters("", None, None).is_empty()
-    assert app.make_filters(" ", "", 0).is_empty()
-    for args, message in [(("2024-13", "", None), "not a valid date"), (("yesterday", "", None), "not a date"),
-                          (("2025", "2024", None), "after"), (("", "", -1), "negative")]:
-        with pytest.raises(app.FilterError, match=message):
-            app.make_filters(*args)
-    with pytest.raises(app.FilterError):
-        app.make_k(0, 8)
-    assert app.make_k(None, 8) == 8
-
-
 def test_auth_setting():
     assert app.parse_auth(None) is None
     assert app.parse_auth("ann:s3:cret") == ("ann", "s3:cret")
