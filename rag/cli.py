@@ -66,9 +66,12 @@ def cmd_bench(args) -> int:
 
 
 def cmd_serve(args) -> int:
-    from app import main as serve
+    import runpy
 
-    serve()
+    from rag.config import PROJECT_ROOT
+
+    # The chat app is a shell around the library, run as a script: the library never imports it.
+    runpy.run_path(str(PROJECT_ROOT / "app.py"), run_name="__main__")
     return 0
 
 
