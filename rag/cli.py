@@ -29,7 +29,7 @@ def cmd_ingest(args) -> int:
 
     settings = load_settings()
     report = ingest(settings, [Path(p) for p in args.paths] or None, prune=args.prune, rebuild=args.rebuild,
-                    progress=not args.quiet)
+                    progress=not args.quiet, categories=args.categories)
     print(report.summary())
     return 0
 
@@ -38,7 +38,7 @@ def cmd_ask(args) -> int:
     from rag.assistant import Assistant
     from rag.types import Filters
 
-    filters = Filters.from_inputs(args.date_from, args.date_to, args.min_upvotes)
+    filters = Filters.from_inputs(args.date_from, args.date_to, args.min_upvotes, args.author)
     answer = Assistant(load_settings()).ask(args.question, k=args.k, filters=filters)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -85,6 +85,8 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--rebuild", action="store_true",
                         help="drop the collection first (after a model or index-format change)")
     ingest.add_argument("--quiet", action="store_true", help="no progress bar")
+    ingest.add_argument("--categories", type=lambda text: {c.strip() for c in text.split(",") if c.strip()},
+                        help="arXiv snapshot only: keep papers in one of these categories (e.g. cs.CL,cs.LG)")
     ingest.set_defaults(func=cmd_ingest)
 
     ask = commands.add_parser("ask", help="answer a question with citations")
@@ -94,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("--from", dest="date_from", help="only papers dated on or after YYYY[-MM[-DD]]")
     ask.add_argument("--to", dest="date_to", help="only papers dated on or before YYYY[-MM[-DD]]")
     ask.add_argument("--min-upvotes", type=int, default=None)
+    ask.add_argument("--author", default=None, help="only papers with an author of this name (where the source "
+                     "names authors: the Hugging Face API, the arXiv snapshot)")
     ask.set_defaults(func=cmd_ask)
 
     evaluate = commands.add_parser("eval", help="run a question/answer set and write a report")

@@ -1,4 +1,6 @@
-"""Parse Hugging Face "Daily Papers" listing pages (saved as text) and JSONL into paper records.
+"""Parse paper sources into paper records: Hugging Face "Daily Papers" listing pages (saved as text), the
+Hugging Face daily papers API's JSON, the arXiv metadata snapshot's JSON Lines, and our own JSONL. The format
+is told from the content, not the file name.
 
 The listing quirks handled here are catalogued in docs/CORPUS.md. A bad entry is reported with its file
 and line and skipped; every good entry of the same file is still returned.
@@ -7,10 +9,12 @@ and line and skipped; every good entry of the same file is still returned.
 from __future__ import annotations
 
 import datetime
+import email.utils
 import hashlib
 import json
 import re
 import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from urllib.parse import quote
@@ -34,7 +38,16 @@ MAX_FILE_BYTES = 200 * 1024 * 1024
 MAX_COUNT = 10**9
 # Problems listed one by one per file; the rest are counted in one line.
 MAX_PROBLEMS_PER_FILE = 100
+# JSONL files larger than this show a progress bar while they are read.
+PROGRESS_BYTES = 8 * 1024 * 1024
+SOURCE_SUFFIXES = {".txt", ".json", ".jsonl", ".ndjson"}
+# Fields only the arXiv metadata snapshot's records have.
+ARXIV_FIELDS = {"categories", "versions", "authors_parsed", "update_date"}
 PAPER_URL = "https://huggingface.co/papers?q={}"
+HF_PAPER_URL = "https://huggingface.co/papers/{}"
+ARXIV_URL = "https://arxiv.org/abs/{}"
+# New-style (2401.01234, 2401.01234v2) and old-style (cs/0112017) arXiv ids.
+ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)?$")
 
 URL_PATTERN = re.compile(r"(?:https?://|www\.|github\.com/)[^\s{}<>\"'`]+", re.IGNORECASE)
 URL_TRAILING_JUNK = ".,;:!?'\")]}*"
@@ -60,6 +73,12 @@ class Paper:
     upvotes: int | None = None
     links: list[str] = field(default_factory=list)
     sources: list[SourceRef] = field(default_factory=list)
+    arxiv_id: str | None = None  # from the Hugging Face API or the arXiv snapshot; listing pages have none
+    author_names: list[str] = field(default_factory=list)  # where the source names them
+
+    @property
+    def arxiv_url(self) -> str | None:
+        return ARXIV_URL.format(self.arxiv_id) if self.arxiv_id else None
 
     @property
     def year(self) -> int | None:
@@ -77,9 +96,13 @@ class Paper:
 
     @property
     def record_hash(self) -> str:
-        """Changes when anything stored about the paper changes."""
+        """Changes when anything stored about the paper changes (fields left empty are not part of it, so a
+        paper's hash did not change when fields were added)."""
         record = asdict(self)
         record.pop("sources")
+        for name in ("arxiv_id", "author_names"):
+            if not record[name]:
+                record.pop(name)
         return hashlib.sha256(json.dumps(record, sort_keys=True).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
@@ -134,9 +157,10 @@ def paper_id_for(title: str) -> str:
     return f"{slug or 'paper'}-{hashlib.sha1(norm.encode()).hexdigest()[:8]}"
 
 
-def paper_url(title: str) -> str:
-    # The listings carry no arXiv id, so the link is Hugging Face's paper search for the exact title.
-    return PAPER_URL.format(quote(title, safe=""))
+def paper_url(title: str, arxiv_id: str | None = None) -> str:
+    """The paper's Hugging Face page; without an arXiv id (the listings carry none), Hugging Face's paper
+    search for the exact title."""
+    return HF_PAPER_URL.format(arxiv_id) if arxiv_id else PAPER_URL.format(quote(title, safe=""))
 
 
 def extract_links(abstract: str) -> list[str]:
@@ -168,10 +192,9 @@ def parse_date(text: str) -> tuple[str, str, int | None] | None:
 
 
 def _make_paper(title: str, abstract: str, file: str, line: int, **meta) -> Paper:
-    return Paper(
-        paper_id=paper_id_for(title), title=title, abstract=abstract, url=meta.pop("url", None) or paper_url(title),
-        links=extract_links(abstract), sources=[SourceRef(file, line)], **meta,
-    )
+    url = meta.pop("url", None) or paper_url(title, meta.get("arxiv_id"))
+    return Paper(paper_id=paper_id_for(title), title=title, abstract=abstract, url=url,
+                 links=extract_links(abstract), sources=[SourceRef(file, line)], **meta)
 
 
 def _decode_lines(data: bytes, file: str, problems: list[Problem]) -> list[tuple[int, str | None]]:
@@ -236,9 +259,33 @@ def _parse_listing(data: bytes, file: str, problems: list[Problem]) -> tuple[lis
     return papers, raw_entries
 
 
-def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[Paper], int]:
+def _jsonl_lines(path: Path, file: str, problems: list[Problem], progress: bool) -> Iterator[tuple[int, str | None]]:
+    """The file's lines, read one at a time (an arXiv snapshot is gigabytes); undecodable ones as None."""
+    size = path.stat().st_size
+    bar = None
+    if progress and size > PROGRESS_BYTES:
+        from tqdm import tqdm
+
+        bar = tqdm(total=size, unit="B", unit_scale=True, desc=f"reading {path.name}")
+    with open(path, "rb") as handle:
+        for number, raw in enumerate(handle, start=1):
+            if bar is not None:
+                bar.update(len(raw))
+            try:
+                yield number, raw.rstrip(b"\n").decode("utf-8").rstrip("\r")
+            except UnicodeDecodeError as exc:
+                problems.append(Problem(file, number, f"invalid UTF-8 (byte {exc.start}); entry skipped"))
+                yield number, None
+    if bar is not None:
+        bar.close()
+
+
+def _parse_jsonl(lines: Iterable[tuple[int, str | None]], file: str, problems: list[Problem],
+                 categories: set[str] | None = None) -> tuple[list[Paper], int]:
+    """Our JSONL (`title`, `abstract`, optional `authors` count, `date`, `upvotes`, `url`, `id`) and the arXiv
+    snapshot's records (told apart by their `categories`/`versions` fields), line by line."""
     papers, raw_entries = [], 0
-    for number, text in _decode_lines(data, file, problems):
+    for number, text in lines:
         if text is None or not text.strip():
             continue
         raw_entries += 1
@@ -248,6 +295,11 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
                 raise ValueError("not a JSON object")
             if LONE_SURROGATE.search(json.dumps(record, ensure_ascii=False)):
                 raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
+            if ARXIV_FIELDS & record.keys():
+                paper = _arxiv_paper(record, file, number, categories)
+                if paper is not None:
+                    papers.append(paper)
+                continue
             title, abstract = str(record["title"]).strip(), str(record["abstract"]).strip()
             if not title or not abstract:
                 raise ValueError("empty title or abstract")
@@ -275,6 +327,80 @@ def _parse_jsonl(data: bytes, file: str, problems: list[Problem]) -> tuple[list[
     return papers, raw_entries
 
 
+def _arxiv_paper(record: dict, file: str, number: int, categories: set[str] | None) -> Paper | None:
+    """One record of the arXiv metadata snapshot (`id`, `title`, `abstract`, `authors`, `categories`,
+    `update_date`, `versions`); None when its categories are not among those wanted."""
+    if categories and not categories & set(str(record.get("categories", "")).split()):
+        return None
+    arxiv_id = str(record["id"]).strip()
+    if not ARXIV_ID.match(arxiv_id):
+        raise ValueError(f"id {_preview(arxiv_id)} is not an arXiv id")
+    title, abstract = " ".join(str(record["title"]).split()), " ".join(str(record["abstract"]).split())
+    if not title or not abstract:
+        raise ValueError("empty title or abstract")
+    if record.get("authors_parsed"):
+        names = [" ".join(p for p in (parts[1:2] + parts[:1]) if p) for parts in record["authors_parsed"]]
+    else:
+        names = [n.strip() for n in re.split(r",\s*|\s+and\s+", str(record.get("authors", ""))) if n.strip()]
+    date = _arxiv_date(record)
+    return _make_paper(title, abstract, file, number, arxiv_id=arxiv_id, author_names=names,
+                       authors=len(names) or None, date=date, date_text=date)
+
+
+def _arxiv_date(record: dict) -> str | None:
+    """The first version's date ("Mon, 2 Apr 2007 19:18:42 GMT"), else `update_date`."""
+    versions = record.get("versions") or []
+    if versions and isinstance(versions[0], dict) and versions[0].get("created"):
+        try:
+            return email.utils.parsedate_to_datetime(versions[0]["created"]).date().isoformat()
+        except (TypeError, ValueError):
+            pass
+    update = str(record.get("update_date") or "")
+    return _jsonl_date(update)[0] if update else None
+
+
+def _parse_hf_api(data: bytes, file: str, problems: list[Problem]) -> tuple[list[Paper], int]:
+    """The Hugging Face daily papers API (`GET /api/daily_papers`): a JSON list of items with `title`,
+    `publishedAt` and `paper` (`id`: the arXiv id, `summary`, `authors`: [{`name`}], `upvotes`)."""
+    try:
+        items = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        problems.append(Problem(file, getattr(exc, "lineno", None), f"not a JSON list of papers ({exc}); skipped"))
+        return [], 0
+    if not isinstance(items, list):
+        problems.append(Problem(file, None, "JSON that is not a list of papers; skipped"))
+        return [], 0
+    papers = []
+    for position, item in enumerate(items, start=1):
+        try:
+            if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
+                raise ValueError("no `paper` object")
+            if LONE_SURROGATE.search(json.dumps(item, ensure_ascii=False)):
+                raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
+            paper = item["paper"]
+            title = " ".join(str(item.get("title") or paper["title"]).split())
+            abstract = " ".join(str(paper["summary"]).split())
+            arxiv_id = str(paper["id"]).strip()
+            if not title or not abstract:
+                raise ValueError("empty title or abstract")
+            if not ARXIV_ID.match(arxiv_id):
+                raise ValueError(f"id {_preview(arxiv_id)} is not an arXiv id")
+            names = [str(a["name"]).strip() for a in paper.get("authors") or [] if isinstance(a, dict) and a.get("name")]
+            upvotes = paper.get("upvotes")
+            upvotes = int(upvotes) if upvotes is not None else None
+            if upvotes is not None and not 0 <= upvotes <= MAX_COUNT:
+                raise ValueError(f"upvotes must be a count from 0 to {MAX_COUNT:,}, got {upvotes}")
+            published = str(item.get("publishedAt") or paper.get("publishedAt") or "")[:10]
+            date = _jsonl_date(published)[0] if published else None
+        except (KeyError, ValueError, TypeError, OverflowError) as exc:
+            reason = f"missing field {exc}" if isinstance(exc, KeyError) else str(exc)
+            problems.append(Problem(file, None, f"item {position}: bad paper ({reason}); skipped"))
+            continue
+        papers.append(_make_paper(title, abstract, file, position, arxiv_id=arxiv_id, author_names=names,
+                                  authors=len(names) or None, upvotes=upvotes, date=date, date_text=date))
+    return papers, len(items)
+
+
 def _jsonl_date(text: str) -> tuple[str, str]:
     if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
         try:
@@ -292,23 +418,40 @@ def _preview(text: str, limit: int = 60) -> str:
     return repr(text if len(text) <= limit else text[:limit] + "...")
 
 
-def parse_file(path: Path, problems: list[Problem]) -> tuple[list[Paper], int]:
+def detect_format(head: bytes) -> str:
+    """"hf-api" (a JSON list), "jsonl" (a JSON object per line: ours or the arXiv snapshot) or "listing" (a
+    saved listing page), from the file's first bytes."""
+    start = head.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    return {b"[": "hf-api", b"{": "jsonl"}.get(start, "listing")
+
+
+def parse_file(path: Path, problems: list[Problem], categories: set[str] | None = None,
+               progress: bool = False) -> tuple[list[Paper], int]:
     file = str(path)
     try:
+        with open(path, "rb") as handle:
+            head = handle.read(8192)
         size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            problems.append(Problem(file, None, f"file is {size >> 20} MiB, over the {MAX_FILE_BYTES >> 20} MiB limit; skipped"))
-            return [], 0
-        data = path.read_bytes()
     except OSError as exc:
         problems.append(Problem(file, None, f"cannot read: {exc.strerror or exc}"))
         return [], 0
-    if b"\x00" in data[:8192]:
+    if b"\x00" in head:
         problems.append(Problem(file, None, "binary file (NUL bytes), not a listing or JSONL; skipped"))
         return [], 0
     found = _CappedProblems(file)
-    parse = _parse_jsonl if path.suffix.lower() in {".jsonl", ".ndjson"} else _parse_listing
-    result = parse(data, file, found)
+    kind = detect_format(head)
+    try:
+        if kind == "jsonl":  # streamed: no size limit
+            result = _parse_jsonl(_jsonl_lines(path, file, found, progress), file, found, categories)
+        elif size > MAX_FILE_BYTES:
+            problems.append(Problem(file, None, f"file is {size >> 20} MiB, over the {MAX_FILE_BYTES >> 20} MiB limit; skipped"))
+            return [], 0
+        else:
+            parse = _parse_hf_api if kind == "hf-api" else _parse_listing
+            result = parse(path.read_bytes(), file, found)
+    except OSError as exc:
+        problems.append(Problem(file, None, f"cannot read: {exc.strerror or exc}"))
+        return [], 0
     problems.extend(found)
     if found.unlisted:
         problems.append(Problem(file, None, f"{found.unlisted:,} more problems in this file (up to line "
@@ -335,9 +478,9 @@ def expand_paths(paths: list[Path], problems: list[Problem]) -> list[Path]:
     files = []
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in {".txt", ".jsonl", ".ndjson"})
+            found = sorted(p for p in path.iterdir() if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES)
             if not found:
-                problems.append(Problem(str(path), None, "folder has no .txt or .jsonl files"))
+                problems.append(Problem(str(path), None, "folder has no .txt, .json or .jsonl files"))
             files.extend(found)
         elif path.exists():
             files.append(path)
@@ -347,20 +490,30 @@ def expand_paths(paths: list[Path], problems: list[Problem]) -> list[Path]:
 
 
 def merge_duplicates(papers: list[Paper], problems: list[Problem]) -> list[Paper]:
-    """One paper per normalized title: metadata from whichever copy has it, every source remembered."""
-    merged: dict[str, Paper] = {}
+    """One paper per arXiv id where both copies have one, else per normalized title: metadata from whichever
+    copy has it, every source remembered."""
+    merged: dict[str, Paper] = {}  # normalized title -> paper
+    by_arxiv_id: dict[str, Paper] = {}
     for paper in papers:
         key = normalize_title(paper.title)
-        kept = merged.get(key)
+        kept = by_arxiv_id.get(paper.arxiv_id) if paper.arxiv_id else None
+        kept = kept or merged.get(key)
         if kept is None:
             merged[key] = paper
+            if paper.arxiv_id:
+                by_arxiv_id[paper.arxiv_id] = paper
             continue
         kept.sources.extend(paper.sources)
-        if paper.abstract != kept.abstract:
+        if " ".join(paper.abstract.split()) != " ".join(kept.abstract.split()):
             problems.append(Problem(paper.sources[0].file, paper.sources[0].line,
                                     f"duplicate of {kept.title!r} with a different abstract; first copy kept"))
-        if kept.url == paper_url(kept.title):
-            kept.url = paper.url
+        if not kept.arxiv_id and paper.arxiv_id:
+            kept.arxiv_id = paper.arxiv_id
+            by_arxiv_id[paper.arxiv_id] = kept
+        if kept.url == paper_url(kept.title):  # a search link gives way to a real one
+            kept.url = paper.url if paper.url != paper_url(paper.title) else paper_url(kept.title, kept.arxiv_id)
+        if not kept.author_names and paper.author_names:
+            kept.author_names = paper.author_names
         for name in ("authors", "org", "date", "date_text", "upvotes"):
             mine, theirs = getattr(kept, name), getattr(paper, name)
             if mine is None:
@@ -372,11 +525,13 @@ def merge_duplicates(papers: list[Paper], problems: list[Problem]) -> list[Paper
     return list(merged.values())
 
 
-def load_corpus(paths: list[Path]) -> ParseResult:
+def load_corpus(paths: list[Path], categories: set[str] | None = None, progress: bool = False) -> ParseResult:
+    """Every paper of the files (folders: their .txt, .json and .jsonl files), duplicates merged. `categories`
+    keeps only the arXiv snapshot's records in one of them (other formats have none and are kept)."""
     problems: list[Problem] = []
     papers, raw_entries = [], 0
     for path in expand_paths([Path(p) for p in paths], problems):
-        found, entries = parse_file(path, problems)
+        found, entries = parse_file(path, problems, categories, progress)
         papers.extend(found)
         raw_entries += entries
     return ParseResult(merge_duplicates(papers, problems), problems, raw_entries)

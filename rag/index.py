@@ -248,9 +248,11 @@ def stored_table(settings: RagSettings, collection) -> PaperTable:
 
 
 def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False, rebuild: bool = False,
-           encoder=None, progress: bool = True) -> IngestReport:
+           encoder=None, progress: bool = True, categories: set[str] | None = None) -> IngestReport:
+    """Index the papers of `paths` (default: the configured corpus). `categories` keeps only the arXiv
+    snapshot's records in one of them."""
     started = time.perf_counter()
-    parsed = load_corpus(paths or settings.corpus_paths)
+    parsed = load_corpus(paths or settings.corpus_paths, categories=categories, progress=progress)
     report = IngestReport(parsed=len(parsed.papers), raw_entries=parsed.raw_entries, skipped=parsed.problems)
     with ingest_lock(settings):
         from rag.embedding import model_path

@@ -139,6 +139,9 @@ class PaperIndex:
         filters = filters or Filters()
         pool = k * self.settings.candidate_multiplier
         vector = self.embed(text) if query_vector is None else query_vector
+        if filters.author:  # names are not in Chroma's metadata: the papers they admit are searched within
+            authored = {pid for pid, paper in self.papers.items() if filters.admits_author(paper)}
+            within = authored if within is None else within & authored
         if within is None:
             dense = self.dense_scores(vector, pool, filters)
             lexical = self.bm25_scores(text, filters, limit=pool)
@@ -179,7 +182,8 @@ class PaperIndex:
         """Papers that mention the name (at most `limit`, most BM25-relevant to it first), within the filters."""
         lexical = self.bm25_scores(name, filters, limit=limit * 4)
         ids = [p for p in sorted(lexical, key=lambda p: -lexical[p])
-               if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")][:limit]
+               if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")
+               and filters.admits_author(self.papers[p])][:limit]
         dense = self.dense_scores_within(vector, set(ids))
         return [Candidate(self.papers[p], 0.0, dense.get(p, 0.0), lexical[p]) for p in ids]
 

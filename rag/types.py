@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 
 from rag.config import MAX_K
 from rag.corpus import Paper
+from rag.text import folded
 
 
 class QuestionError(ValueError):
@@ -57,11 +58,14 @@ class Filters:
     min_upvotes: int | None = None
     min_authors: int | None = None
     max_authors: int | None = None
+    author: str | None = None  # a name, or part of one, of a listed author (case and accents ignored)
 
     @classmethod
-    def from_inputs(cls, date_from: str | None, date_to: str | None, min_upvotes: object = None) -> Filters:
+    def from_inputs(cls, date_from: str | None, date_to: str | None, min_upvotes: object = None,
+                    author: str | None = None) -> Filters:
         """Filters as a user types them (the app's fields, the CLI's options): dates as `YYYY[-MM[-DD]]`, a
-        whole number of upvotes (0 or empty: no bound). Raises `FilterError` saying what to change."""
+        whole number of upvotes (0 or empty: no bound), an author's name. Raises `FilterError` saying what to
+        change."""
         start = filter_date(date_from, end=False, label="From date")
         stop = filter_date(date_to, end=True, label="To date")
         if start and stop and start > stop:
@@ -75,7 +79,10 @@ class Filters:
             if upvotes < 0:
                 raise FilterError("Minimum upvotes cannot be negative.")
             upvotes = upvotes or None  # 0 is no bound: papers with unknown upvotes stay in
-        return cls(date_from=start, date_to=stop, min_upvotes=upvotes)
+        author = " ".join((author or "").split()) or None
+        if author and len(author) < 2:
+            raise FilterError("An author filter needs at least two letters of the name.")
+        return cls(date_from=start, date_to=stop, min_upvotes=upvotes, author=author)
 
     def in_words(self) -> str:
         """The date and upvote bounds in words ("" when none)."""
@@ -88,6 +95,8 @@ class Filters:
             parts.append(f"dated {self.date_to} or earlier")
         if self.min_upvotes:
             parts.append(f"at least {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}")
+        if self.author:
+            parts.append(f"by an author named “{self.author}”")
         return "Only papers " + " and ".join(parts) + "." if parts else ""
 
     def is_empty(self) -> bool:
@@ -97,6 +106,13 @@ class Filters:
         """Explicit filters (self) win over the ones read from the question (other)."""
         mine, theirs = asdict(self), asdict(other)
         return Filters(**{k: mine[k] if mine[k] is not None else theirs[k] for k in mine})
+
+    def admits_author(self, paper: Paper) -> bool:
+        """Whether one of the paper's named authors matches `author` (always true without that filter)."""
+        if not self.author:
+            return True
+        wanted = folded(self.author).casefold()
+        return any(wanted in folded(name).casefold() for name in paper.author_names)
 
     def bounds(self) -> list[tuple[str, str, int]]:
         bounds = []
@@ -136,12 +152,16 @@ class Source:
     upvotes: int | None = None
     abstract: str = ""
     links: list[str] = field(default_factory=list)
+    arxiv_id: str | None = None
+    arxiv_url: str | None = None
+    author_names: list[str] = field(default_factory=list)
 
     @classmethod
     def from_paper(cls, paper: Paper, score: float) -> Source:
         return cls(paper_id=paper.paper_id, title=paper.title, url=paper.url, score=round(float(score), 6),
                    authors=paper.authors, org=paper.org, date=paper.date, date_text=paper.date_text,
-                   upvotes=paper.upvotes, abstract=paper.abstract, links=list(paper.links))
+                   upvotes=paper.upvotes, abstract=paper.abstract, links=list(paper.links), arxiv_id=paper.arxiv_id,
+                   arxiv_url=paper.arxiv_url, author_names=list(paper.author_names))
 
 
 @dataclass

