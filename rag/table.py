@@ -30,7 +30,7 @@ from rag.text import folded, terms
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 2
+TABLE_FORMAT = 3
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 
