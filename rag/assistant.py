@@ -130,8 +130,11 @@ class Assistant:
                 candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
                                      for c in previous), key=lambda c: -c.dense)
         top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
+        active = (filters or Filters()).merged_with(parsed.filters)
         names, works = self._works(parsed.text, top, index, answer_vector)
-        sides = self._sides(parsed, works, index, answer_vector)
+        # Works are looked up by name in the whole index: the filters still decide which may answer.
+        works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
+        sides = [c for c in self._sides(parsed, works, index, answer_vector) if active.admits(c.paper)]
         pool: dict[str, Candidate] = {}
         # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
         about_previous = previous is not None and not parsed.excludes_previous
@@ -140,8 +143,7 @@ class Assistant:
             # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
             # retrieved or not.
             for name in extractive.list_conditions(parsed, names, index.table.vocabulary):
-                extra += index.mentioning(name, answer_vector, (filters or Filters()).merged_with(parsed.filters),
-                                          CONDITION_PAPERS)
+                extra += index.mentioning(name, answer_vector, active, CONDITION_PAPERS)
         for candidate in top + extra:
             pool.setdefault(candidate.paper.paper_id, candidate)
         hits = index.sentences_of(list(pool), answer_vector)
@@ -241,9 +243,12 @@ class Assistant:
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
             evidence = self._evidence(parsed, retrieved, index, k or self.settings.top_k, filters)
+            evidence.scope = self._scope(parsed, filters, index, len(retrieved.candidates), k or self.settings.top_k)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
+        if evidence.scope and evidence.scope not in draft.text:
+            draft.notes.append(evidence.scope)
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
@@ -258,6 +263,17 @@ class Assistant:
         timings["total"] = time.perf_counter() - started
         answer.timings = {name: round(value, 4) for name, value in timings.items()}
         yield answer
+
+    @staticmethod
+    def _scope(parsed: Question, filters: Filters | None, index: PaperIndex, found: int, k: int) -> str | None:
+        """Where the filters (given, or read from the question) leave fewer papers than asked for, how many
+        they leave ("0 of 314 papers match the filters (dated 2024-01-01 or later and at least 20 upvotes).")."""
+        active = (filters or Filters()).merged_with(parsed.filters)
+        if active.is_empty() or found >= k:
+            return None
+        matching = index.count_matching(active)
+        advice = " Clear or widen them to search every paper." if matching < k else ""
+        return f"{matching} of {len(index)} papers match the filters ({active.conditions()}).{advice}"
 
     def _generate(self, parsed: Question, top: list[Candidate], history: list | None, fallback: Answer,
                   timings: dict[str, float]) -> Iterator[str]:

@@ -131,6 +131,7 @@ class Evidence:
     names: list[str] = field(default_factory=list)  # every name in the question, found in the corpus or not
     previous: list[Candidate] | None = None  # papers of the previous answer, for a follow-up about them
     sides: list[Candidate] = field(default_factory=list)  # the two papers an across-paper question describes
+    scope: str | None = None  # "3 of 314 papers match the filters: …" when filters leave fewer than k papers
 
 
 def has_figure(text: str, asked: str, question: str = "") -> bool:
@@ -377,7 +378,7 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
     if not candidates and not evidence.sides:
         if question.restrict_to_previous and evidence.previous is not None:
             return _none_of_previous(evidence.previous)
-        return abstention(candidates, "No paper matches the question and its filters.")
+        return abstention(candidates, evidence.scope or "No paper matches the question and its filters.")
     scorer = Scorer(question, evidence, table)
     if question.metadata_fields and not question.mixes_metadata:
         return answer_metadata(question, scorer, evidence, threshold)

@@ -178,6 +178,16 @@ class PaperIndex:
         dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
         return Candidate(self.papers[chosen], 0.0, dense, lexical.get(chosen, 0.0))
 
+    def count_matching(self, filters: Filters) -> int:
+        """How many indexed papers the filters admit."""
+        admitted = np.ones(len(self.table.order), dtype=bool)
+        for key, op, bound in filters.bounds():
+            values = self.table.numbers[key]  # NaN where unknown: no bound admits it
+            admitted &= values >= bound if op == "$gte" else values <= bound
+        if filters.author:
+            admitted &= np.array([filters.admits_author(self.papers[p]) for p in self.table.order], dtype=bool)
+        return int(admitted.sum())
+
     def mentioning(self, name: str, vector: np.ndarray, filters: Filters, limit: int) -> list[Candidate]:
         """Papers that mention the name (at most `limit`, most BM25-relevant to it first), within the filters."""
         lexical = self.bm25_scores(name, filters, limit=limit * 4)

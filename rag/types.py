@@ -84,8 +84,8 @@ class Filters:
             raise FilterError("An author filter needs at least two letters of the name.")
         return cls(date_from=start, date_to=stop, min_upvotes=upvotes, author=author)
 
-    def in_words(self) -> str:
-        """The date and upvote bounds in words ("" when none)."""
+    def conditions(self) -> str:
+        """The bounds in words ("dated 2024-01-01 or later and at least 5 upvotes"; "" when none)."""
         parts = []
         if self.date_from and self.date_to:
             parts.append(f"dated {self.date_from} to {self.date_to}")
@@ -95,9 +95,17 @@ class Filters:
             parts.append(f"dated {self.date_to} or earlier")
         if self.min_upvotes:
             parts.append(f"at least {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}")
+        if self.min_authors is not None:
+            parts.append(f"at least {self.min_authors} authors")
+        if self.max_authors is not None:
+            parts.append(f"at most {self.max_authors} authors")
         if self.author:
             parts.append(f"by an author named “{self.author}”")
-        return "Only papers " + " and ".join(parts) + "." if parts else ""
+        return " and ".join(parts)
+
+    def in_words(self) -> str:
+        """The filters as a sentence ("Only papers dated … and at least 5 upvotes."; "" when none)."""
+        return f"Only papers {self.conditions()}." if self.conditions() else ""
 
     def is_empty(self) -> bool:
         return all(v is None for v in asdict(self).values())
@@ -106,6 +114,15 @@ class Filters:
         """Explicit filters (self) win over the ones read from the question (other)."""
         mine, theirs = asdict(self), asdict(other)
         return Filters(**{k: mine[k] if mine[k] is not None else theirs[k] for k in mine})
+
+    def admits(self, paper: Paper) -> bool:
+        """Whether the paper passes every filter (a bound on a value the paper lacks does not)."""
+        values = {"date_number": paper.date_number, "upvotes": paper.upvotes, "authors": paper.authors}
+        for key, op, bound in self.bounds():
+            value = values[key]
+            if value is None or (value < bound if op == "$gte" else value > bound):
+                return False
+        return self.admits_author(paper)
 
     def admits_author(self, paper: Paper) -> bool:
         """Whether one of the paper's named authors matches `author` (always true without that filter)."""

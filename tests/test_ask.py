@@ -94,6 +94,20 @@ def test_filters_apply_to_both_retrievers(assistant):
     assert many and all(index.papers[s.paper_id].authors >= 20 for s in many)
 
 
+def test_filters_that_leave_too_few_papers_say_how_many_match(assistant):
+    papers = assistant.index.papers.values()
+    # Locret's paper is named, but it is outside the filter: it is not looked up around it.
+    none = assistant.ask("How much does Locret compress the KV cache?", filters=Filters(date_from="2030-01-01"))
+    assert none.abstained and not none.citations
+    assert "0 of 314 papers match the filters (dated 2030-01-01 or later)" in none.text
+    top = max(p.upvotes or 0 for p in papers)
+    few = sum((p.upvotes or 0) >= top for p in papers)
+    answer = assistant.ask("Which papers train language model agents?", filters=Filters(min_upvotes=top))
+    assert f"{few} of 314 papers match the filters (at least {top} upvotes)." in " ".join(answer.notes + [answer.text])
+    assert all(assistant.index.papers[c.paper_id].upvotes >= top for c in answer.citations)
+    assert not assistant.ask("Which papers train language model agents?").notes  # no filter, no note
+
+
 def test_constraints_in_the_question_become_filters(assistant):
     assert filters_in_words("papers from 2024 with more than 10 authors") == Filters(
         date_from="2024-01-01", date_to="2024-12-31", min_authors=11)
