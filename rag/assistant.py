@@ -165,7 +165,7 @@ class Assistant:
             if isinstance(found, Candidate) or (found is None and not names_of.has_connector(phrase)):
                 works[phrase] = found if isinstance(found, Candidate) else None
                 covered |= set(phrase.split())
-        singles = [n for n in names_of.question_names(text)
+        singles = [n for n in names_of.question_names(text, index.title_leads)
                    if n not in covered and not any(n in phrase for phrase in works)]
         for name in singles:
             found = index.find_named(name, ranked, vector)

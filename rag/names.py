@@ -41,9 +41,10 @@ def english_words() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def question_names(text: str) -> list[str]:
+def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list[str]:
     """One-word names in the text (accents folded). A capitalised word counts inside a sentence, or at its
-    start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …")."""
+    start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …") or when a
+    paper's title leads with it ("Magma and RoboBrain …": `title_leads`, lower-cased)."""
     text = folded(text)
     names = []
     for match in NAME.finditer(text):
@@ -53,7 +54,7 @@ def question_names(text: str) -> list[str]:
         if plain_word and name.lower() in STOPWORDS:
             continue
         if plain_word and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
-            if name.lower() in english_words() or name.lower() in ASKING_VERBS:
+            if (name.lower() in english_words() or name.lower() in ASKING_VERBS) and name.lower() not in title_leads:
                 continue
         if len(name) >= 2 and name not in names:
             names.append(name)
@@ -74,7 +75,8 @@ def phrase_names(text: str) -> list[str]:
             words = words[1:]
         while words and (words[0].lower() in NAME_CONNECTORS or words[0].lower() in STOPWORDS):
             words = words[1:]
-        if sum(w[:1].isupper() for w in words) >= 2:
+        # "LLM RL", "GPT SFT": acronyms side by side are a compound of terms, not one work's name.
+        if sum(w[:1].isupper() for w in words) >= 2 and not all(w.isupper() for w in words):
             phrases.append(" ".join(words).rstrip(".!'"))
     return list(dict.fromkeys(phrases))
 

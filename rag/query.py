@@ -22,6 +22,10 @@ MULTI = re.compile(
     r"dataset)\b",
     re.IGNORECASE,
 )
+# "The paper that … ran its experiments on which benchmarks?": one paper's benchmarks, not a list of papers.
+ONE_PAPER = re.compile(r"\b(?:the|this|that|a|one) (?:paper|work|study|thesis|preprint)\b|\bits\b", re.IGNORECASE)
+LIST_OF_PAPERS = re.compile(r"\bpapers\b|\bworks\b|\bstudies\b|\b(of|among) (those|these)\b|\bare there\b|"
+                            r"\bacross the\b|\bname them\b", re.IGNORECASE)
 METADATA_FIELDS = {
     "org": re.compile(r"\b(which|what) (organi[sz]ation|org|lab|company|institution|group)\b|\b(organi[sz]ation|org) "
                       r"(is it|it is) listed\b|\blisted under\b", re.I),
@@ -29,7 +33,7 @@ METADATA_FIELDS = {
                           r"\b(more|fewer) authors\b|\bby how many authors\b", re.I),
     "upvotes": re.compile(r"\bupvote", re.I),
     "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\b(publication|listing|release) date\b|"
-                       r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)\b|\bdated\b|\bdate listed\b|"
+                       r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)s?\b|\bdated\b|\bdates\b|\bdate listed\b|"
                        r"\b(came|come|was|were|listed|published|released|posted|appeared) (out )?(first|earlier|later|before|after)\b|"
                        r"\bbefore or after\b|"
                        r"\b(older|newer|more recent)\b", re.I),
@@ -80,7 +84,8 @@ ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|sh
 # "What is it called, how many heads …": a comma before a question word starts another ask, once the piece
 # itself asks ("In the model that …, how much faster …" is one ask after a lead-in).
 COMMA_ASK = re.compile(rf",\s+(?={QUESTION_WORD})", re.IGNORECASE)
-ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?{QUESTION_WORD}", re.IGNORECASE)
+ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?(?:{QUESTION_WORD}|(?:please\s+)?(?:tell me|give|list|name|report|"
+                        r"state|provide)\b)", re.IGNORECASE)
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.
 MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
@@ -266,7 +271,8 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         text=text,
         search_text=search_text,
         filters=filters_in_words(text),
-        wants_several=bool(MULTI.search(text)) and not (metadata_fields and not mixes_metadata),
+        wants_several=bool(MULTI.search(text)) and not (metadata_fields and not mixes_metadata)
+        and (bool(LIST_OF_PAPERS.search(text)) or not ONE_PAPER.search(text)),
         wants_quantity=any(p.wants_quantity for p in parts),
         wants_paper=bool(WHICH_PAPER.search(text)),
         metadata_fields=metadata_fields,

