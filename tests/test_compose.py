@@ -58,6 +58,21 @@ def test_a_comma_before_a_question_word_starts_another_part_once_the_piece_asks(
     assert [p.text for p in parts] == ["what is the new audio sampler called", "how many denoising steps does it use"]
 
 
+def test_a_request_splits_like_a_question_and_plural_dates_ask_for_the_listing():
+    parts = question_parts("Tell me the size of the pottery corpus, and how many glazes does it cover?")
+    assert [p.text for p in parts] == ["Tell me the size of the pottery corpus", "how many glazes does it cover"]
+    parts = question_parts("Give the kiln count of KilnNet, how many studios used it, and what it saved?")
+    assert len(parts) == 3
+    question = read("Which was listed earlier, KilnNet or GlazeGPT, and on what dates?")
+    assert question.metadata_fields == ["date"] and not question.mixes_metadata and question.orders
+
+
+def test_one_papers_benchmarks_are_not_a_list_of_papers():
+    assert not read("The kiln paper with the 31% saving was tested on which datasets?").wants_several
+    assert read("Which papers report results on which datasets?").wants_several
+    assert read("Which benchmarks measure glaze colour prediction?").wants_several
+
+
 def test_nouns_joined_by_and_stay_one_part():
     parts = question_parts("Which optimizer schedules combine warmup and cosine decay?")
     assert len(parts) == 1 and not parts[0].wants_quantity
@@ -129,6 +144,10 @@ def test_names_single_and_multi_word():
     assert phrase_names("Was Slow Feature Analysis used by Deep Kernel Shaping?") == [
         "Slow Feature Analysis", "Deep Kernel Shaping"]
     assert phrase_names("Compare Wanda with SparseGPT") == []
+    assert phrase_names("How do budgets for LLM RL change?") == []  # acronyms side by side: terms, no name
+    # An ordinary word at a sentence start is a name when a title leads with it.
+    assert question_names("Harbor and GlazeGPT both fire pots.") == ["GlazeGPT"]
+    assert question_names("Harbor and GlazeGPT both fire pots.", frozenset({"harbor"})) == ["Harbor", "GlazeGPT"]
 
 
 def test_mentions_and_versions():
