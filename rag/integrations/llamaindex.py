@@ -34,7 +34,7 @@ def paper_node(paper: Paper, score: float | None, **extra_metadata: object) -> N
     """A paper as one node: title and abstract as its text, the paper's id as the node's. Every node has the
     same metadata keys; an unknown date, upvote count or author count is None."""
     metadata = {"paper_id": paper.paper_id, "title": paper.title, "url": paper.url, "date": paper.date,
-                "upvotes": paper.upvotes, "authors": paper.authors, **extra_metadata}
+                "upvotes": paper.upvotes, "authors": paper.authors, "arxiv_url": paper.arxiv_url, **extra_metadata}
     node = TextNode(id_=paper.paper_id, text=f"{paper.title}\n{paper.abstract}", metadata=metadata,
                     excluded_llm_metadata_keys=HIDDEN_METADATA, excluded_embed_metadata_keys=HIDDEN_METADATA)
     return NodeWithScore(node=node, score=score)
