@@ -68,7 +68,7 @@ FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(
                           re.IGNORECASE)
 # "how many tasks": what a count in the answer must count.
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
-                     r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b", re.IGNORECASE)
+                     r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe|derive|frame|formulate|build|create)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.

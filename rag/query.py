@@ -23,7 +23,7 @@ MULTI = re.compile(
     re.IGNORECASE,
 )
 # "The paper that … ran its experiments on which benchmarks?": one paper's benchmarks, not a list of papers.
-ONE_PAPER = re.compile(r"\b(?:the|this|that|a|one)\s+(?:[\w-]+\s+){0,3}?(?:paper|work|study|thesis|preprint)\b|\bits\b",
+ONE_PAPER = re.compile(r"\b(?:the|this|that|a|one)\s+(?:[\w-]+\s+){0,3}?(?:paper|study|thesis|preprint)\b|\bits\b",
                        re.IGNORECASE)
 LIST_OF_PAPERS = re.compile(r"\bpapers\b|\bworks\b|\bstudies\b|\b(of|among) (those|these)\b|\bare there\b|"
                             r"\bacross the\b|\bname them\b", re.IGNORECASE)

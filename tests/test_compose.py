@@ -168,6 +168,9 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert not has_figure("It ran in 2024.", "how large is it")
     assert has_figure("after 35K more steps", "how many did it need")  # no noun asked: any magnitude
     assert not has_figure("after 35K more steps", "how many annotators were hired")
+    # "The size of X" takes any count; a "size gap" is not a size.
+    assert has_figure("a set of 12662 prompts", "Tell me the size of the prompt set")
+    assert not has_figure("a two-stage training recipe", "what size gap does each claim")
     # A number the question itself states is not the answer.
     assert not has_figure("with 300 nurses and 40 clinics", "what did it cost", "with 300 nurses, what did it cost?")
 
