@@ -25,6 +25,7 @@ TYPES = {"fact", "topic", "multi", "metadata", "title", "unanswerable", "follow-
 HARD_DEV = PROJECT_ROOT / "eval" / "hard" / "dev.jsonl"
 HARD_TEST = PROJECT_ROOT / "eval" / "hard" / "test.jsonl"
 HARD_EXTRA = PROJECT_ROOT / "eval" / "hard" / "dev-extra.jsonl"
+HARD_FRESH = PROJECT_ROOT / "eval" / "hard" / "dev-fresh.jsonl"
 HARD_TYPES = {"fact", "definition", "comparison", "list", "metadata", "follow-up", "unanswerable"}
 # The CI gates: a few points under the numbers in docs/EVAL.md, so noise passes and a real regression does not.
 QUALITY_GATES = {
@@ -77,8 +78,8 @@ def test_hard_set_halves_follow_the_split_rule():
     assert {r["id"] for r in test} == {r["id"] for r in records(HARD_TEST)}
 
 
-@pytest.mark.parametrize("path", [DEFAULT_QUESTIONS, HARD_DEV, HARD_TEST, HARD_EXTRA],
-                         ids=["old", "hard-dev", "hard-test", "hard-dev-extra"])
+@pytest.mark.parametrize("path", [DEFAULT_QUESTIONS, HARD_DEV, HARD_TEST, HARD_EXTRA, HARD_FRESH],
+                         ids=["old", "hard-dev", "hard-test", "hard-dev-extra", "hard-dev-fresh"])
 def test_gold_titles_exist_and_must_contain_occurs_in_gold_papers(path, papers_by_title):
     for q in load_questions(path):
         if q.type == "unanswerable":
