@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.corpus import Paper
 from rag.names import is_specific, mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
@@ -443,13 +444,21 @@ def is_condition(name: str, text: str) -> bool:
                      text, re.IGNORECASE) is not None
 
 
+def meets_condition(name: str, paper: Paper, question: str) -> bool:
+    """Whether the paper mentions the condition: the name itself, or a variant of it ("WebArena-Lite") that
+    the question names too ("… or its Lite subset")."""
+    text = f"{paper.title}\n{paper.abstract}"
+    return mentions(name, text) or any(mentions(f"{name}-{word}", text)
+                                       for word in set(re.findall(r"\b[A-Z][\w]*", question)))
+
+
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
                 max_sentences: int) -> Draft:
     scored = scorer.for_question(subject.paper.paper_id if subject else None)
     # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
     # never from another paper's figures for something else.
     conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
-    meets = [s for s in scored if all(mentions(n, f"{s.candidate.paper.title}\n{s.candidate.paper.abstract}")
+    meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text)
                                       for n in conditions)]
     if conditions and scored and scored[0].score >= threshold and (not meets or meets[0].score < threshold):
         return abstention(scorer.candidates, f"None of them mentions {', '.join(conditions)} for this.")
@@ -509,7 +518,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
-        if item.score < cutoff or not all(mentions(n, f"{paper.title}\n{paper.abstract}") for n in conditions):
+        if item.score < cutoff or not all(meets_condition(n, paper, question.text) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = FOLLOW_UP_COVERAGE if restricted else LIST_TOPIC_COVERAGE

@@ -17,7 +17,8 @@ ENGLISH_WORDS_FILE = Path(__file__).with_name("english_words.txt")
 # One-word names: inner capitals (LoRA), acronyms (DPO), letters with digits (GPT-4), capitalised words
 # (Toolformer), each optionally followed by a version ("Orca 2", "UniPic 3.0").
 NAME = re.compile(
-    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*!]*|[A-Z]{2,}[\w\-^*]*|[A-Za-z]+-?\d[\w\-.^*]*|[A-Z][a-z]{2,}[\w\-^*!]*)"
+    r"(?<![\w-])(?:[A-Za-z]*[a-z][A-Z][\w\-^*!]*|[A-Z]{2,}[\w\-^*]*(?:\.\d+)*|[A-Za-z]+[-^]?\d[\w\-.^*]*|"
+    r"[A-Z][a-z]{2,}[\w\-^*!]*)"
     r"(?: (?:\d+(?:\.\d+)?|[IVX]+)(?![\w%.]))?"
 )
 # "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
@@ -88,7 +89,8 @@ def has_connector(phrase: str) -> bool:
 def mentions(name: str, text: str) -> bool:
     # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word ("GPT-40" is another).
     parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
-    pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?!\w)"
+    # "WebArena-Lite" is another benchmark than WebArena, "GPT-4-Turbo" another model than GPT-4.
+    pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?!\w|(?-i:-[A-Z]))"
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
     return re.search(pattern, folded(text), flags) is not None
 

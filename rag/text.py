@@ -48,9 +48,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
+# Greek letters as people type them in names ("tau^2-bench" for "τ²-Bench").
+GREEK_NAMES = str.maketrans({letter: name for letters, name in (
+    ("αΑ", "alpha"), ("βΒ", "beta"), ("γΓ", "gamma"), ("δΔ", "delta"), ("εΕ", "epsilon"), ("θΘ", "theta"),
+    ("λΛ", "lambda"), ("μΜ", "mu"), ("πΠ", "pi"), ("ρΡ", "rho"), ("σΣ", "sigma"), ("τΤ", "tau"), ("φΦ", "phi"),
+    ("χΧ", "chi"), ("ψΨ", "psi"), ("ωΩ", "omega")) for letter in letters})
+
+
 def folded(text: str) -> str:
-    """Accents dropped (TÜLU -> TULU), so a name matches however it is spelt and ASCII patterns see it."""
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    """Accents dropped (TÜLU -> TULU) and Greek letters spelled out (τ -> tau), so a name matches however it
+    is spelt and ASCII patterns see it."""
+    decomposed = unicodedata.normalize("NFKD", text).translate(GREEK_NAMES)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def sentences(text: str) -> list[str]:

@@ -18,6 +18,7 @@ from rag.extractive import (
     answer,
     covering_sentences,
     has_figure,
+    meets_condition,
     side_by_side,
 )
 from rag.names import is_specific, mentions, phrase_names, question_names, version_of
@@ -152,6 +153,10 @@ def test_names_single_and_multi_word():
 
 def test_mentions_and_versions():
     assert mentions("GPT-4", "beats GPT4 and GPT 4o") and not mentions("GPT-4", "GPT-40 is not it")
+    # A capitalised variant is another work ("KilnBench-Lite" is not KilnBench); a descriptive suffix is not.
+    assert not mentions("KilnBench", "scores on KilnBench-Lite") and mentions("KilnBench", "a KilnBench-based test")
+    # Greek letters are matched as people type them; a minor version is part of the name.
+    assert mentions("rho^2-kiln", "ρ^2-Kiln: Firing Twice") and question_names("Does GPT-4.1 beat it?") == ["GPT-4.1"]
     # A name spelled like an ordinary word keeps its capitals; other names match in any case.
     assert mentions("SPARROW", "We call it SPARROW.") and not mentions("SPARROW", "a sparrow flew by")
     assert mentions("SparseGPT", "sparsegpt prunes")
@@ -274,6 +279,12 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
     evidence = make_evidence(question, [(GLAZE, [axis(0)] * 2)], works={"Potterformer": None})
     draft = answer(question, evidence, table_for([GLAZE]), threshold=0.3, max_sentences=4)
     assert draft.abstained and draft.text.startswith(ABSTAIN_TEXT) and "Potterformer" in draft.text
+
+
+def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
+    lite = make_paper("KilnNet Lite: Smaller Kilns", "We report results on KilnBench-Lite only.")
+    assert not meets_condition("KilnBench", lite, "What does the small kiln model reach on KilnBench?")
+    assert meets_condition("KilnBench", lite, "What does it reach on KilnBench (or its Lite version)?")
 
 
 def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
