@@ -440,7 +440,7 @@ def named_subject(question: Question, works: dict[str, Candidate | None]) -> Can
 
 def is_condition(name: str, text: str) -> bool:
     """"… on WebArena", "… than GPT-4": the name sets a condition of the question, it is not what is asked about."""
-    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides)\s+(?:the\s+)?{re.escape(folded(name))}",
+    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides|for an?)\s+(?:the\s+)?{re.escape(folded(name))}",
                      text, re.IGNORECASE) is not None
 
 

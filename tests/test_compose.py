@@ -18,6 +18,7 @@ from rag.extractive import (
     answer,
     covering_sentences,
     has_figure,
+    is_condition,
     meets_condition,
     side_by_side,
 )
@@ -279,6 +280,11 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
     evidence = make_evidence(question, [(GLAZE, [axis(0)] * 2)], works={"Potterformer": None})
     draft = answer(question, evidence, table_for([GLAZE]), threshold=0.3, max_sentences=4)
     assert draft.abstained and draft.text.startswith(ABSTAIN_TEXT) and "Potterformer" in draft.text
+
+
+def test_a_name_after_on_than_or_for_a_is_a_condition():
+    assert is_condition("Raku", "what does it reach on raku?") and is_condition("Glaze-7", "a rate for a glaze-7 model")
+    assert not is_condition("KilnNet", "what is kilnnet for?")
 
 
 def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
