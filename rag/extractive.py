@@ -440,16 +440,21 @@ def named_subject(question: Question, works: dict[str, Candidate | None]) -> Can
 
 def is_condition(name: str, text: str) -> bool:
     """"… on WebArena", "… than GPT-4": the name sets a condition of the question, it is not what is asked about."""
-    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides|for an?)\s+(?:the\s+)?{re.escape(folded(name))}",
+    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides|for an?)\s+(?:the\s+)?(?:[a-z]+\s+)?"
+                     rf"{re.escape(folded(name))}",
                      text, re.IGNORECASE) is not None
+
+
+# "(not the Lite subset)": a word the question names only to rule out.
+NEGATED_WORD = r"\b(?:not|excluding|except|without|other than)\s+(?:the\s+|its\s+|a\s+)?([A-Z]\w*)"
 
 
 def meets_condition(name: str, paper: Paper, question: str) -> bool:
     """Whether the paper mentions the condition: the name itself, or a variant of it ("WebArena-Lite") that
     the question names too ("… or its Lite subset")."""
     text = f"{paper.title}\n{paper.abstract}"
-    return mentions(name, text) or any(mentions(f"{name}-{word}", text)
-                                       for word in set(re.findall(r"\b[A-Z][\w]*", question)))
+    named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
+    return mentions(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,

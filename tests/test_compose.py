@@ -284,13 +284,14 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
 
 def test_a_name_after_on_than_or_for_a_is_a_condition():
     assert is_condition("Raku", "what does it reach on raku?") and is_condition("Glaze-7", "a rate for a glaze-7 model")
-    assert not is_condition("KilnNet", "what is kilnnet for?")
+    assert is_condition("Raku", "its score on the full raku benchmark") and not is_condition("KilnNet", "what is kilnnet for?")
 
 
 def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
     lite = make_paper("KilnNet Lite: Smaller Kilns", "We report results on KilnBench-Lite only.")
     assert not meets_condition("KilnBench", lite, "What does the small kiln model reach on KilnBench?")
     assert meets_condition("KilnBench", lite, "What does it reach on KilnBench (or its Lite version)?")
+    assert not meets_condition("KilnBench", lite, "What does it reach on the full KilnBench (not the Lite one)?")
 
 
 def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
