@@ -57,6 +57,11 @@ class RagSettings(BaseSettings):
         "'auto' picks it when the packaged model is in use and onnxruntime is installed.",
     )
     embed_batch_size: int = Field(default=16, ge=1, description="Texts per encoder batch during ingest.")
+    device: Literal["auto", "cpu", "cuda"] = Field(
+        default="auto",
+        description="Where `rag ingest` runs the embedding model: 'cuda' (a GPU, in half precision), 'cpu', or "
+        "'auto' (the GPU when torch sees one). Questions are always embedded on the CPU.",
+    )
     top_k: int = Field(default=8, ge=1, le=MAX_K, description="Papers retrieved per question.")
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
     dense_weight: float = Field(default=0.5, ge=0, description="Weight of the dense ranking in the fusion.")

@@ -105,14 +105,17 @@ def onnx_model_file() -> Path | None:
 
 
 class SentenceTransformerEncoder:
-    def __init__(self, path: Path, name: str, batch_size: int = 16):
+    def __init__(self, path: Path, name: str, batch_size: int = 16, device: str = "cpu"):
         import torch
         from sentence_transformers import SentenceTransformer
 
         torch.set_num_threads(max(1, os.cpu_count() or 1))
-        self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        self.model = SentenceTransformer(str(path), device=device, local_files_only=True)
+        if device == "cuda":
+            self.model.half()  # fp16: about twice the throughput on a GPU, vectors within 1e-3 of fp32
         self.name = name
         self.batch_size = batch_size
+        self.device = device
 
     @property
     def dimension(self) -> int:
@@ -152,8 +155,23 @@ class OnnxMiniLMEncoder:
         return (pooled / np.linalg.norm(pooled, axis=1, keepdims=True)).astype(np.float32)
 
 
-def corpus_encoder(settings: RagSettings) -> SentenceTransformerEncoder:
-    return SentenceTransformerEncoder(model_path(settings), model_name(settings), settings.embed_batch_size)
+def ingest_device(requested: str) -> str:
+    """"cpu" or "cuda" for `RAG_DEVICE`: "auto" takes the GPU when torch sees one; "cuda" without one is an
+    error that says so (never a silent fall back to hours on the CPU)."""
+    if requested == "cpu":
+        return "cpu"
+    import torch
+
+    available = torch.cuda.is_available()
+    if requested == "cuda" and not available:
+        raise ModelNotFoundError("RAG_DEVICE=cuda, but torch sees no CUDA GPU (a CPU build of torch, or no "
+                                 "driver). Use RAG_DEVICE=cpu or auto.")
+    return "cuda" if available else "cpu"
+
+
+def corpus_encoder(settings: RagSettings, *, for_questions: bool = False) -> SentenceTransformerEncoder:
+    device = "cpu" if for_questions else ingest_device(settings.device)
+    return SentenceTransformerEncoder(model_path(settings), model_name(settings), settings.embed_batch_size, device)
 
 
 def query_encoder(settings: RagSettings) -> Encoder:
@@ -165,4 +183,4 @@ def query_encoder(settings: RagSettings) -> Encoder:
         )
     if settings.query_encoder != "torch" and onnx_file is not None:
         return OnnxMiniLMEncoder(onnx_file, model_path(settings) / "tokenizer.json", model_name(settings))
-    return corpus_encoder(settings)
+    return corpus_encoder(settings, for_questions=True)

@@ -288,3 +288,16 @@ def test_papers_from_the_api_and_the_snapshot_keep_their_ids_links_and_authors(s
     assert assistant.retrieve("attention", k=3, filters=Filters(author="Nobody Here")) == []
     answer = assistant.ask("What does Locret evict?", filters=Filters(author="Yuxiang Huang"))
     assert not answer.abstained and {c.paper_id for c in answer.citations} == {answer.sources[0].paper_id}
+
+
+def test_ingest_device_takes_a_gpu_only_where_torch_sees_one(monkeypatch):
+    import torch
+
+    from rag.embedding import ModelNotFoundError, ingest_device
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert ingest_device("auto") == "cpu" and ingest_device("cpu") == "cpu"
+    with pytest.raises(ModelNotFoundError, match="RAG_DEVICE=cuda"):
+        ingest_device("cuda")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    assert ingest_device("auto") == "cuda" and ingest_device("cpu") == "cpu"
