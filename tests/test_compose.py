@@ -302,41 +302,41 @@ def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
     assert draft.abstained and "Raku" in draft.text
 
 
+def define(name: str, title: str, abstract: str, question: str, sentence_axes=None):
+    """The answer to a definition question about `name`, the only paper (each sentence on axis 0 unless given)."""
+    paper = make_paper(title, abstract)
+    parsed = read(question)
+    axes = sentence_axes or [axis(0)] * len(sentence_spans(abstract))
+    evidence = make_evidence(parsed, [(paper, axes)], works={name: Candidate(paper, 1.0, 0.6, 1.0)})
+    return answer(parsed, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+
+
 def test_definition_quotes_the_introduction_and_how_it_works():
-    paper = make_paper("SlipCast: Casting Moulds by Diffusion",
-                       "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
-                       "It works by denoising voxel grids conditioned on the target shape. "
-                       "SlipCast cuts design time by 40%. Code is available at https://example.org/slipcast")
-    question = read("What is SlipCast?")
-    works = {"SlipCast": Candidate(paper, 1.0, 0.6, 1.0)}
-    evidence = make_evidence(question, [(paper, [axis(0)] * 5)], works=works)
-    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    draft = define("SlipCast", "SlipCast: Casting Moulds by Diffusion",
+                   "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
+                   "It works by denoising voxel grids conditioned on the target shape. "
+                   "SlipCast cuts design time by 40%. Code is available at https://example.org/slipcast",
+                   "What is SlipCast?")
     assert "We propose SlipCast" in draft.text and "It works by denoising" in draft.text
     assert "40%" not in draft.text and "https" not in draft.text
 
 
 def test_definition_of_a_name_the_title_lacks_is_where_the_abstract_spells_it_out():
-    paper = make_paper("Firing Schedules as Programs",
-                       "Kilns waste energy. We cast scheduling as a new setup, Program-Oriented Kiln Ensembles (POKE). "
-                       "In POKE, a planner reads sensor logs and emits a schedule. POKE cuts fuel use by 12%.")
-    question = read("I saw POKE mentioned in a ceramics thread. What is it?")
-    works = {"POKE": Candidate(paper, 1.0, 0.6, 1.0)}
     # The later sentence is the closer match (0.7 against 0.5); the first, spelled-out mention still says what
     # POKE is.
     closer = np.array([0.7, 0.7, 0.0, 0.0], dtype=np.float32)
-    evidence = make_evidence(question, [(paper, [axis(1), axis(1), closer, axis(0)])], works=works)
-    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    draft = define("POKE", "Firing Schedules as Programs",
+                   "Kilns waste energy. We cast scheduling as a new setup, Program-Oriented Kiln Ensembles (POKE). "
+                   "In POKE, a planner reads sensor logs and emits a schedule. POKE cuts fuel use by 12%.",
+                   "I saw POKE mentioned in a ceramics thread. What is it?", [axis(1), axis(1), closer, axis(0)])
     assert "Program-Oriented Kiln Ensembles (POKE)" in draft.text and "12%" not in draft.text
 
 
 def test_definition_goes_on_with_a_sentence_that_repeats_what_was_introduced():
-    paper = make_paper("GlazeLock: Sealed Recipes",
-                       "Glaze recipes leak. We introduce sealed recipes, a way to keep them private. "
-                       "Sealed recipes split each recipe into two shares. Sales grew by 8%.")
-    question = read("How does GlazeLock keep recipes private?")
-    works = {"GlazeLock": Candidate(paper, 1.0, 0.6, 1.0)}
-    evidence = make_evidence(question, [(paper, [axis(0)] * 4)], works=works)
-    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    draft = define("GlazeLock", "GlazeLock: Sealed Recipes",
+                   "Glaze recipes leak. We introduce sealed recipes, a way to keep them private. "
+                   "Sealed recipes split each recipe into two shares. Sales grew by 8%.",
+                   "How does GlazeLock keep recipes private?")
     assert "We introduce sealed recipes" in draft.text and "two shares" in draft.text and "8%" not in draft.text
 
 
