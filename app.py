@@ -27,10 +27,9 @@ import gradio as gr
 
 from rag.assistant import Assistant
 from rag.config import RagSettings, load_settings
-from rag.embedding import ModelNotFoundError
-from rag.index import RagIndexError
+from rag.errors import RagError
 from rag.text import CITATION_MARK
-from rag.types import Answer, Citation, FilterError, Filters, QuestionError, Source, checked_k
+from rag.types import Answer, Citation, Filters, Source, checked_k
 
 log = logging.getLogger("rag.app")
 
@@ -51,7 +50,6 @@ SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Robo
                 "Noto Sans", "Liberation Sans", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "DejaVu Sans Mono",
               "monospace"]
-USER_ERRORS = (QuestionError, RagIndexError, ModelNotFoundError)
 
 CSS = """
 .gradio-container { max-width: 1400px !important; margin: 0 auto !important; }
@@ -402,7 +400,7 @@ def index_problem(assistant: Assistant) -> str | None:
     """A message when the index cannot be loaded (missing, wrong model...), else None."""
     try:
         _ = assistant.index
-    except USER_ERRORS as exc:
+    except RagError as exc:
         return str(exc)
     return None
 
@@ -443,7 +441,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     shown = time.monotonic()
             if answer is None:
                 raise RuntimeError("the answer stream ended without an Answer")
-        except (FilterError, *USER_ERRORS) as exc:
+        except RagError as exc:
             turn["bot"] = render_error(str(exc))
             turn["error"] = True
             yield emit(question)  # the question stays in the box to be fixed
@@ -558,7 +556,7 @@ def main() -> None:
     auth = parse_auth(settings.auth)
     try:
         ensure_index(settings)
-    except (RagIndexError, ModelNotFoundError) as exc:
+    except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)  # the page still starts and shows the problem
     print("Loading the index and the query encoder...", file=sys.stderr, flush=True)
     demo = build_app(Assistant(settings))

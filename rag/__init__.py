@@ -2,7 +2,11 @@
 
 from rag.assistant import Assistant, ask, ask_stream, retrieve
 from rag.config import RagSettings, load_settings
-from rag.types import Answer, Citation, Filters, QuestionError, Source
+from rag.embedding import ModelNotFoundError
+from rag.errors import RagError
+from rag.index import ChromaUnavailableError, MissingIndexError, ModelMismatchError, RagIndexError
+from rag.types import Answer, Citation, FilterError, Filters, QuestionError, Source
 
-__all__ = ["Answer", "Assistant", "Citation", "Filters", "QuestionError", "RagSettings", "Source", "ask", "ask_stream",
-           "load_settings", "retrieve"]
+__all__ = ["Answer", "Assistant", "ChromaUnavailableError", "Citation", "FilterError", "Filters", "MissingIndexError",
+           "ModelMismatchError", "ModelNotFoundError", "QuestionError", "RagError", "RagIndexError", "RagSettings",
+           "Source", "ask", "ask_stream", "load_settings", "retrieve"]

@@ -125,14 +125,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rag.index import RagIndexError
-    from rag.types import FilterError, QuestionError
-    from rag.embedding import ModelNotFoundError
+    from rag.errors import RagError
 
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (QuestionError, FilterError, RagIndexError, ModelNotFoundError, FileNotFoundError) as exc:
+    except (RagError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

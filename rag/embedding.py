@@ -15,6 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from rag.config import PACKAGED_MODEL, PACKAGED_MPNET, RagSettings
+from rag.errors import RagError
 
 # Set before any Hugging Face library is imported: a hub name must fail at once, never retry for 70 s.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -23,7 +24,7 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 MINILM_MAX_TOKENS = 256
 
 
-class ModelNotFoundError(RuntimeError):
+class ModelNotFoundError(RagError, RuntimeError):
     pass
 
 

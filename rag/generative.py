@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from rag.config import RagSettings
+from rag.errors import RagError
 from rag.prompts import ABSTAIN_SENTINEL, PLAN_TEMPLATE, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.retrieval import Candidate, PaperIndex, SentenceHit
 from rag.text import CITATION_MARK, sentence_spans
@@ -35,7 +36,7 @@ PROMPT_ECHO_WORDS = 6
 WORDS = re.compile(r"\w+")
 
 
-class LLMUnavailable(RuntimeError):
+class LLMUnavailable(RagError, RuntimeError):
     """The endpoint failed; the message is safe to show (no secrets)."""
 
 

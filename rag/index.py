@@ -26,6 +26,7 @@ from rag import table as paper_table
 from rag.config import RagSettings
 from rag.corpus import Paper, Problem, load_corpus
 from rag.embedding import model_name
+from rag.errors import RagError
 from rag.table import DIGEST_KEY, PaperTable, content_digest
 from rag.text import sentence_spans
 
@@ -37,7 +38,7 @@ KIND_SENTENCE = "sentence"
 WRITE_BATCH_PAPERS = 64
 
 
-class RagIndexError(RuntimeError):
+class RagIndexError(RagError, RuntimeError):
     """Base of the index errors: each message says what to do."""
 
 

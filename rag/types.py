@@ -9,14 +9,15 @@ from dataclasses import asdict, dataclass, field
 
 from rag.config import MAX_K
 from rag.corpus import Paper
+from rag.errors import RagError
 from rag.text import folded
 
 
-class QuestionError(ValueError):
+class QuestionError(RagError, ValueError):
     """A question that cannot be asked (empty, too long, not text); the message says what to change."""
 
 
-class FilterError(ValueError):
+class FilterError(RagError, ValueError):
     """A filter value the user typed that cannot be used; the message says what to change."""
 
 
