@@ -249,3 +249,13 @@ def test_metadata_two_fields_and_two_papers(assistant):
     assert answer.text.splitlines()[-1].startswith(f"“{MAP_ELITES}” came first")
     assert {MAP_ELITES, SUMMARIZE} == set(cited_titles(answer))
     assert_citations_valid(assistant, answer)
+
+
+def test_every_error_the_library_raises_on_purpose_is_a_rag_error():
+    import rag
+    from rag.generative import LLMUnavailable
+
+    errors = [getattr(rag, name) for name in rag.__all__ if name.endswith("Error")] + [LLMUnavailable]
+    assert len(errors) == 8 and all(issubclass(error, rag.RagError) for error in errors)
+    with pytest.raises(rag.RagError, match="empty"):
+        rag.Assistant().ask("   ")
