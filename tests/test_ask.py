@@ -256,6 +256,6 @@ def test_every_error_the_library_raises_on_purpose_is_a_rag_error():
     from rag.generative import LLMUnavailable
 
     errors = [getattr(rag, name) for name in rag.__all__ if name.endswith("Error")] + [LLMUnavailable]
-    assert len(errors) == 8 and all(issubclass(error, rag.RagError) for error in errors)
+    assert len(errors) == 9 and all(issubclass(error, rag.RagError) for error in errors)
     with pytest.raises(rag.RagError, match="empty"):
         rag.Assistant().ask("   ")
