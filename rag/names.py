@@ -57,6 +57,8 @@ def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list
         if plain_word and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
             if (name.lower() in english_words() or name.lower() in ASKING_VERBS) and name.lower() not in title_leads:
                 continue
+        if re.match(r"\s+et al\b", text[match.end():]):
+            continue  # "Rafailov et al.": an author, not a work
         if len(name) >= 2 and name not in names:
             names.append(name)
     return names

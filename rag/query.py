@@ -48,6 +48,7 @@ METADATA_WORDING = re.compile(
 # A part asks for a number when it asks "how much/many" or names a measured quantity (an accuracy, a rate, a
 # speed-up, a gain...).
 QUANTITY = re.compile(
+    r"^\s*how (?:well|accurately)\b|"  # "how well did it do?" asks for a result; "tests how well …" does not
     r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(?<!\bit )(?<!\bthey )(?<!\bthat )(?<!\bwho )"
     r"(fraction|percentage|share|proportion|accurac(?:y|ies)|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|"
     r"compression|reductions?|cost|compute|figures?|numbers|results?|latency|throughput|percent|size))\b",

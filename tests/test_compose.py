@@ -69,6 +69,13 @@ def test_a_request_splits_like_a_question_and_plural_dates_ask_for_the_listing()
     assert question.metadata_fields == ["date"] and not question.mixes_metadata and question.orders
 
 
+def test_how_well_asks_for_a_result_only_when_it_is_the_question():
+    parts = question_parts("What does GlazeGPT predict, and how well does it do on stoneware?")
+    assert [p.wants_quantity for p in parts] == [False, True]
+    assert not question_parts("Which paper tests how well kilns keep their heat?")[0].wants_quantity
+    assert question_names("Is it better than the loss of Okafor et al. on KilnBench?") == ["KilnBench"]
+
+
 def test_one_papers_benchmarks_are_not_a_list_of_papers():
     assert not read("The kiln paper with the 31% saving was tested on which datasets?").wants_several
     assert read("Which papers report results on which datasets?").wants_several
