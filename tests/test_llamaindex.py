@@ -24,7 +24,7 @@ JANUS_QUESTION = "How many prompts was Janus tested on?"
 JANUS_TITLE = "Aligning to Thousands of Preferences via System Message Generalization"  # dated 2024-05-28
 # CUDA-LLM's page gives no year, so this bound leaves it out (with every other undated paper).
 SINCE = "2024-01-01"
-METADATA_KEYS = {"paper_id", "title", "url", "date", "upvotes", "authors"}
+METADATA_KEYS = {"paper_id", "title", "url", "date", "upvotes", "authors", "arxiv_url"}
 
 
 def within_bound(node) -> bool:
@@ -48,7 +48,7 @@ def test_retriever_gives_one_node_per_paper_scored_by_our_retrieval(assistant):
     paper = assistant.index.papers[top.node_id]
     assert top.get_content() == f"{CUDA_TITLE}\n{paper.abstract}"
     assert top.metadata == {"paper_id": paper.paper_id, "title": CUDA_TITLE, "url": paper.url, "date": paper.date,
-                            "upvotes": paper.upvotes, "authors": paper.authors}
+                            "upvotes": paper.upvotes, "authors": paper.authors, "arxiv_url": paper.arxiv_url}
     assert all(set(n.node.metadata) == METADATA_KEYS for n in nodes)
 
 
