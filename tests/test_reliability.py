@@ -186,8 +186,8 @@ def test_bad_questions_through_the_cli(built_settings):
         (["'; DROP TABLE papers; --"], {}, 0, "The indexed papers"),
         (["<script>alert(1)</script> **Which** papers use [tree search](javascript:x)?", "--json"], {}, 0,
          '"question": "<script>alert(1)</script>'),
-        (["tree search", "--from", "yesterday"], {}, 2, "'yesterday' is not a date"),
-        (["tree search", "--to", "2024-02-30"], {}, 2, "'2024-02-30' is not a date"),
+        (["tree search", "--from", "yesterday"], {}, 2, "From date “yesterday” is not a date"),
+        (["tree search", "--to", "2024-02-30"], {}, 2, "To date “2024-02-30” is not a valid date"),
     ]
     with ThreadPoolExecutor(3) as pool:
         results = list(pool.map(lambda case: run_cli(["ask", *case[0]], {**env, **case[1]}), cases))
@@ -307,7 +307,7 @@ def test_bad_corpus_files_are_reported_and_good_entries_ingested(small_settings,
     assert reported(odd, 3, "upvotes must be a count") and reported(odd, 4, "not a calendar date"), problems
     assert reported(odd, 5, "bad JSONL record") and reported(odd, 6, "not a JSON object"), problems
     assert reported(big, 5, "'junk line 0 of a log") and reported(big, None, "more problems in this file"), problems
-    assert reported(empty_dir, None, "no .txt or .jsonl") and reported(missing, None, "no such file"), problems
+    assert reported(empty_dir, None, "no .txt, .json or .jsonl") and reported(missing, None, "no such file"), problems
     # a million bad lines make a short report: 100 listed, the rest counted in one line
     assert len([p for p in problems if p.startswith(str(big))]) == 101
     assert len(report.summary().splitlines()) < 200
