@@ -17,7 +17,7 @@ import numpy as np
 from rag import extractive, generative
 from rag import names as names_of
 from rag.config import RagSettings, load_settings
-from rag.embedding import query_encoder
+from rag.embedding import Encoder, query_encoder
 from rag.index import ChromaUnavailableError, index_location
 from rag.query import Question, analyse
 from rag.retrieval import Candidate, PaperIndex, to_sources
@@ -41,12 +41,19 @@ class Retrieved:
 
 
 class Assistant:
-    def __init__(self, settings: RagSettings | None = None):
+    def __init__(self, settings: RagSettings | None = None, *, encoder: Encoder | None = None):
+        """`encoder` embeds questions; without one it is built from the settings when the index first loads
+        (pass another assistant's `encoder` to share a loaded model)."""
         self.settings = settings or load_settings()
         self._lock = threading.Lock()
         self._index: PaperIndex | None = None
         self._stale = False  # set when a search failed on a view that another process's writes invalidated
-        self._encoder = None
+        self._encoder = encoder
+
+    @property
+    def encoder(self) -> Encoder:
+        """The question encoder (loads the index, and the encoder with it, when not loaded yet)."""
+        return self.index.encoder
 
     @contextmanager
     def _chroma_errors(self):

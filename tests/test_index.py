@@ -278,8 +278,7 @@ def test_papers_from_the_api_and_the_snapshot_keep_their_ids_links_and_authors(s
     report = ingest(small_settings, [fixtures / "hf_daily_papers.json", fixtures / "arxiv_snapshot.jsonl"],
                     encoder=encoder, progress=False, categories={"cs.CL", "cs.LG"})
     assert report.new == 3 and len(report.skipped) >= 3  # the bad item, the bad line, the bad id (and a date clash)
-    assistant = Assistant(small_settings)
-    assistant._encoder = encoder
+    assistant = Assistant(small_settings, encoder=encoder)
     top = assistant.retrieve("learned block routing for sparse attention over long contexts", k=3)[0]
     assert top.title.startswith("Quokka Attention") and top.url == "https://huggingface.co/papers/2501.01234"
     assert top.arxiv_url == "https://arxiv.org/abs/2501.01234" and top.author_names == ["Ana Lima", "Kenji Sato"]

@@ -28,9 +28,7 @@ def llm_assistant(built_settings, stub_llm, assistant):
     stub_llm.update(mode="ok", reply="", requests=[])
     settings = built_settings.model_copy(update={"answerer": "openai", "llm_base_url": stub_llm["url"],
                                                  "llm_model": "stub", "llm_timeout_s": 1.0})
-    llm = Assistant(settings)
-    llm._encoder = assistant._encoder  # share the loaded model: only the answerer differs
-    return llm
+    return Assistant(settings, encoder=assistant.encoder)  # share the loaded model: only the answerer differs
 
 
 def test_valid_citations_are_kept_and_quoted(llm_assistant, stub_llm):
@@ -137,9 +135,7 @@ def smol_assistant(built_settings, llama, assistant):
     settings = built_settings.model_copy(update={"answerer": "openai", "llm_base_url": llama[1],
                                                  "llm_model": MODEL_ALIAS, "llm_timeout_s": 60.0,
                                                  "llm_max_tokens": 96})
-    smol = Assistant(settings)
-    smol._encoder = assistant._encoder
-    return smol
+    return Assistant(settings, encoder=assistant.encoder)
 
 
 def test_real_llm_streams_and_every_citation_is_verified(smol_assistant):

@@ -692,8 +692,7 @@ def test_llm_faults_show_the_extractive_answer_with_a_note_in_the_ui(built_setti
     from gradio_client import Client
 
     url = f"http://127.0.0.1:{free_port()}/v1" if mode == "down" else stub_llm["url"]
-    llm = Assistant(llm_settings(built_settings, url))
-    llm._encoder = assistant._encoder
+    llm = Assistant(llm_settings(built_settings, url), encoder=assistant.encoder)
     stub_llm.update(mode=mode, reply="")
     demo = app.build_app(llm)
     try:
