@@ -51,7 +51,6 @@ ARXIV_ID = re.compile(r"^(?:\d{4}\.\d{4,5}|[a-z-]+(?:\.[A-Z]{2})?/\d{7})(?:v\d+)
 
 URL_PATTERN = re.compile(r"(?:https?://|www\.|github\.com/)[^\s{}<>\"'`]+", re.IGNORECASE)
 URL_TRAILING_JUNK = ".,;:!?'\")]}*"
-# JSON can spell a lone UTF-16 surrogate ("\ud800"), which is not text: it cannot even be hashed or stored.
 
 
 @dataclass
@@ -293,8 +292,7 @@ def _parse_jsonl(lines: Iterable[tuple[int, str | None]], file: str, problems: l
             record = json.loads(text)
             if not isinstance(record, dict):
                 raise ValueError("not a JSON object")
-            if LONE_SURROGATE.search(json.dumps(record, ensure_ascii=False)):
-                raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
+            _require_text(record)
             if ARXIV_FIELDS & record.keys():
                 paper = _arxiv_paper(record, file, number, categories)
                 if paper is not None:
@@ -311,9 +309,7 @@ def _parse_jsonl(lines: Iterable[tuple[int, str | None]], file: str, problems: l
             meta: dict = {"url": url}
             for key in ("authors", "upvotes"):
                 if record.get(key) is not None:
-                    meta[key] = int(record[key])
-                    if not 0 <= meta[key] <= MAX_COUNT:
-                        raise ValueError(f"{key} must be a count from 0 to {MAX_COUNT:,}, got {meta[key]}")
+                    meta[key] = _count(record[key], key)
             if record.get("date"):
                 meta["date"], meta["date_text"] = _jsonl_date(str(record["date"]))
         except (json.JSONDecodeError, KeyError, ValueError, TypeError, OverflowError) as exc:
@@ -332,12 +328,7 @@ def _arxiv_paper(record: dict, file: str, number: int, categories: set[str] | No
     `update_date`, `versions`); None when its categories are not among those wanted."""
     if categories and not categories & set(str(record.get("categories", "")).split()):
         return None
-    arxiv_id = str(record["id"]).strip()
-    if not ARXIV_ID.match(arxiv_id):
-        raise ValueError(f"id {_preview(arxiv_id)} is not an arXiv id")
-    title, abstract = " ".join(str(record["title"]).split()), " ".join(str(record["abstract"]).split())
-    if not title or not abstract:
-        raise ValueError("empty title or abstract")
+    arxiv_id, title, abstract = _arxiv_entry(record["id"], record["title"], record["abstract"])
     if record.get("authors_parsed"):
         names = [" ".join(p for p in (parts[1:2] + parts[:1]) if p) for parts in record["authors_parsed"]]
     else:
@@ -345,6 +336,33 @@ def _arxiv_paper(record: dict, file: str, number: int, categories: set[str] | No
     date = _arxiv_date(record)
     return _make_paper(title, abstract, file, number, arxiv_id=arxiv_id, author_names=names,
                        authors=len(names) or None, date=date, date_text=date)
+
+
+def _arxiv_entry(arxiv_id: object, title: object, abstract: object) -> tuple[str, str, str]:
+    """An arXiv-identified entry's id, title and abstract, line breaks undone; ValueError when one is unusable."""
+    arxiv_id = str(arxiv_id).strip()
+    if not ARXIV_ID.match(arxiv_id):
+        raise ValueError(f"id {_preview(arxiv_id)} is not an arXiv id")
+    title, abstract = " ".join(str(title).split()), " ".join(str(abstract).split())
+    if not title or not abstract:
+        raise ValueError("empty title or abstract")
+    return arxiv_id, title, abstract
+
+
+def _count(value: object, key: str) -> int | None:
+    """An author or upvote count: a whole number from 0 to MAX_COUNT, or None when absent."""
+    if value is None:
+        return None
+    count = int(value)
+    if not 0 <= count <= MAX_COUNT:
+        raise ValueError(f"{key} must be a count from 0 to {MAX_COUNT:,}, got {count}")
+    return count
+
+
+def _require_text(record: object) -> None:
+    # JSON can spell a lone UTF-16 surrogate ("\ud800"), which is not text: it cannot even be hashed or stored.
+    if LONE_SURROGATE.search(json.dumps(record, ensure_ascii=False)):
+        raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
 
 
 def _arxiv_date(record: dict) -> str | None:
@@ -375,21 +393,12 @@ def _parse_hf_api(data: bytes, file: str, problems: list[Problem]) -> tuple[list
         try:
             if not isinstance(item, dict) or not isinstance(item.get("paper"), dict):
                 raise ValueError("no `paper` object")
-            if LONE_SURROGATE.search(json.dumps(item, ensure_ascii=False)):
-                raise ValueError("a \\ud800-\\udfff escape that is not valid Unicode text")
+            _require_text(item)
             paper = item["paper"]
-            title = " ".join(str(item.get("title") or paper["title"]).split())
-            abstract = " ".join(str(paper["summary"]).split())
-            arxiv_id = str(paper["id"]).strip()
-            if not title or not abstract:
-                raise ValueError("empty title or abstract")
-            if not ARXIV_ID.match(arxiv_id):
-                raise ValueError(f"id {_preview(arxiv_id)} is not an arXiv id")
+            arxiv_id, title, abstract = _arxiv_entry(paper["id"], item.get("title") or paper["title"],
+                                                     paper["summary"])
             names = [str(a["name"]).strip() for a in paper.get("authors") or [] if isinstance(a, dict) and a.get("name")]
-            upvotes = paper.get("upvotes")
-            upvotes = int(upvotes) if upvotes is not None else None
-            if upvotes is not None and not 0 <= upvotes <= MAX_COUNT:
-                raise ValueError(f"upvotes must be a count from 0 to {MAX_COUNT:,}, got {upvotes}")
+            upvotes = _count(paper.get("upvotes"), "upvotes")
             published = str(item.get("publishedAt") or paper.get("publishedAt") or "")[:10]
             date = _jsonl_date(published)[0] if published else None
         except (KeyError, ValueError, TypeError, OverflowError) as exc:
