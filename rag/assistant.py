@@ -38,6 +38,7 @@ class Retrieved:
     vector: np.ndarray  # the search text's embedding (with the history for a follow-up)
     answer_vector: np.ndarray  # the user's own words' embedding, what the answer is scored against
     previous: list[Candidate] | None  # the papers the previous answer named, for a follow-up about them
+    filters: Filters  # the filters searched with: the caller's, over those read from the question
 
 
 class Assistant:
@@ -119,15 +120,15 @@ class Assistant:
             # "Which of those …": the papers the previous answer named (else those its question retrieves).
             within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
         candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
-        return Retrieved(candidates, vector, answer_vector, previous)
+        return Retrieved(candidates, vector, answer_vector, previous, active)
 
-    def _evidence(self, parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
-                  filters: Filters | None) -> extractive.Evidence:
+    def _evidence(self, parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int) -> extractive.Evidence:
         """The papers and sentences the answer is composed from: the top papers (all k for a list question),
         the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
         the previous answer, only the papers that answer named."""
-        candidates, vector, answer_vector, previous = (retrieved.candidates, retrieved.vector,
-                                                       retrieved.answer_vector, retrieved.previous)
+        candidates, vector, answer_vector, previous, active = (retrieved.candidates, retrieved.vector,
+                                                               retrieved.answer_vector, retrieved.previous,
+                                                               retrieved.filters)
         if previous is not None:
             ids = {c.paper.paper_id for c in previous}
             if parsed.excludes_previous:
@@ -137,7 +138,6 @@ class Assistant:
                 candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
                                      for c in previous), key=lambda c: -c.dense)
         top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
-        active = (filters or Filters()).merged_with(parsed.filters)
         names, works = self._works(parsed.text, top, index, answer_vector)
         # Works are looked up by name in the whole index: the filters still decide which may answer.
         works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
@@ -249,8 +249,8 @@ class Assistant:
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            evidence = self._evidence(parsed, retrieved, index, k or self.settings.top_k, filters)
-            evidence.scope = self._scope(parsed, filters, index, len(retrieved.candidates), k or self.settings.top_k)
+            evidence = self._evidence(parsed, retrieved, index, k or self.settings.top_k)
+            evidence.scope = self._scope(retrieved, index, k or self.settings.top_k)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
@@ -272,11 +272,11 @@ class Assistant:
         yield answer
 
     @staticmethod
-    def _scope(parsed: Question, filters: Filters | None, index: PaperIndex, found: int, k: int) -> str | None:
+    def _scope(retrieved: Retrieved, index: PaperIndex, k: int) -> str | None:
         """Where the filters (given, or read from the question) leave fewer papers than asked for, how many
         they leave ("0 of 314 papers match the filters (dated 2024-01-01 or later and at least 20 upvotes).")."""
-        active = (filters or Filters()).merged_with(parsed.filters)
-        if active.is_empty() or found >= k:
+        active = retrieved.filters
+        if active.is_empty() or len(retrieved.candidates) >= k:
             return None
         matching = index.count_matching(active)
         advice = " Clear or widen them to search every paper." if matching < k else ""

@@ -33,12 +33,12 @@ class LlamaIndexQuickstart:
 
     def retrieve(self, text: str, k: int) -> list[str]:
         retriever = self.index.as_retriever(similarity_top_k=k * 3, embed_model=self.embed_model)
-        ranked: list[str] = []
-        for node in retriever.retrieve(text):
-            pid = node.node.metadata["paper_id"]
-            if pid not in ranked:
-                ranked.append(pid)
-        return ranked[:k]
+        return ranked_papers(retriever.retrieve(text))[:k]
+
+
+def ranked_papers(nodes: list) -> list[str]:
+    """The paper ids of LlamaIndex's retrieved nodes (each carries its paper's id), best first, each once."""
+    return list(dict.fromkeys(node.node.metadata["paper_id"] for node in nodes))
 
 
 def top_sentences_answer(assistant, question: Question, n_papers: int = 3, n_sentences: int = 2) -> Answer:

@@ -300,19 +300,13 @@ def step_quality() -> dict:
 
 def step_llamaindex_quality(persist: str) -> dict:
     """The same questions through the LlamaIndex quickstart retriever (its nodes carry the paper id)."""
+    from rag.baselines import ranked_papers
     from rag.retrieval import PaperIndex
 
     questions = _quality_questions()
     golds = _gold_ids(questions, PaperIndex(load_settings()).papers.values())
     retriever = _llamaindex_retriever(persist, top_k=QUALITY_K * 3)
-    ranked_lists = []
-    for question in questions:
-        ranked: list[str] = []
-        for node in retriever.retrieve(question.question):
-            if node.node.metadata["paper_id"] not in ranked:
-                ranked.append(node.node.metadata["paper_id"])
-        ranked_lists.append(ranked)
-    return _quality(ranked_lists, golds)
+    return _quality([ranked_papers(retriever.retrieve(q.question)) for q in questions], golds)
 
 
 def _llamaindex_retriever(persist: str, top_k: int = 8):

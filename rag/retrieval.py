@@ -131,10 +131,7 @@ class PaperIndex:
         query_terms = terms(text)
         if not query_terms or not self.table.order:
             return {}
-        scores = self.table.bm25.get_scores(query_terms)
-        for key, op, bound in filters.bounds():
-            values = self.table.numbers[key]  # NaN where unknown: no bound matches it
-            scores = np.where(values >= bound if op == "$gte" else values <= bound, scores, 0.0)
+        scores = np.where(self._within_bounds(filters), self.table.bm25.get_scores(query_terms), 0.0)
         hits = np.flatnonzero(scores > 0)
         if limit is not None and len(hits) > limit:
             hits = hits[np.argpartition(-scores[hits], limit)[:limit]]
@@ -184,12 +181,17 @@ class PaperIndex:
         dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
         return Candidate(self.papers[chosen], 0.0, dense, lexical.get(chosen, 0.0))
 
-    def count_matching(self, filters: Filters) -> int:
-        """How many indexed papers the filters admit."""
+    def _within_bounds(self, filters: Filters) -> np.ndarray:
+        """Per paper (in table order), whether it meets the filters' numeric bounds."""
         admitted = np.ones(len(self.table.order), dtype=bool)
         for key, op, bound in filters.bounds():
             values = self.table.numbers[key]  # NaN where unknown: no bound admits it
             admitted &= values >= bound if op == "$gte" else values <= bound
+        return admitted
+
+    def count_matching(self, filters: Filters) -> int:
+        """How many indexed papers the filters admit."""
+        admitted = self._within_bounds(filters)
         if filters.author:
             admitted &= np.array([filters.admits_author(self.papers[p]) for p in self.table.order], dtype=bool)
         return int(admitted.sum())
