@@ -29,7 +29,7 @@ from rag.assistant import Assistant
 from rag.config import RagSettings, load_settings
 from rag.errors import RagError
 from rag.text import CITATION_MARK
-from rag.types import Answer, Citation, Filters, Source, checked_k
+from rag.types import Answer, Citation, Filters, Source, Turn, checked_k
 
 log = logging.getLogger("rag.app")
 
@@ -422,25 +422,21 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             return box, chat_messages(session), session["sources"], session["copy"], session
 
         yield emit()
-        history = [{"question": t["question"], "answer": t["answer"]} for t in turns if "answer" in t]
+        history = [Turn(t["question"], t["answer"]) for t in turns if "answer" in t]
         try:
             filters = Filters.from_inputs(date_from, date_to, min_upvotes)
             stream = assistant.ask_stream(question, k=checked_k(k, settings.top_k), filters=filters,
                                           history=history)
-            text, answer, shown = "", None, 0.0
-            for item in stream:
-                if isinstance(item, Answer):
-                    answer = item
-                    break
-                text += item
+            text, shown = "", 0.0
+            for delta in stream:
+                text += delta
                 # Every update re-sends and re-sanitises the whole chat: a few per second read as streaming
                 # and keep many concurrent chats cheap (an extractive answer arrives all at once anyway).
                 if time.monotonic() - shown >= STREAM_INTERVAL_S:
                     turn["bot"] = render_streaming(text)
                     yield emit()
                     shown = time.monotonic()
-            if answer is None:
-                raise RuntimeError("the answer stream ended without an Answer")
+            answer = stream.answer
         except RagError as exc:
             turn["bot"] = render_error(str(exc))
             turn["error"] = True

@@ -5,8 +5,8 @@ from rag.config import RagSettings, load_settings
 from rag.embedding import ModelNotFoundError
 from rag.errors import RagError
 from rag.index import ChromaUnavailableError, MissingIndexError, ModelMismatchError, RagIndexError
-from rag.types import Answer, Citation, FilterError, Filters, QuestionError, Source
+from rag.types import Answer, AnswerStream, Citation, FilterError, Filters, QuestionError, Source, Turn
 
-__all__ = ["Answer", "Assistant", "ChromaUnavailableError", "Citation", "FilterError", "Filters", "MissingIndexError",
+__all__ = ["Answer", "AnswerStream", "Assistant", "ChromaUnavailableError", "Citation", "FilterError", "Filters", "MissingIndexError",
            "ModelMismatchError", "ModelNotFoundError", "QuestionError", "RagError", "RagIndexError", "RagSettings",
-           "Source", "ask", "ask_stream", "load_settings", "retrieve"]
+           "Source", "Turn", "ask", "ask_stream", "load_settings", "retrieve"]

@@ -22,7 +22,7 @@ from rag.index import ChromaUnavailableError, index_location
 from rag.query import Question, analyse
 from rag.retrieval import Candidate, PaperIndex, to_sources
 from rag.text import folded
-from rag.types import Answer, Filters, Source
+from rag.types import Answer, AnswerStream, Filters, Source, Turn
 
 # The extractive answerer reads sentences from this many of the top papers.
 ANSWER_PAPERS = 6
@@ -224,23 +224,28 @@ class Assistant:
         return list({c.paper.paper_id: c for c in named}.values()) or None
 
     def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
-                 history: list | None = None) -> list[Source]:
+                 history: list[Turn] | None = None) -> list[Source]:
         parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
         with self._chroma_errors():
             retrieved = self._candidates(parsed, k, filters)
         return to_sources(retrieved.candidates)
 
     def ask(self, question: str, *, k: int | None = None, filters: Filters | None = None,
-            history: list | None = None) -> Answer:
-        *_, answer = self.ask_stream(question, k=k, filters=filters, history=history)
-        return answer
+            history: list[Turn] | None = None) -> Answer:
+        return self.ask_stream(question, k=k, filters=filters, history=history).answer
 
     def ask_stream(self, question: str, *, k: int | None = None, filters: Filters | None = None,
-                   history: list | None = None) -> Iterator[str | Answer]:
-        """Yields text deltas, then the complete, verified `Answer` as the last item."""
+                   history: list[Turn] | None = None) -> AnswerStream:
+        """The answer as it is produced: iterate for text, then read `.answer`. Bad input (an empty question,
+        bad filters) raises here, before any text."""
+        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
+        return AnswerStream(self._answer_items(parsed, k, filters, history))
+
+    def _answer_items(self, parsed: Question, k: int | None, filters: Filters | None,
+                      history: list[Turn] | None) -> Iterator[str | Answer]:
+        """Text deltas, then the complete, verified `Answer` as the last item."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
         index = self.index
         timings["load"] = time.perf_counter() - started
         mark = time.perf_counter()
@@ -250,7 +255,9 @@ class Assistant:
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
             evidence = self._evidence(parsed, retrieved, index, k or self.settings.top_k)
-            evidence.scope = self._scope(retrieved, index, k or self.settings.top_k)
+            active = retrieved.filters
+            matching = None if active.is_empty() else index.count_matching(active)
+            evidence.scope = self._scope(retrieved, index, k or self.settings.top_k, matching)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
@@ -260,29 +267,28 @@ class Assistant:
         timings["answer"] = time.perf_counter() - mark
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
                         sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
-                        notes=draft.notes)
+                        notes=draft.notes, filters=active, question_filters=parsed.filters, matching=matching)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
         if self.settings.answerer == "openai" and not draft.abstained:
             answer = yield from self._generate(parsed, top, history, answer, timings)
         else:
-            for piece in re.findall(r"\S+\s*", answer.text):
-                yield piece
+            # The extractive answer is verified whole; it is handed over line by line (a part, a list item).
+            yield from re.findall(r"[^\n]*\n*", answer.text)[:-1] or [answer.text]
         timings["total"] = time.perf_counter() - started
         answer.timings = {name: round(value, 4) for name, value in timings.items()}
         yield answer
 
     @staticmethod
-    def _scope(retrieved: Retrieved, index: PaperIndex, k: int) -> str | None:
+    def _scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:
         """Where the filters (given, or read from the question) leave fewer papers than asked for, how many
         they leave ("0 of 314 papers match the filters (dated 2024-01-01 or later and at least 20 upvotes).")."""
         active = retrieved.filters
-        if active.is_empty() or len(retrieved.candidates) >= k:
+        if matching is None or len(retrieved.candidates) >= k:
             return None
-        matching = index.count_matching(active)
         advice = " Clear or widen them to search every paper." if matching < k else ""
         return f"{matching} of {len(index)} papers match the filters ({active.conditions()}).{advice}"
 
-    def _generate(self, parsed: Question, top: list[Candidate], history: list | None, fallback: Answer,
+    def _generate(self, parsed: Question, top: list[Candidate], history: list[Turn] | None, fallback: Answer,
                   timings: dict[str, float]) -> Iterator[str]:
         """Streams the LLM's text; returns the verified Answer, or the extractive one with a note on failure."""
         mark = time.perf_counter()
@@ -350,7 +356,7 @@ def default_assistant(settings: RagSettings | None = None) -> Assistant:
         return _assistants[key]
 
 
-def ask(question: str, *, k: int | None = None, filters: Filters | None = None, history: list | None = None,
+def ask(question: str, *, k: int | None = None, filters: Filters | None = None, history: list[Turn] | None = None,
         settings: RagSettings | None = None) -> Answer:
     """Answer a question from the indexed papers, every claim cited; see `Answer`."""
     return default_assistant(settings).ask(question, k=k, filters=filters, history=history)
@@ -363,6 +369,6 @@ def retrieve(question: str, *, k: int = 10, filters: Filters | None = None,
 
 
 def ask_stream(question: str, *, k: int | None = None, filters: Filters | None = None,
-               history: list | None = None, settings: RagSettings | None = None) -> Iterator[str | Answer]:
-    """Like `ask`, streamed: text deltas, then the complete `Answer`."""
+               history: list[Turn] | None = None, settings: RagSettings | None = None) -> AnswerStream:
+    """Like `ask`, streamed: iterate for text, then read `.answer`."""
     return default_assistant(settings).ask_stream(question, k=k, filters=filters, history=history)

@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -84,6 +84,11 @@ class RagSettings(BaseSettings):
     llm_base_url: str | None = Field(
         default_factory=lambda: os.environ.get("OPENAI_BASE_URL"),
         description="OpenAI-compatible base URL (default: OPENAI_BASE_URL, else api.openai.com).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default_factory=lambda: SecretStr(key) if (key := os.environ.get("OPENAI_API_KEY")) else None,
+        description="API key for the endpoint (default: OPENAI_API_KEY). A local server needs none. Never "
+        "printed: settings dumps and error messages show it masked.",
     )
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens the LLM may generate per answer.")

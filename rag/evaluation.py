@@ -94,7 +94,8 @@ def retrieval_scores(ranked_ids: list[str], gold_ids: set[str]) -> dict[str, flo
 
 
 def citation_problems(answer: Answer, papers: dict[str, Paper]) -> list[str]:
-    """Empty when every [n] resolves to a citation whose quote is verbatim in that paper."""
+    """Empty when every [n] resolves to a citation whose quote is verbatim in that paper (at its offsets, when
+    it gives them)."""
     problems = []
     by_number = {c.number: c for c in answer.citations}
     for number in {int(n) for n in CITATION_MARK.findall(answer.text)}:
@@ -108,6 +109,8 @@ def citation_problems(answer: Answer, papers: dict[str, Paper]) -> list[str]:
         elif citation.field == "abstract":
             if not citation.quote or citation.quote not in paper.abstract:
                 problems.append(f"[{number}] quote is not verbatim in {paper.title!r}")
+            elif citation.start is not None and paper.abstract[citation.start:citation.end] != citation.quote:
+                problems.append(f"[{number}] offsets {citation.start}:{citation.end} miss the quote")
         elif paper.metadata_facts().get(citation.field) != citation.quote:
             problems.append(f"[{number}] {citation.field}={citation.quote!r} is not in the listing of {paper.title!r}")
     return problems

@@ -257,7 +257,7 @@ class Composer:
             if (citation.paper_id, citation.quote, citation.field) == (paper.paper_id, quote, field):
                 return citation.number
         number = len(self.citations) + 1
-        self.citations.append(Citation(number, paper.paper_id, paper.title, paper.url, quote, field))
+        self.citations.append(Citation.of(number, paper, quote, field))
         return number
 
     def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str]) -> str:

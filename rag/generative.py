@@ -8,7 +8,6 @@ a note and the extractive answer, never an exception.
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ from rag.errors import RagError
 from rag.prompts import ABSTAIN_SENTINEL, PLAN_TEMPLATE, SOURCE_TEMPLATE, SYSTEM_PROMPT, USER_TEMPLATE
 from rag.retrieval import Candidate, PaperIndex, SentenceHit
 from rag.text import CITATION_MARK, sentence_spans
-from rag.types import Citation
+from rag.types import Citation, turns
 
 MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
 # Cosine similarity between an answer sentence and an abstract sentence that counts as support
@@ -62,11 +61,10 @@ def build_messages(question: str, candidates: list[Candidate], history: list | N
         blocks.append(block[:max_chars])
         used += len(block)
     messages = [{"role": "system", "content": SYSTEM_PROMPT}]
-    for turn in history or []:
-        if isinstance(turn, dict) and turn.get("question"):
-            messages.append({"role": "user", "content": str(turn["question"])})
-            if turn.get("answer"):
-                messages.append({"role": "assistant", "content": str(turn["answer"])})
+    for turn in turns(history):
+        messages.append({"role": "user", "content": turn.question})
+        if turn.answer:
+            messages.append({"role": "assistant", "content": turn.answer})
     plan = ""
     if parts and len(parts) > 1:
         plan = PLAN_TEMPLATE.format(parts="\n".join(f"- {part}" for part in parts))
@@ -75,8 +73,8 @@ def build_messages(question: str, candidates: list[Candidate], history: list | N
     return messages
 
 
-def _redact(message: str) -> str:
-    key = os.environ.get("OPENAI_API_KEY")
+def _redact(message: str, settings: RagSettings) -> str:
+    key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else ""
     return message.replace(key, "***") if key else message
 
 
@@ -85,9 +83,10 @@ def stream_completion(settings: RagSettings, messages: list[dict]) -> Iterator[s
     import openai
 
     where = settings.llm_base_url or "the OpenAI API"
-    api_key = os.environ.get("OPENAI_API_KEY")
+    api_key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
     if not api_key and not settings.llm_base_url:
-        raise LLMUnavailable("RAG_ANSWERER=openai needs OPENAI_API_KEY (or OPENAI_BASE_URL for a local server).")
+        raise LLMUnavailable("The LLM answerer needs an API key (OPENAI_API_KEY or RAG_LLM_API_KEY), or the URL of "
+                             "a local server (OPENAI_BASE_URL or RAG_LLM_BASE_URL).")
     try:
         client = openai.OpenAI(base_url=settings.llm_base_url, api_key=api_key or "sk-local",
                                timeout=settings.llm_timeout_s, max_retries=1)
@@ -103,7 +102,7 @@ def stream_completion(settings: RagSettings, messages: list[dict]) -> Iterator[s
     except openai.APIConnectionError as exc:
         raise LLMUnavailable(f"Cannot reach the LLM at {where} ({type(exc.__cause__ or exc).__name__}).") from exc
     except openai.APIStatusError as exc:
-        raise LLMUnavailable(f"The LLM at {where} returned HTTP {exc.status_code}: {_redact(str(exc.message))[:200]}") from exc
+        raise LLMUnavailable(f"The LLM at {where} returned HTTP {exc.status_code}: {_redact(str(exc.message), settings)[:200]}") from exc
     except (openai.OpenAIError, ValueError, KeyError, AttributeError) as exc:
         raise LLMUnavailable(f"The LLM at {where} sent an unusable reply ({type(exc).__name__}).") from exc
 
@@ -169,7 +168,7 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list
         markers = "".join(f"[{numbering.setdefault(pid, len(numbering) + 1)}]" for pid in supported_by)
         out_sentences.append(_with_markers(body, markers))
     papers = {c.paper.paper_id: c.paper for c in candidates}
-    citations = [Citation(number, pid, papers[pid].title, papers[pid].url, quotes[pid])
+    citations = [Citation.of(number, papers[pid], quotes[pid])
                  for pid, number in sorted(numbering.items(), key=lambda item: item[1])]
     if withheld and not numbering:  # a recital with nothing verified left: no generated answer at all
         raise LLMUnavailable("The LLM recited its instructions instead of answering; its answer was withheld.")

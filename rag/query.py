@@ -7,7 +7,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from rag.text import ENUMERATOR, LONE_SURROGATE, terms
-from rag.types import Filters, QuestionError
+from rag.types import Filters, QuestionError, turns
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Lone UTF-16 surrogates: what Python makes of invalid UTF-8 in argv, or a JSON "\ud800"; not text.
@@ -198,18 +198,6 @@ def filters_in_words(text: str) -> Filters:
     return found
 
 
-def _turn(turn) -> tuple[str | None, str | None]:
-    """(question, answer) of a history turn: a dict, an object with those attributes, or a bare question."""
-    if isinstance(turn, str):
-        return turn, None
-    if isinstance(turn, dict):
-        question, answer = turn.get("question"), turn.get("answer")
-    else:
-        question, answer = getattr(turn, "question", None), getattr(turn, "answer", None)
-    # History comes from callers (JSON, the UI): anything that is not text is read as text, or as missing.
-    return tuple(str(value) if value is not None and str(value).strip() else None for value in (question, answer))
-
-
 def asking_sentences(text: str) -> tuple[list[str], list[str]]:
     """(every sentence, the ones that ask): statements around the asking ("I read a paper on X.") are context."""
     # "A study of safety heads: what is its algorithm called?": the lead-in before the colon is a statement.
@@ -253,7 +241,8 @@ def question_sides(text: str) -> list[str]:
 
 def analyse(question: object, *, max_chars: int, history: list | None = None) -> Question:
     text = clean_question(question, max_chars)
-    previous, previous_answer = next(((q, a) for q, a in map(_turn, reversed(history or [])) if q), (None, None))
+    last = turns(history)[-1:]
+    previous, previous_answer = (last[0].question, last[0].answer) if last else (None, None)
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
     metadata_fields = [name for _, name in fields]

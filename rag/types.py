@@ -5,7 +5,8 @@ from __future__ import annotations
 import calendar
 import datetime
 import re
-from dataclasses import asdict, dataclass, field
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, replace
 
 from rag.config import MAX_K
 from rag.corpus import Paper
@@ -104,6 +105,18 @@ class Filters:
             parts.append(f"by an author named “{self.author}”")
         return " and ".join(parts)
 
+    def labels(self) -> dict[str, str]:
+        """A short label per active filter, keyed by field ({"date_from": "from 2024-01-01", "min_upvotes":
+        "≥ 20 upvotes"}): what a chip shows; removing the field removes that filter."""
+        labels = {"date_from": f"from {self.date_from}", "date_to": f"until {self.date_to}",
+                  "min_upvotes": f"≥ {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}", "min_authors": f"≥ {self.min_authors} authors",
+                  "max_authors": f"≤ {self.max_authors} authors", "author": f"author “{self.author}”"}
+        return {name: label for name, label in labels.items() if getattr(self, name) is not None}
+
+    def without(self, name: str) -> Filters:
+        """These filters with one field cleared (a removed chip)."""
+        return replace(self, **{name: None})
+
     def in_words(self) -> str:
         """The filters as a sentence ("Only papers dated … and at least 5 upvotes."; "" when none)."""
         return f"Only papers {self.conditions()}." if self.conditions() else ""
@@ -184,8 +197,8 @@ class Source:
 
 @dataclass
 class Citation:
-    """`[number]` in the answer text: `quote` occurs verbatim in the paper's abstract, or is the metadata
-    value named by `field` ("abstract" when quoted from the abstract)."""
+    """`[number]` in the answer text: `quote` occurs verbatim in the paper's abstract at `start:end`, or is the
+    metadata value named by `field` ("abstract" when quoted from the abstract; no offsets then)."""
 
     number: int
     paper_id: str
@@ -193,6 +206,44 @@ class Citation:
     url: str
     quote: str
     field: str = "abstract"
+    start: int | None = None
+    end: int | None = None
+
+    @classmethod
+    def of(cls, number: int, paper: Paper, quote: str, field: str = "abstract") -> Citation:
+        """A citation of `quote` from `paper`, located in its abstract when quoted from it."""
+        start = paper.abstract.find(quote) if field == "abstract" and quote else -1
+        located = (start, start + len(quote)) if start >= 0 else (None, None)
+        return cls(number, paper.paper_id, paper.title, paper.url, quote, field, *located)
+
+
+@dataclass
+class Turn:
+    """One earlier exchange of a conversation: what was asked and what was answered (if anything)."""
+
+    question: str
+    answer: str | None = None
+
+    @classmethod
+    def of(cls, turn: object) -> Turn | None:
+        """A history entry as a Turn: a Turn, a {"question", "answer"} dict, an object with those attributes,
+        or a bare question. None when it holds no question. History comes from callers (JSON, the UI):
+        anything that is not text is read as text, or as missing."""
+        if isinstance(turn, Turn):
+            return turn if turn.question.strip() else None
+        if isinstance(turn, str):
+            question, answer = turn, None
+        elif isinstance(turn, dict):
+            question, answer = turn.get("question"), turn.get("answer")
+        else:
+            question, answer = getattr(turn, "question", None), getattr(turn, "answer", None)
+        question, answer = (str(v) if v is not None and str(v).strip() else None for v in (question, answer))
+        return cls(question, answer) if question else None
+
+
+def turns(history: list | None) -> list[Turn]:
+    """The history's turns that hold a question, oldest first."""
+    return [t for t in map(Turn.of, history or []) if t is not None]
 
 
 @dataclass
@@ -206,6 +257,9 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     unsupported: list[str] = field(default_factory=list)  # answer sentences no source supports (LLM backend)
+    filters: Filters = field(default_factory=Filters)  # what was searched with: the caller's and the question's
+    question_filters: Filters = field(default_factory=Filters)  # the part read from the question ("from 2024")
+    matching: int | None = None  # how many indexed papers `filters` admit (None when there are no filters)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -223,3 +277,30 @@ class Answer:
         lines = [self.text, ""]
         lines += [f"{numbers} {title}. {url}" for numbers, title, url in self.references()]
         return "\n".join(lines).strip() + "\n"
+
+
+class AnswerStream:
+    """An answer being produced: iterate for its text as it comes; `answer` is the complete, verified `Answer`
+    (reading it first finishes the stream). The streamed text is a draft: with the LLM answerer, verification
+    may mark or replace sentences, so show `answer.text` once it is there."""
+
+    def __init__(self, items: Iterator[str | Answer]):
+        self._items = items
+        self._answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self._items:
+            if isinstance(item, Answer):
+                self._answer = item
+                return
+            yield item
+
+    @property
+    def answer(self) -> Answer:
+        if self._answer is None:
+            for _ in self:
+                pass
+        return self._answer
+
+    def text(self) -> str:
+        return self.answer.text

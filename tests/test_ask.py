@@ -28,6 +28,8 @@ def cited_titles(answer: Answer) -> list[str]:
 
 def assert_citations_valid(assistant, answer: Answer):
     assert citation_problems(answer, assistant.index.papers) == []
+    # Abstract quotes carry their place in the abstract, so a reader highlights them without searching.
+    assert all(c.start is not None for c in answer.citations if c.field == "abstract")
     markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
     assert markers == {c.number for c in answer.citations}
 
@@ -100,6 +102,7 @@ def test_filters_that_leave_too_few_papers_say_how_many_match(assistant):
     none = assistant.ask("How much does Locret compress the KV cache?", filters=Filters(date_from="2030-01-01"))
     assert none.abstained and not none.citations
     assert "0 of 314 papers match the filters (dated 2030-01-01 or later)" in none.text
+    assert none.matching == 0 and none.filters.labels() == {"date_from": "from 2030-01-01"}
     top = max(p.upvotes or 0 for p in papers)
     few = sum((p.upvotes or 0) >= top for p in papers)
     answer = assistant.ask("Which papers train language model agents?", filters=Filters(min_upvotes=top))
@@ -112,8 +115,13 @@ def test_constraints_in_the_question_become_filters(assistant):
     assert filters_in_words("papers from 2024 with more than 10 authors") == Filters(
         date_from="2024-01-01", date_to="2024-12-31", min_authors=11)
     assert filters_in_words("work before 2020").date_to == "2019-12-31"
-    answer = assistant.ask("Which papers from 2023 study web agents?")
+    answer = assistant.ask("Which papers from 2023 study web agents?", filters=Filters(min_upvotes=1))
     assert answer.sources and all(s.date.startswith("2023") for s in answer.sources)
+    # The answer says which filters it searched with, and which of them the question set.
+    assert answer.question_filters.labels() == {"date_from": "from 2023-01-01", "date_to": "until 2023-12-31"}
+    assert answer.filters.labels() == {**answer.question_filters.labels(), "min_upvotes": "≥ 1 upvote"}
+    assert answer.matching == sum(answer.filters.admits(p) for p in assistant.index.papers.values()) > 0
+    assert answer.filters.without("min_upvotes") == answer.question_filters
 
 
 def test_follow_up_is_resolved_with_history(assistant):
@@ -159,10 +167,19 @@ def test_missing_index_says_run_ingest(small_settings):
 
 
 def test_ask_stream_yields_text_then_the_answer(assistant):
-    items = list(assistant.ask_stream("How much faster are LLM-written CUDA kernels?"))
-    *deltas, final = items
-    assert isinstance(final, Answer) and all(isinstance(d, str) for d in deltas)
-    assert "".join(deltas) == final.text
+    stream = assistant.ask_stream("Which papers reduce KV-cache memory, and by how much?")
+    deltas = list(stream)
+    assert isinstance(stream.answer, Answer) and "".join(deltas) == stream.answer.text
+    # A list answer arrives a line (an item) at a time, never as a lone "-".
+    assert len(deltas) == stream.answer.text.count("\n") + 1 - stream.answer.text.endswith("\n") > 1
+    assert all(d.strip() not in {"-", ""} for d in deltas)
+    assert list(stream) == []  # a stream is read once
+
+
+def test_ask_stream_answer_finishes_an_unread_stream_and_bad_input_raises_at_once(assistant):
+    assert "179" in assistant.ask_stream("How much faster are LLM-written CUDA kernels?").answer.text
+    with pytest.raises(QuestionError):
+        assistant.ask_stream("   ")  # before any text is streamed
 
 
 def test_cli_ask_json_and_errors(built_settings):

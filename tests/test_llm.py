@@ -8,7 +8,7 @@ import json
 import pytest
 from helpers import free_port, llama_server, stub_llm_server
 
-from rag import Answer
+from rag import Answer, load_settings
 from rag.assistant import Assistant
 from rag.evaluation import citation_problems
 from rag.llm_server import MODEL_ALIAS
@@ -98,7 +98,8 @@ def test_sentinel_means_abstention(llm_assistant, stub_llm):
 
 def test_streaming_yields_deltas_then_the_verified_answer(llm_assistant, stub_llm):
     stub_llm["reply"] = f"{CUDA_CLAIM} [1]"
-    *deltas, final = list(llm_assistant.ask_stream(CUDA_QUESTION))
+    stream = llm_assistant.ask_stream(CUDA_QUESTION)
+    deltas, final = list(stream), stream.answer
     assert len(deltas) > 5 and "".join(deltas) == stub_llm["reply"]
     assert isinstance(final, Answer) and final.citations
 
@@ -114,8 +115,11 @@ def test_endpoint_faults_fall_back_to_the_extractive_answer(llm_assistant, mode,
 
 def test_dead_endpoint_falls_back_and_never_leaks_the_key(llm_assistant, monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-secret-123456")
-    llm_assistant.settings = llm_assistant.settings.model_copy(
-        update={"llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
+    settings = load_settings(**{**llm_assistant.settings.model_dump(exclude={"llm_api_key"}),
+                                "llm_base_url": f"http://127.0.0.1:{free_port()}/v1"})
+    assert settings.llm_api_key.get_secret_value() == "sk-secret-123456"  # read from the environment
+    assert "sk-secret" not in settings.model_dump_json() and "sk-secret" not in repr(settings)
+    llm_assistant.settings = settings
     answer = llm_assistant.ask(CUDA_QUESTION)
     assert answer.backend == "extractive" and any("Cannot reach" in n for n in answer.notes)
     assert "sk-secret" not in json.dumps(answer.to_dict())
@@ -139,7 +143,8 @@ def smol_assistant(built_settings, llama, assistant):
 
 
 def test_real_llm_streams_and_every_citation_is_verified(smol_assistant):
-    *deltas, final = list(smol_assistant.ask_stream(CUDA_QUESTION))
+    stream = smol_assistant.ask_stream(CUDA_QUESTION)
+    deltas, final = list(stream), stream.answer
     assert deltas and all(isinstance(d, str) for d in deltas)
     assert final.timings["generate"] > 0 and final.text
     # SmolLM2 is weak: whatever it wrote, each surviving [n] is a real paper with a verbatim quote, and each
