@@ -1,13 +1,14 @@
-"""The Chroma index: one record per paper plus one per abstract sentence, all mapping back to `paper_id`.
+"""The Chroma index: one record per paper, its vector that of the title and abstract.
 
-Chroma is the single source of truth. The paper table (BM25 and the in-memory papers, `rag.table`) is derived
-from it, so a crash between two writes can never leave them disagreeing. Writes go in batches of whole papers,
-each batch in one `add` call, so a reader never sees half a paper.
+A record's metadata holds the paper as JSON, its filter fields, and its abstract sentences' spans and vectors
+(float16, `rag.vectors`): the ANN index holds one vector per paper, and the sentence evidence is written in the
+same record, so a paper and its evidence land together or not at all. Chroma is the single source of truth. The
+paper table (BM25, the in-memory papers and the memory-mapped vectors, `rag.table`) is derived from it, so a
+crash between two writes can never leave them disagreeing. Writes go in batches of whole papers, each batch in
+one `add` call.
 
-The records carry no Chroma `document`: the paper record's metadata holds the paper as JSON and a sentence
-record's metadata holds its text and its span in the abstract. Chroma 1.5's embedded write path costs about
-twice as much per record with documents as with the same text in metadata (measured in docs/BENCHMARKS.md),
-and no Chroma-side text search is used: BM25 is done by bm25s over the paper table.
+The records carry no Chroma `document`: no Chroma-side text search is used (BM25 is done by bm25s over the
+paper table), and Chroma's embedded write path costs more per record with documents than with metadata.
 """
 
 from __future__ import annotations
@@ -22,19 +23,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
+import numpy as np
+
 from rag import table as paper_table
 from rag.config import RagSettings
 from rag.corpus import Paper, Problem, load_corpus
 from rag.embedding import model_name
 from rag.errors import RagError
-from rag.table import DIGEST_KEY, PaperTable, content_digest
+from rag.table import DIGEST_KEY, PaperTable, content_digest, matrix_path, tables_dir
 from rag.text import sentence_spans
+from rag.vectors import VectorWriter, sentence_metadata, sentences_from_metadata
 
 # Bumped when the record layout changes; an index in another layout must be rebuilt.
-INDEX_FORMAT = 3
-KIND_PAPER = "paper"
-KIND_SENTENCE = "sentence"
-# Chroma rejects very large writes; this many papers (about 10 records each) go in one call.
+INDEX_FORMAT = 4
+# Papers encoded together and written in one `add` call (Chroma rejects very large writes).
 WRITE_BATCH_PAPERS = 64
 
 
@@ -124,12 +126,16 @@ def _check_model(collection, settings: RagSettings, dimension: int | None) -> No
 GET_PAGE = 5000
 
 
-def stored_papers(collection) -> list[Paper]:
-    """Every whole-paper record's paper (every stored version), read page by page."""
+def stored_papers(collection, writer: VectorWriter, key=lambda paper: paper.paper_id) -> list[Paper]:
+    """Every stored paper (every stored version), read page by page; each one's vectors are added to `writer`
+    under `key(paper)`."""
     papers: list[Paper] = []
     while True:
-        page = collection.get(where={"kind": KIND_PAPER}, include=["metadatas"], limit=GET_PAGE, offset=len(papers))
-        papers += [Paper.from_dict(json.loads(meta["paper"])) for meta in page["metadatas"]]
+        page = collection.get(include=["metadatas", "embeddings"], limit=GET_PAGE, offset=len(papers))
+        for meta, vector in zip(page["metadatas"], page["embeddings"]):
+            paper = Paper.from_dict(json.loads(meta["paper"]))
+            writer.add(key(paper), vector, *sentences_from_metadata(meta, writer.vectors.dimension))
+            papers.append(paper)
         if len(page["ids"]) < GET_PAGE:
             return papers
 
@@ -199,9 +205,11 @@ def ingest_lock(settings: RagSettings):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def paper_metadata(paper: Paper) -> dict:
-    """Filterable fields as numbers; Chroma stores no None, so unknown values are left out."""
-    meta = {"paper_id": paper.paper_id, "text_hash": paper.text_hash}
+def paper_metadata(paper: Paper, spans: list[tuple[int, int]], sentence_vectors) -> dict:
+    """The paper as JSON, its sentence evidence, and its filterable fields as numbers (Chroma stores no None,
+    so unknown values are left out)."""
+    meta = {"paper_id": paper.paper_id, "text_hash": paper.text_hash, "record_hash": paper.record_hash,
+            "paper": json.dumps(paper.to_dict(), ensure_ascii=False), **sentence_metadata(spans, sentence_vectors)}
     for key, value in (("year", paper.year), ("date_number", paper.date_number),
                        ("authors", paper.authors), ("upvotes", paper.upvotes)):
         if value is not None:
@@ -209,25 +217,14 @@ def paper_metadata(paper: Paper) -> dict:
     return meta
 
 
-def record_ids(paper: Paper) -> list[str]:
-    """Ids of a paper's records, the whole-paper one first, then one per sentence. Records are fetched by id,
-    which stays fast however large the collection."""
-    prefix = f"{paper.paper_id}#{paper.text_hash[:8]}"
-    return [f"{prefix}#paper", *(f"{prefix}#s{number}" for number in range(len(sentence_spans(paper.abstract))))]
+def record_id(paper: Paper) -> str:
+    """One record per version of a paper (an update is written beside the old one, which is deleted after)."""
+    return f"{paper.paper_id}#{paper.text_hash[:8]}"
 
 
-def paper_records(paper: Paper) -> tuple[list[str], list[dict], list[str]]:
-    """(ids, metadatas, texts to embed) for one paper. The whole-paper record's metadata carries the paper as
-    JSON (the paper table is rebuilt from these); its vector is of the title and abstract."""
-    base = paper_metadata(paper)
-    spans = sentence_spans(paper.abstract)
-    ids = record_ids(paper)
-    metadatas = [{**base, "kind": KIND_PAPER, "record_hash": paper.record_hash,
-                  "paper": json.dumps(paper.to_dict(), ensure_ascii=False)}]
-    metadatas += [{**base, "kind": KIND_SENTENCE, "sentence": number, "start": start, "end": end,
-                   "text": paper.abstract[start:end]} for number, (start, end) in enumerate(spans)]
-    texts = [f"{paper.title}\n{paper.abstract}", *(m["text"] for m in metadatas[1:])]
-    return ids, metadatas, texts
+def texts_to_embed(paper: Paper) -> list[str]:
+    """The paper's text (title and abstract), then each abstract sentence."""
+    return [f"{paper.title}\n{paper.abstract}", *(paper.abstract[a:b] for a, b in sentence_spans(paper.abstract))]
 
 
 def paper_id_of(record_id: str) -> str:
@@ -242,15 +239,27 @@ def stored_table(settings: RagSettings, collection) -> PaperTable:
     saved = paper_table.load_saved(settings, collection.name, digest)
     if saved is not None:
         return saved
-    table = PaperTable.build(stored_papers(collection), digest)
-    if digest and content_digest(table.papers.values()) == digest:
+    writer = VectorWriter(tables_dir(settings), _dimension(collection))
+    with writer.discarded_on_error():
+        # After a crash between writing an update and deleting the old version both are stored: the later
+        # one read wins, in the table and in the vectors alike.
+        papers = {paper.paper_id: paper for paper in stored_papers(collection, writer)}
+    current = bool(digest) and content_digest(papers.values()) == digest
+    vectors = writer.finish(matrix_path(settings, collection.name, digest) if current else None)
+    table = PaperTable.build(papers.values(), digest, vectors)
+    if current:
         paper_table.save(settings, collection.name, table)
     return table
 
 
+def _dimension(collection) -> int:
+    return int((collection.metadata or {})["embedding_dim"])
+
+
 def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False, rebuild: bool = False,
            encoder=None, progress: bool = True, categories: set[str] | None = None) -> IngestReport:
-    """Index the papers of `paths` (default: the configured corpus). `categories` keeps only the arXiv
+    """Index the papers of `paths` (default: the configured corpus). `encoder` embeds them (default: the
+    configured model, loaded only when something is to be embedded). `categories` keeps only the arXiv
     snapshot's records in one of them."""
     started = time.perf_counter()
     parsed = load_corpus(paths or settings.corpus_paths, categories=categories, progress=progress)
@@ -263,15 +272,21 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
         saved = paper_table.load_saved(settings, collection.name, (collection.metadata or {}).get(DIGEST_KEY, ""))
-        # Every stored version of every paper: from the saved table when current (a file read), else from Chroma.
+        # Every stored version of every paper, and where its vectors are: from the saved table when current
+        # (a file read), else from Chroma, keyed by version.
         versions: dict[str, list[Paper]] = {}
         if saved is not None:
+            old_vectors, key_of = saved.vectors, (lambda paper: paper.paper_id)
             versions = {paper_id: [paper] for paper_id, paper in saved.papers.items()}
         else:
-            for paper in stored_papers(collection):
-                versions.setdefault(paper.paper_id, []).append(paper)
+            reader, key_of = VectorWriter(tables_dir(settings), dimension), record_id
+            with reader.discarded_on_error():
+                for paper in stored_papers(collection, reader, key=record_id):
+                    versions.setdefault(paper.paper_id, []).append(paper)
+            old_vectors = reader.finish(None)
         to_embed, meta_only, stale = [], [], []
         current: dict[str, Paper] = {}  # what each parsed paper's stored version will be after this ingest
+        kept: dict[str, Paper] = {}  # the stored version whose vectors a parsed paper keeps
         for paper in parsed.papers:
             found = versions.get(paper.paper_id, [])
             # Two versions exist only after a crash between writing an update and deleting the old one:
@@ -284,14 +299,17 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
                 to_embed.append(paper)
             elif old.record_hash == paper.record_hash:
                 report.unchanged += 1
-                paper = old  # the stored copy stays as it is
+                paper = kept[paper.paper_id] = old  # the stored copy stays as it is
             else:
                 report.updated += 1
-                (meta_only if old.text_hash == paper.text_hash else to_embed).append(paper)
+                if old.text_hash == paper.text_hash:
+                    meta_only.append(paper)
+                    kept[paper.paper_id] = old
+                else:
+                    to_embed.append(paper)
             current[paper.paper_id] = paper
         keep = {p.paper_id for p in parsed.papers}
         gone = [paper_id for paper_id in versions if paper_id not in keep] if prune else []
-        removed = set(gone)
         if saved is not None and not (to_embed or meta_only or stale or gone):
             report.seconds = time.perf_counter() - started
             return report
@@ -299,18 +317,27 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
         _record_digest(collection, "")
         for paper in stale:
             _delete_other_versions(collection, paper)
-        if to_embed:
-            encoder = encoder or _corpus_encoder(settings)
-            _embed_and_write(collection, to_embed, set(versions), encoder, progress)
-            report.embedded = len(to_embed)
-        for paper in meta_only:
-            ids, metadatas, _ = paper_records(paper)
-            collection.update(ids=ids, metadatas=metadatas)
-        for start in range(0, len(gone), 500):
-            collection.delete(where={"paper_id": {"$in": gone[start:start + 500]}})
-        report.removed = len(gone)
-        stored = {paper_id: found[-1] for paper_id, found in versions.items() if paper_id not in removed} | current
-        table = PaperTable.build(stored.values(), content_digest(stored.values()))
+        writer = VectorWriter(tables_dir(settings), dimension)
+        with writer.discarded_on_error():
+            if to_embed:
+                encoder = encoder or _corpus_encoder(settings)
+                _embed_and_write(collection, to_embed, set(versions), encoder, writer, progress)
+                report.embedded = len(to_embed)
+            for start in range(0, len(meta_only), WRITE_BATCH_PAPERS):
+                batch = meta_only[start:start + WRITE_BATCH_PAPERS]
+                collection.update(ids=[record_id(p) for p in batch], metadatas=[
+                    paper_metadata(p, *old_vectors.sentences(key_of(kept[p.paper_id]))) for p in batch])
+            for start in range(0, len(gone), 500):
+                collection.delete(where={"paper_id": {"$in": gone[start:start + 500]}})
+            report.removed = len(gone)
+            # Papers not parsed this time (and not pruned) stay as stored.
+            kept |= {paper_id: found[-1] for paper_id, found in versions.items()
+                     if paper_id not in current and paper_id not in gone}
+            for paper_id, old in kept.items():
+                writer.copy(paper_id, old_vectors, key_of(old))
+        stored = {paper_id: found[-1] for paper_id, found in versions.items() if paper_id not in gone} | current
+        digest = content_digest(stored.values())
+        table = PaperTable.build(stored.values(), digest, writer.finish(matrix_path(settings, collection.name, digest)))
         paper_table.save(settings, collection.name, table, remove_others=True)
         _record_digest(collection, table.digest)
     report.seconds = time.perf_counter() - started
@@ -339,15 +366,16 @@ def _corpus_encoder(settings: RagSettings):
     return corpus_encoder(settings)
 
 
-def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encoder, progress: bool) -> None:
+def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encoder, vectors: VectorWriter,
+                     progress: bool) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm import tqdm
 
-    def write(batch: list[Paper], records: list, vectors) -> None:
-        ids, metadatas, _ = ([item for r in records for item in r[part]] for part in range(3))
+    def write(batch: list[Paper], spans_of: list, embedded: list) -> None:
         # One add per batch is one transaction: every paper in it lands whole or not at all.
-        collection.add(ids=ids, metadatas=metadatas, embeddings=vectors)
+        collection.add(ids=[record_id(p) for p in batch], embeddings=[e[0] for e in embedded],
+                       metadatas=[paper_metadata(p, spans, e[1:]) for p, spans, e in zip(batch, spans_of, embedded)])
         # Old versions go only after the new ones are in, so a crash in between leaves a whole paper.
         for paper in batch:
             if paper.paper_id in replaced:
@@ -360,11 +388,16 @@ def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encode
         pending = None
         for start in range(0, len(papers), WRITE_BATCH_PAPERS):
             batch = papers[start:start + WRITE_BATCH_PAPERS]
-            records = [paper_records(p) for p in batch]
-            vectors = encoder.encode([text for r in records for text in r[2]])
+            texts = [texts_to_embed(p) for p in batch]
+            encoded = encoder.encode([text for paper_texts in texts for text in paper_texts])
+            bounds = np.cumsum([0] + [len(t) for t in texts])
+            embedded = [encoded[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
+            spans_of = [sentence_spans(p.abstract) for p in batch]
+            for paper, spans, rows in zip(batch, spans_of, embedded):
+                vectors.add(paper.paper_id, rows[0], spans, rows[1:])
             if pending:
                 pending.result()
-            pending = writer.submit(write, batch, records, vectors)
+            pending = writer.submit(write, batch, spans_of, embedded)
         if pending:
             pending.result()
     bar.close()

@@ -1,4 +1,8 @@
-"""Hybrid retrieval: BM25 over title + abstract and dense search over Chroma, fused per paper."""
+"""Hybrid retrieval: BM25 over title + abstract and dense search, fused per paper.
+
+Chroma's ANN index (one vector per paper) and BM25 find the candidates; each candidate's dense score is then
+the best similarity of the question to its paper vector or any of its sentence vectors, read from the
+memory-mapped matrix of the paper table (`rag.vectors`)."""
 
 from __future__ import annotations
 
@@ -10,13 +14,8 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.index import (
-    chroma_client,
-    open_collection,
-    paper_id_of,
-    record_ids,
-    stored_table,
-)
+from rag.embedding import Encoder
+from rag.index import chroma_client, open_collection, paper_id_of, stored_table
 from rag.names import mentions
 from rag.table import DIGEST_KEY
 from rag.text import folded, terms
@@ -32,13 +31,15 @@ def title_lead(title: str) -> str:
 # A name mentioned by more papers than this (and in the title of none or several) is a term, not a work's name.
 GENERIC_MENTIONS = 3
 GENERIC = "generic"
+# The ANN index is asked for this many papers per paper wanted: their sentence vectors re-rank them.
+ANN_CANDIDATES_PER_PAPER = 3
 
 
 @dataclass
 class Candidate:
     paper: Paper
     score: float  # fused score
-    dense: float  # best cosine similarity of the question to any record of the paper
+    dense: float  # best cosine similarity of the question to the paper's vector or any of its sentences'
     bm25: float
 
 
@@ -56,9 +57,11 @@ class SentenceHit:
 class PaperIndex:
     """A read view of the index: the Chroma collection plus the paper table derived from it."""
 
-    def __init__(self, settings: RagSettings, encoder=None):
+    def __init__(self, settings: RagSettings, encoder: Encoder | None = None):
+        """`encoder` embeds questions (`embed`); a view used only with query vectors computed elsewhere
+        needs none."""
         self.settings = settings
-        self.encoder = encoder  # set by the owner when it finishes loading
+        self.encoder = encoder
         self.client = chroma_client(settings)
         self.collection = open_collection(settings, client=self.client)
         # Chroma loads its vector index on the first query: seconds at 100k papers. Done here while the
@@ -96,35 +99,21 @@ class PaperIndex:
         return self.encoder.encode([text])[0]
 
     def dense_scores(self, query_vector: np.ndarray, n_papers: int, filters: Filters) -> dict[str, float]:
-        """Best cosine similarity per paper over its whole-paper and sentence records."""
+        """The papers whose vectors are nearest the question in the ANN index (a few times `n_papers`, so that
+        a paper found by one sentence more than by its whole text still gets in), each scored over its paper
+        and sentence vectors."""
         if not len(self):
             return {}
-        # About ten records per paper: ask for enough to cover n_papers distinct papers. Only distances: the
-        # paper id is in the record id, and fetching metadata would be most of the query's time.
+        # Only ids: the paper id is in the record id, and fetching metadata would be most of the query's time.
         result = self.collection.query(
-            query_embeddings=[query_vector.tolist()], n_results=max(n_papers * 10, 50),
-            where=filters.chroma_where(), include=["distances"],
+            query_embeddings=[query_vector.tolist()], n_results=max(n_papers * ANN_CANDIDATES_PER_PAPER, 50),
+            where=filters.chroma_where(), include=[],
         )
-        scores: dict[str, float] = {}
-        for record_id, distance in zip(result["ids"][0], result["distances"][0]):
-            pid = paper_id_of(record_id)
-            if pid in self.papers:
-                scores[pid] = max(scores.get(pid, -1.0), 1.0 - distance)
-        return scores
+        return self.dense_scores_within(query_vector, {paper_id_of(i) for i in result["ids"][0]})
 
     def dense_scores_within(self, query_vector: np.ndarray, paper_ids: set[str]) -> dict[str, float]:
-        """`dense_scores` for a few known papers: their records are fetched by id and compared here."""
-        papers = [self.papers[p] for p in sorted(paper_ids) if p in self.papers]
-        ids = [i for paper in papers for i in record_ids(paper)]
-        if not ids:
-            return {}
-        result = self.collection.get(ids=ids, include=["embeddings"])
-        similarities = np.asarray(result["embeddings"], dtype=np.float32) @ query_vector
-        scores: dict[str, float] = {}
-        for record_id, similarity in zip(result["ids"], similarities.tolist()):
-            pid = paper_id_of(record_id)
-            scores[pid] = max(scores.get(pid, -1.0), similarity)
-        return scores
+        """Best cosine similarity per paper (of those indexed) over its paper and sentence vectors."""
+        return self.table.vectors.best_similarity(sorted(p for p in paper_ids if p in self.papers), query_vector)
 
     def bm25_scores(self, text: str, filters: Filters, limit: int | None = None) -> dict[str, float]:
         """BM25 score of every matching paper (or of the best `limit`), with the filters applied."""
@@ -146,8 +135,10 @@ class PaperIndex:
             authored = {pid for pid, paper in self.papers.items() if filters.admits_author(paper)}
             within = authored if within is None else within & authored
         if within is None:
-            dense = self.dense_scores(vector, pool, filters)
             lexical = self.bm25_scores(text, filters, limit=pool)
+            # Every candidate of either retriever is scored densely, so the dense ranking is over all of them.
+            dense = self.dense_scores(vector, pool, filters)
+            dense |= self.dense_scores_within(vector, set(lexical) - set(dense))
         else:
             dense = self.dense_scores_within(vector, within)
             lexical = {p: s for p, s in self.bm25_scores(text, filters).items() if p in within}
@@ -207,18 +198,19 @@ class PaperIndex:
 
     def sentences_of(self, paper_ids: list[str], query_vector: np.ndarray | None = None) -> list[SentenceHit]:
         """Every abstract sentence of these papers, its stored vector, and its similarity to the question.
-        Fetched by id for the version in the paper table, so a half-replaced paper is never mixed in."""
-        ids = [i for pid in paper_ids if pid in self.papers for i in record_ids(self.papers[pid])[1:]]
-        if not ids:
-            return []
-        result = self.collection.get(ids=ids, include=["metadatas", "embeddings"])
-        if not result["ids"]:
-            return []
-        vectors = np.asarray(result["embeddings"], dtype=np.float32)
-        similarities = vectors @ query_vector if query_vector is not None else np.zeros(len(vectors))
-        return [SentenceHit(meta["paper_id"], meta["sentence"], meta["start"], meta["end"], meta["text"],
-                            float(similarity), vector)
-                for meta, similarity, vector in zip(result["metadatas"], similarities, vectors)]
+        Read from the paper table's vectors, derived from the same records as its papers, so a half-replaced
+        paper is never mixed in."""
+        hits = []
+        for pid in paper_ids:
+            if pid not in self.papers:
+                continue
+            spans, vectors = self.table.vectors.sentences(pid)
+            similarities = vectors @ query_vector if query_vector is not None else np.zeros(len(vectors))
+            abstract = self.papers[pid].abstract
+            hits += [SentenceHit(pid, number, start, end, abstract[start:end], float(similarity), vector)
+                     for number, ((start, end), similarity, vector)
+                     in enumerate(zip(spans.tolist(), similarities, vectors))]
+        return hits
 
 
 def to_sources(candidates: list[Candidate]) -> list[Source]:

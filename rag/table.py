@@ -1,4 +1,5 @@
-"""The paper table: every stored paper, with the BM25 index, term statistics and filter columns derived from it.
+"""The paper table: every stored paper, with the BM25 index, term statistics, filter columns and the paper and
+sentence vectors (`rag.vectors`) derived from it.
 
 Chroma is the source of truth; the table is rebuilt from it when needed. Rebuilding reads every paper record
 and analyses every abstract (about a minute at 100k papers), so a built table is also saved to disk under the
@@ -6,7 +7,8 @@ collection's *content digest*: a hash of every stored paper's record hash, which
 collection's metadata when its writes complete (and clears before it starts writing). A saved table is used only
 when its digest is the collection's current one; no digest (an ingest running or interrupted), a missing or
 unreadable file all mean a rebuild from Chroma. Re-running an unchanged ingest or restarting the app is then a
-file read. The file is a pickle: like the Chroma folder beside it, the data dir is trusted.
+file read. The table is a pickle and its vectors a raw float16 matrix beside it, memory-mapped: like the Chroma
+folder beside them, the data dir is trusted.
 """
 
 from __future__ import annotations
@@ -27,10 +29,11 @@ import numpy as np
 from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.text import folded, terms
+from rag.vectors import PaperVectors, map_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 3
+TABLE_FORMAT = 4
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 
@@ -53,9 +56,10 @@ class PaperTable:
     idf: dict[str, float]
     max_idf: float
     vocabulary: set[str]  # every lower-cased word of every title and abstract, accents folded
+    vectors: PaperVectors
 
     @classmethod
-    def build(cls, papers: Iterable[Paper], digest: str) -> PaperTable:
+    def build(cls, papers: Iterable[Paper], digest: str, vectors: PaperVectors) -> PaperTable:
         import bm25s
 
         by_id = {p.paper_id: p for p in papers}
@@ -80,15 +84,25 @@ class PaperTable:
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
-        return cls(digest, by_id, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary)
+        return cls(digest, by_id, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary, vectors)
+
+
+def tables_dir(settings: RagSettings) -> Path:
+    return settings.data_dir / "tables"
 
 
 def table_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
-    return settings.data_dir / "tables" / f"{collection_name}-{digest}-v{TABLE_FORMAT}.pkl"
+    return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.pkl"
+
+
+def matrix_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
+    """The table's vectors (`PaperVectors.matrix`), written by `rag.vectors.VectorWriter`."""
+    return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.f16"
 
 
 def load_saved(settings: RagSettings, collection_name: str, digest: str) -> PaperTable | None:
-    """The table saved under this digest, or None (none saved, unreadable, or another layout)."""
+    """The table saved under this digest with its vectors mapped, or None (none saved, unreadable, another
+    layout, or its matrix missing)."""
     path = table_path(settings, collection_name, digest)
     if not digest or not path.exists():
         return None
@@ -97,13 +111,16 @@ def load_saved(settings: RagSettings, collection_name: str, digest: str) -> Pape
             table = pickle.load(handle)
     except Exception:  # a truncated or foreign file is only a cache miss: the table is rebuilt from Chroma
         return None
-    return table if isinstance(table, PaperTable) and table.digest == digest else None
+    if not isinstance(table, PaperTable) or table.digest != digest:
+        return None
+    return table if map_matrix(matrix_path(settings, collection_name, digest), table.vectors) else None
 
 
 def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remove_others: bool = False) -> None:
-    """Written to a temporary file and renamed, so a reader never loads half a table. Only the writer (ingest,
-    under its lock) removes the collection's other tables: a reader saving an older table must not delete the
-    newer one. A failure to write is only a warning: the table is a cache, rebuilt from Chroma when missing."""
+    """Written to a temporary file and renamed, so a reader never loads half a table; its matrix is already at
+    `matrix_path` (a table is saved after it). Only the writer (ingest, under its lock) removes the
+    collection's other tables: a reader saving an older table must not delete the newer one. A failure to
+    write is only a warning: the table is a cache, rebuilt from Chroma when missing."""
     path = table_path(settings, collection_name, table.digest)
     written = None
     try:
@@ -115,10 +132,12 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
     except OSError as exc:
         if written:
             written.unlink(missing_ok=True)
+        matrix_path(settings, collection_name, table.digest).unlink(missing_ok=True)
         logger.warning("Could not save the paper table to %s (%s); it will be rebuilt from Chroma when needed.",
                        path, exc)
         return
     if remove_others:
-        for old in path.parent.glob(f"{collection_name}-*.pkl"):
-            if old != path:
+        keep = {path, matrix_path(settings, collection_name, table.digest)}
+        for old in [*path.parent.glob(f"{collection_name}-*.pkl"), *path.parent.glob(f"{collection_name}-*.f16")]:
+            if old not in keep:
                 old.unlink(missing_ok=True)

@@ -1,4 +1,5 @@
-"""Ingest into a real Chroma with the real model: counts, incremental re-ingest, updates, prune, mismatch."""
+"""Ingest into a real Chroma with the real model (and a tiny fake encoder for the record layout): counts,
+incremental re-ingest, updates, prune, mismatch."""
 
 from __future__ import annotations
 
@@ -13,10 +14,21 @@ import pytest
 from rag.config import PROJECT_ROOT
 from rag.embedding import OnnxMiniLMEncoder, model_path, onnx_model_file, query_encoder
 from rag.assistant import Assistant
-from rag.index import KIND_PAPER, MissingIndexError, ModelMismatchError, _record_digest, ingest, open_collection
+from rag.index import (
+    INDEX_FORMAT,
+    MissingIndexError,
+    ModelMismatchError,
+    _record_digest,
+    chroma_client,
+    ingest,
+    open_collection,
+    record_id,
+)
 from rag.retrieval import PaperIndex
 from rag.corpus import Paper
-from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, save, table_path
+from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, matrix_path, save, table_path
+from rag.text import sentence_spans
+from rag.vectors import PaperVectors, sentences_from_metadata
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
             "We introduce a method that ranks abstract sentences with lexical and dense signals. "
@@ -33,10 +45,66 @@ def paper(title, abstract=ABSTRACT, **extra):
     return {"title": title, "abstract": abstract, **extra}
 
 
+class HashedWords:
+    """A tiny deterministic encoder: each word adds to one of 384 dimensions. Fast, and enough to tell texts
+    apart, for tests of the index's layout rather than of retrieval quality."""
+
+    name = "hashed-words"
+
+    def encode(self, texts):
+        import zlib
+
+        vectors = np.zeros((len(texts), 384), np.float32)
+        for row, text in enumerate(texts):
+            for word in text.lower().split():
+                vectors[row, zlib.crc32(word.encode()) % 384] += 1.0
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+
+
+def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_path):
+    abstracts = [ABSTRACT, "Short abstract with one sentence only about sparse attention kernels for long inputs."]
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper", abstracts[0]), paper("Beta Paper", abstracts[1])])
+    encoder = HashedWords()
+    ingest(small_settings, [source], encoder=encoder, progress=False)
+    collection = open_collection(small_settings)
+    stored = collection.get(include=["metadatas", "embeddings"])
+    assert collection.count() == 2  # one ANN vector per paper, the sentences ride in its metadata
+    index = PaperIndex(small_settings, encoder)
+    for meta, vector in zip(stored["metadatas"], stored["embeddings"]):
+        abstract = json.loads(meta["paper"])["abstract"]
+        spans, sentence_vectors = sentences_from_metadata(meta, 384)
+        assert spans == sentence_spans(abstract)
+        texts = [abstract[a:b] for a, b in spans]
+        np.testing.assert_allclose(sentence_vectors, encoder.encode(texts), atol=1e-3)  # float16
+        np.testing.assert_allclose(vector, encoder.encode([f"{json.loads(meta['paper'])['title']}\n{abstract}"])[0],
+                                   atol=1e-6)
+        hits = index.sentences_of([meta["paper_id"]], index.embed(texts[-1]))
+        assert [(h.start, h.end, h.text) for h in hits] == [(a, b, abstract[a:b]) for a, b in spans]
+        assert hits[-1].similarity == pytest.approx(1.0, abs=2e-3)  # the served vectors are the stored ones
+    alpha = next(p for p in index.papers.values() if p.title == "Alpha Paper")
+    assert stored["ids"].count(record_id(alpha)) == 1
+    # A paper's dense score is its best vector: its last sentence, asked verbatim, scores about 1.
+    last = sentence_spans(ABSTRACT)[-1]
+    assert index.dense_scores_within(index.embed(ABSTRACT[last[0]:last[1]]), {alpha.paper_id})[alpha.paper_id] \
+        == pytest.approx(1.0, abs=2e-3)
+    assert index.search(ABSTRACT[last[0]:last[1]], k=1)[0].paper.paper_id == alpha.paper_id
+
+
+def test_an_index_of_another_format_fails_fast_with_advice(small_settings):
+    chroma_client(small_settings).create_collection(
+        small_settings.collection, embedding_function=None,
+        metadata={"embedding_model": "all-MiniLM-L6-v2", "embedding_dim": 384, "index_format": INDEX_FORMAT - 1})
+    with pytest.raises(ModelMismatchError, match=r"rag ingest --rebuild"):
+        open_collection(small_settings)
+    report = ingest(small_settings, [write_jsonl(small_settings.data_dir / "p.jsonl", [paper("Alpha Paper")])],
+                    rebuild=True, encoder=HashedWords(), progress=False)
+    assert report.new == 1 and open_collection(small_settings).metadata["index_format"] == INDEX_FORMAT
+
+
 def test_bundled_index_has_every_paper_once(built_settings):
     collection = open_collection(built_settings)
-    records = collection.get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]
-    assert len(records) == 314
+    records = collection.get(include=["metadatas"])["metadatas"]
+    assert len(records) == 314 == collection.count()
     assert len({m["paper_id"] for m in records}) == 314
     assert collection.metadata["embedding_model"] == "all-MiniLM-L6-v2"
     assert collection.metadata["embedding_dim"] == 384
@@ -53,18 +121,19 @@ def test_changed_abstract_is_reembedded_and_old_chunks_removed(small_settings, e
     first = ingest(small_settings, [source], encoder=encoder, progress=False)
     assert (first.new, first.embedded) == (2, 2)
     collection = open_collection(small_settings)
-    before = collection.count()
 
     changed = ABSTRACT.replace("12%", "31%") + " A new closing sentence about robustness to noisy inputs."
     write_jsonl(source, [paper("Alpha Paper", changed), paper("Beta Paper", upvotes=5)])
     second = ingest(small_settings, [source], encoder=encoder, progress=False)
     assert (second.updated, second.unchanged, second.embedded) == (2, 0, 1)  # Beta: metadata only
     records = collection.get(include=["metadatas"])["metadatas"]
-    papers = {json.loads(m["paper"])["title"]: json.loads(m["paper"]) for m in records if m["kind"] == KIND_PAPER}
-    sentences = [m["text"] for m in records if m["kind"] == "sentence"]
+    papers = {json.loads(m["paper"])["title"]: json.loads(m["paper"]) for m in records}
+    assert collection.count() == 2  # none of the old version left
+    index = PaperIndex(small_settings)
+    sentences = [h.text for h in index.sentences_of(list(index.papers))]
     assert "31%" in papers["Alpha Paper"]["abstract"] and any("31%" in d for d in sentences)
     assert sum("12%" in d for d in sentences) == 1  # only Beta's sentence keeps the old number
-    assert collection.count() == before + 1  # one sentence more, none of the old version left
+    assert len(sentences) == 2 * len(sentence_spans(ABSTRACT)) + 1  # Alpha has one sentence more
     assert papers["Beta Paper"]["upvotes"] == 5
 
 
@@ -77,7 +146,7 @@ def test_prune_removes_papers_gone_from_the_sources(small_settings, encoder, tmp
     pruned = ingest(small_settings, [source], prune=True, encoder=encoder, progress=False)
     assert pruned.removed == 1
     titles = [json.loads(m["paper"])["title"] for m in
-              open_collection(small_settings).get(where={"kind": KIND_PAPER}, include=["metadatas"])["metadatas"]]
+              open_collection(small_settings).get(include=["metadatas"])["metadatas"]]
     assert titles == ["Alpha Paper"]
 
 
@@ -116,8 +185,7 @@ def test_concurrent_ingests_do_not_corrupt_the_index(small_settings, encoder, tm
     for thread in threads:
         thread.join()
     assert sorted(r.new for r in reports) == [0, 6]  # the lock made the second one see the first's work
-    records = open_collection(small_settings).get(where={"kind": KIND_PAPER})["metadatas"]
-    assert len(records) == 6
+    assert open_collection(small_settings).count() == 6
 
 
 def test_onnx_query_encoder_matches_sentence_transformers(encoder, built_settings):
@@ -160,10 +228,12 @@ def test_unreadable_table_is_rebuilt_from_chroma_and_saved_again(small_settings,
     path = table_path(small_settings, collection.name, digest)
     assert path.exists()
     path.write_bytes(b"\x80\x05 truncated")
+    matrix_path(small_settings, collection.name, digest).unlink()
     index = PaperIndex(small_settings)
     assert sorted(p.title for p in index.papers.values()) == ["Alpha Paper", "Beta Paper"]
     assert content_digest(index.papers.values()) == digest
     assert load_saved(small_settings, collection.name, digest) is not None  # written back whole
+    assert len(index.sentences_of(list(index.papers))) == 2 * len(sentence_spans(ABSTRACT))
 
 
 def test_interrupted_ingest_clears_the_digest_and_the_next_one_completes(small_settings, encoder, tmp_path,
@@ -219,7 +289,8 @@ def test_a_table_that_cannot_be_saved_is_a_warning_not_a_failure(small_settings,
 
 def test_only_the_writer_removes_other_tables(small_settings):
     def table(name):
-        return PaperTable.build([Paper(paper_id=name, title=name, abstract="An abstract.", url="")], name * 4)
+        return PaperTable.build([Paper(paper_id=name, title=name, abstract="An abstract.", url="")], name * 4,
+                                PaperVectors(384))
 
     save(small_settings, "papers", table("old"))
     save(small_settings, "papers", table("new"))  # a reader saving: both stay

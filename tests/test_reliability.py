@@ -34,12 +34,13 @@ from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
 from rag.extractive import ABSTAIN_TEXT, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES  # noqa: E402
-from rag.index import KIND_SENTENCE, ingest  # noqa: E402
+from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
 from rag.retrieval import Candidate  # noqa: E402
 from rag.text import sentence_spans  # noqa: E402
 from rag.types import Answer, QuestionError  # noqa: E402
+from rag.vectors import sentences_from_metadata  # noqa: E402
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not this project's warnings.
 pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore:::gradio.queueing")]
@@ -359,8 +360,8 @@ def crash_corpus(path: Path, count: int = 40) -> Path:
 
 def index_state(settings: RagSettings) -> dict[str, int]:
     """Paper id -> versions stored, after checking the index holds only whole papers: every stored version
-    (paper id, text hash) has its one paper record and exactly its sentence records, every sentence record
-    belongs to such a version, and the paper table the app loads is exactly the stored paper ids."""
+    (paper id, text hash) is one record carrying the paper and exactly its sentences' spans and vectors, and
+    the paper table the app loads is exactly the stored paper ids, with every sentence's vector."""
     lock = settings.data_dir / "ingest.lock"
     if lock.exists():  # the dead ingest's lock file is still there, but flock died with the process
         with open(lock, "a+") as handle:
@@ -374,18 +375,16 @@ def index_state(settings: RagSettings) -> dict[str, int]:
     except Exception as exc:  # killed before the collection was created
         assert "rag ingest" in str(exc), exc
         return {}
-    versions: dict[tuple[str, str], dict] = {}
+    versions: list[tuple[str, str]] = []
     for meta in index.collection.get(include=["metadatas"])["metadatas"]:
-        version = versions.setdefault((meta["paper_id"], meta["text_hash"]), {"papers": [], "sentences": set()})
-        if meta["kind"] == KIND_SENTENCE:
-            version["sentences"].add(meta["sentence"])
-        else:
-            version["papers"].append(json.loads(meta["paper"]))
-    for (paper_id, text_hash), version in versions.items():
-        assert len(version["papers"]) == 1, ("sentences without their paper record", paper_id, text_hash)
-        abstract = version["papers"][0]["abstract"]
-        assert version["sentences"] == set(range(len(sentence_spans(abstract)))), ("half a paper", paper_id)
+        versions.append((meta["paper_id"], meta["text_hash"]))
+        abstract = json.loads(meta["paper"])["abstract"]
+        spans, vectors = sentences_from_metadata(meta, 384)
+        assert spans == sentence_spans(abstract) and len(vectors) == len(spans), ("half a paper", meta["paper_id"])
+    assert len(set(versions)) == len(versions), "a version stored twice"
     assert set(index.papers) == {paper_id for paper_id, _ in versions}
+    for paper_id, paper in index.papers.items():
+        assert len(index.sentences_of([paper_id])) == len(sentence_spans(paper.abstract)), ("half a paper", paper_id)
     counts: dict[str, int] = {}
     for paper_id, _ in versions:
         counts[paper_id] = counts.get(paper_id, 0) + 1

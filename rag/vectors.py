@@ -1,0 +1,131 @@
+"""Paper and sentence vectors kept outside the ANN index: one float16 matrix, memory-mapped.
+
+Chroma's ANN index holds one vector per paper. A paper's sentence vectors (and their spans in the abstract)
+ride in that paper's record metadata, packed as float16 bytes in base64, so they are written atomically with
+the paper and a Chroma server deployment keeps them too. A serving process derives from the records one
+matrix, per paper its vector followed by its sentences' vectors, saved beside the paper table under the same
+content digest (`rag.table`) and memory-mapped: only the rows of the candidates of a question are read.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+SENTENCE_VECTORS_KEY = "sentence_vectors"
+SPANS_KEY = "spans"
+
+
+def pack(vectors: np.ndarray) -> str:
+    return base64.b64encode(np.ascontiguousarray(vectors, dtype=np.float16).tobytes()).decode("ascii")
+
+
+def unpack(text: str, dimension: int) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype=np.float16).reshape(-1, dimension)
+
+
+def sentence_metadata(spans: list[tuple[int, int]], vectors: np.ndarray) -> dict:
+    """The metadata keys that carry a paper's sentence evidence."""
+    return {SPANS_KEY: json.dumps(np.asarray(spans, dtype=int).tolist()), SENTENCE_VECTORS_KEY: pack(vectors)}
+
+
+def sentences_from_metadata(metadata: dict, dimension: int) -> tuple[list[tuple[int, int]], np.ndarray]:
+    return [tuple(span) for span in json.loads(metadata[SPANS_KEY])], unpack(metadata[SENTENCE_VECTORS_KEY], dimension)
+
+
+@dataclass
+class PaperVectors:
+    """Where each paper's vectors are in `matrix`: its own row, then one row per abstract sentence."""
+
+    dimension: int
+    location: dict[str, tuple[int, int]] = field(default_factory=dict)  # paper id -> (row, sentence count)
+    spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))  # per row; (0, 0) on paper rows
+    matrix: np.ndarray | None = None  # float16 (rows, dimension); not pickled, mapped from its own file
+
+    def __getstate__(self) -> dict:
+        return {**self.__dict__, "matrix": None}
+
+    def best_similarity(self, paper_ids: list[str], query: np.ndarray) -> dict[str, float]:
+        """Per paper, the best cosine similarity of the query to its vector or any of its sentences'."""
+        known = [p for p in paper_ids if p in self.location]
+        if not known:
+            return {}
+        rows = [np.arange(row, row + 1 + count) for row, count in (self.location[p] for p in known)]
+        similarities = self.matrix[np.concatenate(rows)].astype(np.float32) @ query
+        starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
+        return dict(zip(known, np.maximum.reduceat(similarities, starts).tolist()))
+
+    def sentences(self, paper_id: str) -> tuple[np.ndarray, np.ndarray]:
+        """(spans, float32 vectors) of a paper's abstract sentences."""
+        row, count = self.location[paper_id]
+        return self.spans[row + 1:row + 1 + count], self.matrix[row + 1:row + 1 + count].astype(np.float32)
+
+
+class VectorWriter:
+    """Builds a PaperVectors file row by row: appended to a temporary file in `folder`, mapped when finished."""
+
+    def __init__(self, folder: Path, dimension: int):
+        folder.mkdir(parents=True, exist_ok=True)
+        self.handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False)
+        self.path = Path(self.handle.name)
+        self.vectors = PaperVectors(dimension)
+        self.rows = 0
+        self.spans: list[np.ndarray] = []
+
+    def add(self, paper_id: str, paper_vector: np.ndarray, spans, sentence_vectors: np.ndarray) -> None:
+        rows = np.vstack([np.asarray(paper_vector).reshape(1, -1), np.asarray(sentence_vectors).reshape(-1, self.vectors.dimension)])
+        self.handle.write(rows.astype(np.float16).tobytes())
+        self.vectors.location[paper_id] = (self.rows, len(rows) - 1)
+        self.spans.append(np.vstack([np.zeros((1, 2), np.int32), np.asarray(spans, np.int32).reshape(-1, 2)]))
+        self.rows += len(rows)
+
+    def copy(self, paper_id: str, source: PaperVectors, key: str) -> None:
+        """A paper's rows as another PaperVectors holds them under `key`."""
+        spans, sentence_vectors = source.sentences(key)
+        self.add(paper_id, source.matrix[source.location[key][0]], spans, sentence_vectors)
+
+    def finish(self, path: Path | None) -> PaperVectors:
+        """Maps the written rows. With a `path` the file is renamed there; without, it is unlinked once mapped
+        (the mapping stays valid until the process drops it)."""
+        self.handle.close()
+        self.vectors.spans = np.vstack(self.spans) if self.spans else np.zeros((0, 2), np.int32)
+        if self.rows:
+            self.vectors.matrix = np.memmap(self.path, dtype=np.float16, mode="r",
+                                            shape=(self.rows, self.vectors.dimension))
+        else:
+            self.vectors.matrix = np.zeros((0, self.vectors.dimension), np.float16)
+        if path is None:
+            self.path.unlink(missing_ok=True)
+        else:
+            os.replace(self.path, path)
+        return self.vectors
+
+    @contextmanager
+    def discarded_on_error(self):
+        """The temporary file goes when the rows being written are abandoned."""
+        try:
+            yield
+        except BaseException:
+            self.handle.close()
+            self.path.unlink(missing_ok=True)
+            raise
+
+
+def map_matrix(path: Path, vectors: PaperVectors) -> PaperVectors | None:
+    """`vectors` with its saved matrix mapped from `path`; None when the file is missing or of another size."""
+    rows = len(vectors.spans)
+    try:
+        if path.stat().st_size != rows * vectors.dimension * 2:
+            return None
+    except OSError:
+        return None
+    vectors.matrix = (np.memmap(path, dtype=np.float16, mode="r", shape=(rows, vectors.dimension)) if rows
+                      else np.zeros((0, vectors.dimension), np.float16))
+    return vectors
