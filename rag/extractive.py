@@ -21,7 +21,7 @@ from rag.names import is_specific, mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
-from rag.text import CITATION_MARK, folded, terms
+from rag.text import CITATION_MARK, acronyms, expansion_pattern, folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
@@ -194,10 +194,13 @@ class Scorer:
         return self.table.idf.get(term, self.table.max_idf)
 
     def coverage(self, text: str, evidence_text: str) -> float:
-        """Share of the text's idf-weighted terms that the evidence holds."""
+        """Share of the text's idf-weighted terms that the evidence holds; an acronym of the text is held by its
+        spelled-out form too ("KL" by "Kullback-Leibler")."""
         wanted = set(terms(text))
         total = sum(self.weight(t) for t in wanted)
         held = wanted & set(terms(evidence_text))
+        held |= {t for t, letters in acronyms(text).items()
+                 if t in wanted and expansion_pattern(letters).search(evidence_text)}
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,

@@ -81,3 +81,18 @@ def _terms(text: str) -> tuple[str, ...]:
     # Answer composition analyses the same sentences and question parts many times per question.
     words = [w for w in TERM.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
     return tuple(_stemmer().stemWords(words))
+
+
+ACRONYM = re.compile(r"(?<![\w-])([A-Z]{2,5})s?(?![\w-])")
+
+
+def acronyms(text: str) -> dict[str, str]:
+    """The acronyms a text uses ("KV", "CFG", "PRMs"), as {term: letters}: the term is how `terms` spells it."""
+    return {term: match.group(1) for match in ACRONYM.finditer(text) for term in terms(match.group(0))}
+
+
+@lru_cache(maxsize=1024)
+def expansion_pattern(letters: str) -> re.Pattern:
+    """Words whose initials spell the acronym: "Kullback-Leibler" for KL, "key-value cache" for KVC."""
+    return re.compile(r"(?<![\w-])" + r"[\s-]+".join(f"[{c.upper()}{c.lower()}][a-z]{{2,}}" for c in letters)
+                      + r"(?![\w-])")

@@ -25,7 +25,7 @@ from rag.extractive import (
 from rag.names import is_specific, mentions, phrase_names, question_names, version_of
 from rag.query import analyse, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
-from rag.text import sentence_spans, terms
+from rag.text import acronyms, expansion_pattern, sentence_spans, terms
 from rag.types import Answer
 
 
@@ -428,3 +428,11 @@ def test_empty_questions_are_still_refused(question):
 
     with pytest.raises(QuestionError):
         read(question)
+
+
+def test_an_acronym_is_held_by_its_spelled_out_form():
+    assert acronyms("How do they change the KL term and the PRMs?") == {"kl": "KL", "prms": "PRM"}
+    assert expansion_pattern("KL").search("a dynamic Kullback-Leibler strategy")
+    assert expansion_pattern("CFG").search("applying classifier-free guidance at every step")
+    assert not expansion_pattern("KL").search("the key idea")  # one word is not two initials
+    assert not expansion_pattern("CFG").search("control flow")  # nor are two of three
