@@ -55,6 +55,10 @@ NUMBER_BONUS = 0.05
 INTRODUCTION_BONUS = 0.2
 # What a work is comes early in its abstract, in a sentence of some length without results or links.
 POSITION_PENALTY = 0.03
+# A sentence completes an answer when it holds at least this share of the question's (idf-weighted) asking
+# words that the answer lacks, and scores at least this share of the paper's best sentence.
+RESIDUAL_MIN_GAIN = 0.1
+RESIDUAL_SCORE_SHARE = 0.7
 FIRST_MENTION_BONUS = 0.1
 # "We introduce structured queries … Structured queries separate …": a sentence whose opening words repeat the
 # introduction's goes on describing the same thing.
@@ -194,13 +198,16 @@ class Scorer:
         return self.table.idf.get(term, self.table.max_idf)
 
     def coverage(self, text: str, evidence_text: str) -> float:
-        """Share of the text's idf-weighted terms that the evidence holds; an acronym of the text is held by its
-        spelled-out form too ("KL" by "Kullback-Leibler")."""
+        """Share of the text's idf-weighted terms that the evidence holds; an acronym and its spelled-out form
+        hold each other ("KL" and "Kullback-Leibler", "key-value cache" and "KV cache")."""
         wanted = set(terms(text))
         total = sum(self.weight(t) for t in wanted)
         held = wanted & set(terms(evidence_text))
         held |= {t for t, letters in acronyms(text).items()
                  if t in wanted and expansion_pattern(letters).search(evidence_text)}
+        for letters in set(acronyms(evidence_text).values()):
+            if spelled := expansion_pattern(letters).search(text):
+                held |= wanted & set(terms(spelled.group(0)))
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
@@ -484,12 +491,42 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
                               if subject or len(parts) == 1 else None)
         if len(sentences) == 1 and not missing:
             sentences += _neighbour(scored, best, sentences[0], max_sentences)
+        sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
         text = composer.line(best.candidate, sentences, _focus(parts))
         if missing:
             text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
         return Draft(text, composer.citations, False, [], [p.text for p in missing])
     chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences)
+    chosen += completing(scorer, best.candidate, chosen, max_sentences - len(chosen))
     return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
+
+
+def uncovered_terms(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> set[str]:
+    """The asking words of the question that neither the chosen sentences, the paper's title nor a name of
+    the question holds: what the answer has not yet addressed."""
+    asked = set(terms(" ".join(asking_sentences(scorer.question.text)[1])))
+    held = set(terms(" ".join([candidate.paper.title, *scorer.names, *(h.text for h in chosen)])))
+    return asked - held
+
+
+def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
+    """Sentences of the paper that hold what the question asks and the chosen ones do not ("… and what does
+    it optimise?"), most telling first, while they add enough of it and score near the best."""
+    scored = scorer.for_question(candidate.paper.paper_id)
+    if not scored:
+        return []
+    floor = RESIDUAL_SCORE_SHARE * scored[0].score
+    total = sum(scorer.weight(t) for t in set(terms(" ".join(asking_sentences(scorer.question.text)[1]))))
+    added: list[SentenceHit] = []
+    while len(added) < room:
+        open_terms = uncovered_terms(scorer, candidate, chosen + added)
+        gains = [(sum(scorer.weight(t) for t in open_terms & set(terms(s.hit.text))) / (total or 1.0), s)
+                 for s in scored if s.hit not in chosen + added and s.score >= floor and not URL.search(s.hit.text)]
+        gain, best = max(gains, key=lambda g: (g[0], g[1].score), default=(0.0, None))
+        if best is None or gain < RESIDUAL_MIN_GAIN:
+            break
+        added.append(best.hit)
+    return added
 
 
 def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: SentenceHit,
@@ -594,6 +631,7 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
                  or set(question_names(chosen[0].text)) & set(question_names(following[0].text))
                  or set(terms(" ".join(following[0].text.split()[:SUBJECT_WORDS]))) & set(terms(chosen[0].text))):
         chosen += following
+    chosen += completing(scorer, candidate, chosen, SENTENCES_PER_LINE - len(chosen))
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
 
@@ -641,6 +679,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
         sentences, _ = covering_sentences(scorer, candidate, threshold, SENTENCES_PER_LINE, indices or None)
+        sentences += completing(scorer, candidate, sentences, SENTENCES_PER_LINE - len(sentences))
         sentences = (sentences + _profile(scorer, candidate, sentences))[:SENTENCES_PER_LINE]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))

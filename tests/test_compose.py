@@ -16,11 +16,13 @@ from rag.extractive import (
     Evidence,
     Scorer,
     answer,
+    completing,
     covering_sentences,
     has_figure,
     is_condition,
     meets_condition,
     side_by_side,
+    uncovered_terms,
 )
 from rag.names import is_specific, mentions, phrase_names, question_names, version_of
 from rag.query import analyse, question_parts, question_sides
@@ -436,3 +438,20 @@ def test_an_acronym_is_held_by_its_spelled_out_form():
     assert expansion_pattern("CFG").search("applying classifier-free guidance at every step")
     assert not expansion_pattern("KL").search("the key idea")  # one word is not two initials
     assert not expansion_pattern("CFG").search("control flow")  # nor are two of three
+
+
+def test_a_sentence_holding_what_the_answer_lacks_completes_it():
+    loom = make_paper("LoomNet: Planning Weaves",
+                      "We propose LoomNet, a planner for weaving looms. "
+                      "The planner was tested in three studios. "
+                      "LoomNet optimises a thread-tension objective that keeps warps straight. "
+                      "Our code is at https://example.org/loom with the tension objective.")
+    question = read("What is LoomNet, and which objective does it optimise?")
+    evidence = make_evidence(question, [(loom, [axis(0), axis(0), axis(1), axis(1)])])
+    scorer = Scorer(question, evidence, table_for([loom]))
+    intro = [h for h in evidence.hits if h.number == 0]
+    assert uncovered_terms(scorer, evidence.candidates[0], intro) == {"object", "optimis"}
+    added = completing(scorer, evidence.candidates[0], intro, room=2)
+    # The objective sentence, not the studio sentence (no asked word) nor the link (never evidence).
+    assert [h.number for h in added] == [2]
+    assert completing(scorer, evidence.candidates[0], intro, room=0) == []
