@@ -1,8 +1,9 @@
 """Text encoders. Weights always come from local folders: nothing is downloaded.
 
 Two encoders produce the same all-MiniLM-L6-v2 vectors (cosine >= 0.999, tested):
-sentence-transformers (torch, ~9 s to import, used to embed the corpus) and an int8 ONNX export run
-by onnxruntime (0.2 s to import), which keeps a cold `rag ask` fast.
+sentence-transformers (torch, ~9 s to import; used on a GPU and for other models) and an int8 ONNX export run
+by onnxruntime (0.2 s to import), which keeps a cold `rag ask` fast and, on the CPU, embeds the corpus at
+about twice torch's throughput.
 """
 
 from __future__ import annotations
@@ -22,6 +23,9 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MINILM_MAX_TOKENS = 256
+MINILM_DIMENSION = 384
+# Texts run through the ONNX model together, sorted by length so that little of each batch is padding.
+ONNX_BATCH = 32
 
 
 class ModelNotFoundError(RagError, RuntimeError):
@@ -146,6 +150,14 @@ class OnnxMiniLMEncoder:
         self.name = name
 
     def encode(self, texts: list[str]) -> np.ndarray:
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        vectors = np.zeros((len(texts), MINILM_DIMENSION), np.float32)
+        for start in range(0, len(order), ONNX_BATCH):
+            batch = order[start:start + ONNX_BATCH]
+            vectors[batch] = self._encode_batch([texts[i] for i in batch])
+        return vectors
+
+    def _encode_batch(self, texts: list[str]) -> np.ndarray:
         encodings = self.tokenizer.encode_batch(texts)
         ids = np.array([e.ids for e in encodings], dtype=np.int64)
         mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
@@ -170,8 +182,12 @@ def ingest_device(requested: str) -> str:
     return "cuda" if available else "cpu"
 
 
-def corpus_encoder(settings: RagSettings, *, for_questions: bool = False) -> SentenceTransformerEncoder:
-    device = "cpu" if for_questions else ingest_device(settings.device)
+def corpus_encoder(settings: RagSettings) -> Encoder:
+    """What `rag ingest` embeds papers with: torch on a GPU (`RAG_DEVICE`), else the question encoder, so that on
+    the CPU the corpus and the questions go through the same (ONNX, where installed) model."""
+    device = ingest_device(settings.device)
+    if device == "cpu":
+        return query_encoder(settings)
     return SentenceTransformerEncoder(model_path(settings), model_name(settings), settings.embed_batch_size, device)
 
 
@@ -184,4 +200,4 @@ def query_encoder(settings: RagSettings) -> Encoder:
         )
     if settings.query_encoder != "torch" and onnx_file is not None:
         return OnnxMiniLMEncoder(onnx_file, model_path(settings) / "tokenizer.json", model_name(settings))
-    return corpus_encoder(settings, for_questions=True)
+    return SentenceTransformerEncoder(model_path(settings), model_name(settings), settings.embed_batch_size)

@@ -1,4 +1,5 @@
-"""The Chroma index: one record per paper, its vector that of the title and abstract.
+"""The Chroma index: one record per paper, its vector the normalised mean of its title's and its abstract
+sentences' vectors (each text is encoded once; measured against a separate whole-text vector in docs/EVAL.md).
 
 A record's metadata holds the paper as JSON, its filter fields, and its abstract sentences' spans and vectors
 (float16, `rag.vectors`): the ANN index holds one vector per paper, and the sentence evidence is written in the
@@ -222,9 +223,15 @@ def record_id(paper: Paper) -> str:
     return f"{paper.paper_id}#{paper.text_hash[:8]}"
 
 
-def texts_to_embed(paper: Paper) -> list[str]:
-    """The paper's text (title and abstract), then each abstract sentence."""
-    return [f"{paper.title}\n{paper.abstract}", *(paper.abstract[a:b] for a, b in sentence_spans(paper.abstract))]
+def texts_to_embed(paper: Paper, spans: list[tuple[int, int]]) -> list[str]:
+    """The title, then each abstract sentence (at `spans`, from `sentence_spans`)."""
+    return [paper.title, *(paper.abstract[a:b] for a, b in spans)]
+
+
+def paper_vector(rows: np.ndarray) -> np.ndarray:
+    """A paper's vector from the vectors of its `texts_to_embed`: their normalised mean."""
+    mean = rows.mean(axis=0)
+    return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
 def paper_id_of(record_id: str) -> str:
@@ -271,7 +278,12 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
             chroma_client(settings).delete_collection(settings.collection)
         dimension = _model_dimension(model_path(settings))
         collection = open_collection(settings, create_dimension=dimension)
-        saved = paper_table.load_saved(settings, collection.name, (collection.metadata or {}).get(DIGEST_KEY, ""))
+        digest = (collection.metadata or {}).get(DIGEST_KEY, "")
+        if _all_unchanged(paper_table.load_record_hashes(settings, collection.name, digest), parsed.papers, prune):
+            report.unchanged = len(parsed.papers)
+            report.seconds = time.perf_counter() - started
+            return report
+        saved = paper_table.load_saved(settings, collection.name, digest)
         # Every stored version of every paper, and where its vectors are: from the saved table when current
         # (a file read), else from Chroma, keyed by version.
         versions: dict[str, list[Paper]] = {}
@@ -344,6 +356,14 @@ def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: boo
     return report
 
 
+def _all_unchanged(stored: dict[str, str] | None, papers: list[Paper], prune: bool) -> bool:
+    """Whether every paper is stored as it is (and, with `prune`, nothing else is), by the record hashes of
+    the current saved table: the common re-ingest, decided without reading the table."""
+    if stored is None or any(stored.get(p.paper_id) != p.record_hash for p in papers):
+        return False
+    return not prune or len(stored) == len({p.paper_id for p in papers})
+
+
 def _record_digest(collection, digest: str) -> None:
     """Chroma replaces a collection's metadata as a whole: the model and format keys are written back with it."""
     metadata = {key: value for key, value in (collection.metadata or {}).items() if key != DIGEST_KEY}
@@ -388,11 +408,13 @@ def _embed_and_write(collection, papers: list[Paper], replaced: set[str], encode
         pending = None
         for start in range(0, len(papers), WRITE_BATCH_PAPERS):
             batch = papers[start:start + WRITE_BATCH_PAPERS]
-            texts = [texts_to_embed(p) for p in batch]
+            spans_of = [sentence_spans(p.abstract) for p in batch]
+            texts = [texts_to_embed(p, spans) for p, spans in zip(batch, spans_of)]
             encoded = encoder.encode([text for paper_texts in texts for text in paper_texts])
             bounds = np.cumsum([0] + [len(t) for t in texts])
-            embedded = [encoded[a:b] for a, b in zip(bounds[:-1], bounds[1:])]
-            spans_of = [sentence_spans(p.abstract) for p in batch]
+            # Per paper: its vector, then its sentences' (the title's own vector is only part of the mean).
+            embedded = [np.vstack([paper_vector(encoded[a:b]), encoded[a + 1:b]])
+                        for a, b in zip(bounds[:-1], bounds[1:])]
             for paper, spans, rows in zip(batch, spans_of, embedded):
                 vectors.add(paper.paper_id, rows[0], spans, rows[1:])
             if pending:

