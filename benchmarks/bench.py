@@ -204,7 +204,8 @@ def step_llamaindex_ingest(sources: str, persist: str, cache_file: str) -> dict:
     build_quickstart(papers, collection, embed,
                      lambda text: None if (vector := cache.get(_key(text))) is None else vector.tolist())
     seconds = time.perf_counter() - started
-    return {"papers": len(papers), "nodes": collection.count(), "seconds": seconds, "papers_per_s": len(papers) / seconds,
+    return {"papers": len(papers), "nodes": collection.count(), "seconds": seconds,
+            "papers_per_s": len(papers) / seconds,
             "peak_rss_mib": _peak_rss_mib()}
 
 
@@ -354,7 +355,8 @@ def bench_size(n: int, real: list[Paper], out: Path, sentence_cache: CachedEncod
     result["reingest"] = run_step("reingest", str(sources), data_dir=data_dir)
     result["serve"] = run_step("serve", data_dir=data_dir)
     result["quality"] = run_step("quality", data_dir=data_dir)
-    result["cold_ask"] = timed_command([str(Path(sys.executable).with_name("rag")), "ask", "Which papers use Minecraft?"],
+    result["cold_ask"] = timed_command([str(Path(sys.executable).with_name("rag")), "ask",
+                                        "Which papers use Minecraft?"],
                                        data_dir)
     result["disk_mib"] = sum(f.stat().st_size for f in data_dir.rglob("*") if f.is_file()) / 2**20
     persist = str(work / "llamaindex")

@@ -80,7 +80,8 @@ class VectorWriter:
         self.spans: list[np.ndarray] = []
 
     def add(self, paper_id: str, paper_vector: np.ndarray, spans, sentence_vectors: np.ndarray) -> None:
-        rows = np.vstack([np.asarray(paper_vector).reshape(1, -1), np.asarray(sentence_vectors).reshape(-1, self.vectors.dimension)])
+        rows = np.vstack([np.asarray(paper_vector).reshape(1, -1),
+                          np.asarray(sentence_vectors).reshape(-1, self.vectors.dimension)])
         self.handle.write(rows.astype(np.float16).tobytes())
         self.vectors.location[paper_id] = (self.rows, len(rows) - 1)
         self.spans.append(np.vstack([np.zeros((1, 2), np.int32), np.asarray(spans, np.int32).reshape(-1, 2)]))
