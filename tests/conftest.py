@@ -1,4 +1,5 @@
-"""Shared fixtures: the real embedding model and a real Chroma index of the bundled corpus, built once."""
+"""Shared fixtures: the real embedding model and a real Chroma index of the bundled corpus, built once (the
+slow tier), and a 20-paper index embedded with hashed words (the fast tier: `pytest -m "not slow"`)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
+from pathlib import Path
+
 import pytest
+from fakes import HashedWords
 
 from rag.assistant import Assistant
 from rag.config import load_settings
 from rag.embedding import corpus_encoder
 from rag.index import ingest
+
+
+# A test that uses any of these needs the real model (loading it, or the 314-paper index built with it, takes
+# a minute or more): it belongs to the slow tier, marked here so that no test can forget it.
+SLOW_FIXTURES = {"encoder", "built_settings", "assistant", "ui_url", "client"}
+PAPERS_20 = Path(__file__).parent / "fixtures" / "papers20.jsonl"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.hookimpl(hookwrapper=True)
@@ -68,3 +84,17 @@ def client(ui_url):
     from gradio_client import Client
 
     return Client(ui_url, verbose=False)
+
+
+@pytest.fixture(scope="session")
+def fast_settings(tmp_path_factory):
+    """Settings for a 20-paper index (tests/fixtures/papers20.jsonl) embedded with hashed words."""
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("fast-index"), corpus_paths=[PAPERS_20])
+    assert ingest(settings, encoder=HashedWords(), progress=False).new == 20
+    return settings
+
+
+@pytest.fixture(scope="session")
+def fast_assistant(fast_settings):
+    """The real assistant over the 20-paper index, its questions embedded with the same hashed words."""
+    return Assistant(fast_settings, encoder=HashedWords())
