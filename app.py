@@ -204,9 +204,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 summary = gr.HTML(elem_id="rag-papers-summary")
                 table = gr.Dataframe(headers=ui.PAPER_COLUMNS, interactive=False, wrap=True, max_height=420,
                                      column_widths=["60%", "16%", "10%", "14%"], elem_id="rag-papers")
-                picked = gr.HTML("", elem_id="rag-paper")
                 ask_about = gr.Button("Ask about this paper", visible=False, variant="primary", size="sm",
                                       elem_id="rag-ask-about")
+                picked = gr.HTML("", elem_id="rag-paper")
                 with gr.Row():
                     per_month = gr.BarPlot(x="month", y="papers", title="Papers per month", x_label_angle=-45,
                                            height=260, elem_id="rag-per-month")

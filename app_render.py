@@ -271,7 +271,8 @@ def render_filter_summary(filters: Filters | None, problem: str | None, shown: i
 
 def paper_rows(papers: list[Paper]) -> pd.DataFrame:
     """The Papers tab's table: a year-less listing date is shown as the page gives it."""
-    rows = [[p.title, p.date if p.year else f"{p.date_text or '?'} (no year)", p.authors, p.upvotes] for p in papers]
+    rows = [[p.title, p.date if p.year else f"{p.date_text} (no year)" if p.date_text else "not listed", p.authors,
+             p.upvotes] for p in papers]
     return pd.DataFrame(rows, columns=PAPER_COLUMNS).astype({"Authors": "Int64", "Upvotes": "Int64"})
 
 

@@ -35,7 +35,8 @@ from rag.index import ingest  # noqa: E402
 from rag.types import Answer, AnswerStream, Citation, Filters, Source  # noqa: E402
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not this project's warnings.
-pytestmark = pytest.mark.filterwarnings("ignore:::gradio.queueing")
+pytestmark = [pytest.mark.filterwarnings("ignore:::gradio.queueing"),
+              pytest.mark.filterwarnings("ignore:::gradio.components.native_plot")]
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium"))
 BROWSER_DIR = PROJECT_ROOT / "tests" / "browser"
@@ -432,8 +433,9 @@ def test_browser_papers_tab(ui_url, assistant):
     result = run_browser(ui_url, "papers", search="tree search")
     assert "314 of 314 papers" in result["summary_all"] and result["plots"] >= 2
     assert [h.strip() for h in result["headers"]][:4] == ui.PAPER_COLUMNS
-    assert result["summary_search"].startswith(f"{len(result['search_titles'])} of 314 papers")
-    assert any("Tree Search" in title for title in result["search_titles"])
+    found = int(result["summary_search"].split(" of 314 papers")[0])
+    assert 0 < len(result["search_titles"]) <= found < 314  # the table shows the rows in view
+    assert "Tree Search for Language Model Agents" in result["search_titles"]
     paper = next(p for p in assistant.index.papers.values() if p.title == result["search_titles"][0])
     assert result["picked_title"] == paper.title and result["picked_abstract"].strip() == paper.abstract.strip()
     assert result["chat_selected"] == "true" and paper.title in result["about_question"]

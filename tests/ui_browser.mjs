@@ -52,6 +52,7 @@ async function shot(page, name, fullPage = false) {
   result.screenshots.push(file);
 }
 
+const field = (page, id) => page.locator(`#${id} textarea, #${id} input`);
 const bots = (page) => page.locator('#rag-chat [data-testid="bot"]');
 
 // Waits until the number-th answer (1-based) is finished: a streamed bubble has no links yet.
@@ -124,7 +125,7 @@ async function chat() {
   await shot(page, 'preview');
   await page.locator('#rag-preview button[data-action="abstract"]').click();
   await page.waitForTimeout(800);
-  result.abstract = await first.locator('.src-targeted details.src-abstract').evaluate((details) => {
+  result.abstract = await first.locator('.src-item').first().locator('details.src-abstract').evaluate((details) => {
     const mark = details.querySelector('mark');
     const rect = mark.getBoundingClientRect();
     return { open: details.open, mark: mark.textContent, mark_in_viewport: rect.top >= 0 && rect.bottom <= innerHeight };
@@ -142,6 +143,7 @@ async function chat() {
   result.earlier_preview = await preview(page);
   result.earlier_location = await page.evaluate(() => location.href);
   await shot(page, 'earlier-citation');
+  await page.locator('#rag-copy-box button').first().click();  // the copy box opens on demand
   result.copy_text = await page.locator('#rag-copy textarea').inputValue();
   return page;
 }
@@ -149,9 +151,9 @@ async function chat() {
 async function filters() {
   const page = await open(DESKTOP);
   await page.locator('#rag-filters button').first().click();
-  await page.locator('#rag-date-from textarea').fill(config.date_from);
-  await page.locator('#rag-min-upvotes textarea').fill(config.min_upvotes);
-  await page.locator('#rag-min-upvotes textarea').press('Enter');
+  await field(page, 'rag-date-from').fill(config.date_from);
+  await field(page, 'rag-min-upvotes').fill(config.min_upvotes);
+  await field(page, 'rag-min-upvotes').press('Enter');
   await page.locator('#rag-chip-min_upvotes').waitFor({ state: 'visible' });
   result.chips = await page.locator('.rag-chip-btn:visible').allInnerTexts();
   await page.locator('#rag-filters button').first().click();  // closed again: the chips still show them
@@ -168,6 +170,7 @@ async function filters() {
   result.freed_citations = await freed.locator('a.rag-cite').count();
   const fromQuestion = await ask(page, config.filtered_question);
   result.question_chips = await fromQuestion.locator('.rag-chip-question').allInnerTexts();
+  await fromQuestion.scrollIntoViewIfNeeded();
   await shot(page, 'filters-chips');
   return page;
 }
@@ -181,8 +184,8 @@ async function papers() {
   result.headers = await page.locator('#rag-papers [role="columnheader"]').allInnerTexts();
   result.plots = await page.locator('#rag-per-month canvas, #rag-per-month svg, #rag-upvotes canvas, #rag-upvotes svg').count();
   await shot(page, 'papers');
-  await page.locator('#rag-search textarea').fill(config.search);
-  await page.locator('#rag-search textarea').press('Enter');
+  await field(page, 'rag-search').fill(config.search);
+  await field(page, 'rag-search').press('Enter');
   await page.waitForFunction((all) => document.querySelector('#rag-papers-summary').innerText !== all, result.summary_all);
   await page.waitForTimeout(500);
   result.summary_search = await page.locator('#rag-papers-summary').innerText();
@@ -232,7 +235,10 @@ async function stream() {
       if (text && window.streamed[window.streamed.length - 1] !== text) window.streamed.push(text);
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
-  const answer = await ask(page, config.question);
+  const finished = ask(page, config.question);
+  await page.waitForFunction(() => window.streamed.length > 3);
+  await shot(page, 'streaming');
+  const answer = await finished;
   result.streamed = await page.evaluate(() => window.streamed);
   result.final_text = await answer.innerText();
   result.final_citations = await answer.locator('a.rag-cite').count();
