@@ -10,6 +10,7 @@ import threading
 
 import numpy as np
 import pytest
+from fakes import HashedWords
 
 from rag.config import PROJECT_ROOT
 from rag.embedding import (
@@ -51,22 +52,6 @@ def write_jsonl(path, papers):
 
 def paper(title, abstract=ABSTRACT, **extra):
     return {"title": title, "abstract": abstract, **extra}
-
-
-class HashedWords:
-    """A tiny deterministic encoder: each word adds to one of 384 dimensions. Fast, and enough to tell texts
-    apart, for tests of the index's layout rather than of retrieval quality."""
-
-    name = "hashed-words"
-
-    def encode(self, texts):
-        import zlib
-
-        vectors = np.zeros((len(texts), 384), np.float32)
-        for row, text in enumerate(texts):
-            for word in text.lower().split():
-                vectors[row, zlib.crc32(word.encode()) % 384] += 1.0
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
 
 
 def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_path):
