@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fakes import HashedWords
 from helpers import stub_llm_server
 
 from rag import Answer, AnswerStream, Filters, QuestionError, Turn
@@ -98,3 +99,17 @@ def test_the_llm_answer_is_verified_against_the_sources(fast_settings, fast_assi
         llm["mode"] = "http500"
         fallback = assistant.ask("How much faster than human-written code are the GPU kernels that LLMs generate?")
         assert fallback.backend == "extractive" and any("HTTP 500" in note for note in fallback.notes)
+
+
+def test_the_chroma_internal_that_reloading_relies_on_is_still_there(fast_settings):
+    """Reloading after another process's ingest drops embedded Chroma's cached view of the folder through a
+    private registry (chroma-core/chroma#3792 has no public way): if an upgrade removes it, this fails."""
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    from rag.assistant import _forget_embedded_chroma
+    from rag.index import index_location
+
+    Assistant(fast_settings, encoder=HashedWords()).index  # opens the folder through a client
+    assert index_location(fast_settings) in SharedSystemClient._identifier_to_system
+    _forget_embedded_chroma(fast_settings)
+    assert index_location(fast_settings) not in SharedSystemClient._identifier_to_system

@@ -1,0 +1,157 @@
+"""The evidence stage: from a read question to the papers that may answer it (`search` -> `Retrieved`) and
+the sentences an answer is composed from (`gather` -> `extractive.Evidence`): named works looked up by name,
+the papers of a previous answer for a follow-up about them, every paper meeting a list's condition."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from rag import extractive
+from rag import names as names_of
+from rag.query import Question
+from rag.retrieval import Candidate, PaperIndex
+from rag.text import folded
+from rag.types import Filters
+
+# The extractive answerer reads sentences from this many of the top papers.
+ANSWER_PAPERS = 6
+# A list question with a condition ("… on ALFWorld") also reads up to this many papers that mention it.
+CONDITION_PAPERS = 12
+# How much of a previous answer is searched for the names of its papers.
+PREVIOUS_ANSWER_CHARS = 600
+
+@dataclass
+class Retrieved:
+    candidates: list[Candidate]  # the ranked papers
+    vector: np.ndarray  # the search text's embedding (with the history for a follow-up)
+    answer_vector: np.ndarray  # the user's own words' embedding, what the answer is scored against
+    previous: list[Candidate] | None  # the papers the previous answer named, for a follow-up about them
+    filters: Filters  # the filters searched with: the caller's, over those read from the question
+
+
+def search(question: Question, index: PaperIndex, k: int, filters: Filters | None) -> Retrieved:
+    """The ranked papers for the question, searched with the caller's filters and those the question sets."""
+    active = (filters or Filters()).merged_with(question.filters)
+    vector = index.embed(question.search_text)
+    # A follow-up is retrieved with its history but answered for the user's own words.
+    answer_vector = index.embed(question.text) if question.previous_question else vector
+    previous = _previous_papers(question, index, answer_vector)
+    within = None
+    if question.restrict_to_previous and question.previous_question:
+        # "Which of those …": the papers the previous answer named (else those its question retrieves).
+        within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
+    candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
+    return Retrieved(candidates, vector, answer_vector, previous, active)
+
+def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int) -> extractive.Evidence:
+    """The papers and sentences the answer is composed from: the top papers (all k for a list question),
+    the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
+    the previous answer, only the papers that answer named."""
+    candidates, vector, answer_vector, previous, active = (retrieved.candidates, retrieved.vector,
+                                                           retrieved.answer_vector, retrieved.previous,
+                                                           retrieved.filters)
+    if previous is not None:
+        ids = {c.paper.paper_id for c in previous}
+        if parsed.excludes_previous:
+            candidates = [c for c in candidates if c.paper.paper_id not in ids]
+        else:
+            dense = index.dense_scores_within(vector, ids)
+            candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
+                                 for c in previous), key=lambda c: -c.dense)
+    top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
+    names, works = _works(parsed.text, top, index, answer_vector)
+    # Works are looked up by name in the whole index: the filters still decide which may answer.
+    works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
+    sides = [c for c in _sides(parsed, works, index, answer_vector) if active.admits(c.paper)]
+    pool: dict[str, Candidate] = {}
+    # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
+    about_previous = previous is not None and not parsed.excludes_previous
+    extra = [] if about_previous else sides + [c for c in works.values() if c is not None]
+    if parsed.wants_several and not parsed.restrict_to_previous and not about_previous:
+        # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
+        # retrieved or not.
+        for name in extractive.list_conditions(parsed, names, index.table.vocabulary):
+            extra += index.mentioning(name, answer_vector, active, CONDITION_PAPERS)
+    for candidate in top + extra:
+        pool.setdefault(candidate.paper.paper_id, candidate)
+    hits = index.sentences_of(list(pool), answer_vector)
+    part_vectors = ([answer_vector] if len(parsed.parts) == 1
+                    else list(index.encoder.encode([p.text for p in parsed.parts])))
+    return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides)
+
+
+def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:
+    """Every name in the question, and the named works: name -> its paper, or None for a name no paper
+    mentions (specific enough to matter, such as Toolformer or Orca 2). A multi-word name found as a whole
+    replaces its words."""
+    vocabulary = index.table.vocabulary
+    phrases = names_of.phrase_names(text)
+    works: dict[str, Candidate | None] = {}
+    covered: set[str] = set()
+    for phrase in phrases:
+        found = index.find_named(phrase, ranked, vector)
+        if isinstance(found, Candidate) or (found is None and not names_of.has_connector(phrase)):
+            works[phrase] = found if isinstance(found, Candidate) else None
+            covered |= set(phrase.split())
+    singles = [n for n in names_of.question_names(text, index.title_leads)
+               if n not in covered and not any(n in phrase for phrase in works)]
+    for name in singles:
+        found = index.find_named(name, ranked, vector)
+        if isinstance(found, Candidate):
+            works[name] = found
+        elif found is None and names_of.is_specific(name, vocabulary):
+            works[name] = None
+    return list(works) + [n for n in singles if n not in works], works
+
+def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
+    """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
+    by the work it names, else by retrieving its own words."""
+    if not parsed.metadata_fields or parsed.mixes_metadata:
+        return []
+    titled = {n: c for n, c in works.items() if c is not None and names_of.mentions(n, c.paper.title)}
+    if not parsed.orders:  # "AgentRxiv vs MetaGPT: how many authors each?": the two named papers
+        papers = list({c.paper.paper_id: c for c in titled.values()}.values())
+        return papers if len(papers) == 2 and extractive.side_by_side(parsed, titled) else []
+    descriptions = parsed.sides
+    if not descriptions and len({c.paper.paper_id for c in titled.values()}) == 1:
+        name = next(iter(titled))  # "Was A listed before the paper on X?": A, and the rest of the question
+        descriptions = [name, re.sub(re.escape(name), " ", parsed.text)]
+    sides: list[Candidate] = []
+    for description in descriptions:
+        taken = {c.paper.paper_id for c in sides}
+        named = [c for n, c in titled.items() if names_of.mentions(n, description) and c.paper.paper_id not in taken]
+        found = named or [c for c in index.search(description, k=len(taken) + 1) if c.paper.paper_id not in taken]
+        if found:
+            sides.append(found[0])
+    return sides if len(sides) == 2 else []
+
+def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:
+    """The papers the previous answer named, by title (or its lead, "LServe") or by a work's name that a
+    title carries, for "which of those …" follow-ups and ones about "it"; None when the question is not
+    about them or none can be found."""
+    if not parsed.previous_question or not parsed.previous_answer:
+        return None
+    if not (parsed.restrict_to_previous or parsed.excludes_previous or parsed.refers_to_previous):
+        return None
+    retrieved = index.search(parsed.previous_question, k=10, query_vector=index.embed(parsed.previous_question))
+    answer_text = folded(parsed.previous_answer)
+    named = [c for c in retrieved if names_of.mentions(c.paper.title.split(":")[0], answer_text)]
+    # The answer's first lines name its papers; later names are what they quote (benchmarks, baselines).
+    _, works = _works(parsed.previous_answer[:PREVIOUS_ANSWER_CHARS], retrieved, index, vector)
+    for name, found in works.items():
+        if found is not None and names_of.mentions(name, found.paper.title) and found not in named:
+            named.append(found)
+    return list({c.paper.paper_id: c for c in named}.values()) or None
+
+def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:
+    """Where the filters (given, or read from the question) leave fewer papers than asked for, how many
+    they leave ("0 of 314 papers match the filters (dated 2024-01-01 or later and at least 20 upvotes).")."""
+    active = retrieved.filters
+    if matching is None or len(retrieved.candidates) >= k:
+        return None
+    advice = " Clear or widen them to search every paper." if matching < k else ""
+    return f"{matching} of {len(index)} papers match the filters ({active.conditions()}).{advice}"
+
