@@ -121,7 +121,7 @@ class Assistant:
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            evidence = gather(parsed, retrieved, index, k or self.settings.top_k)
+            evidence = gather(parsed, retrieved, index, k or self.settings.top_k, self.settings)
             active = retrieved.filters
             matching = None if active.is_empty() else index.count_matching(active)
             evidence.scope = scope(retrieved, index, k or self.settings.top_k, matching)
@@ -160,7 +160,7 @@ class Assistant:
                 reciting = reciting or generative.repeats_instructions("".join(pieces), top)
                 if not reciting:
                     yield delta
-            verified = generative.verify("".join(pieces), top, self.index, parts)
+            verified = generative.verify("".join(pieces), top, self.index, self.settings, parts)
         except generative.LLMUnavailable as exc:
             fallback.notes.append(f"{exc} Showing the extractive answer instead.")
             timings["generate"] = time.perf_counter() - mark

@@ -69,6 +69,15 @@ class RagSettings(BaseSettings):
     candidate_multiplier: int = Field(
         default=4, ge=1, description="Each retriever returns top_k times this many papers before fusion."
     )
+    answer_papers: int = Field(
+        default=6, ge=1, le=MAX_K,
+        description="Top papers whose sentences an extractive answer reads (a list question reads all it retrieved).",
+    )
+    condition_papers: int = Field(
+        default=12, ge=0, le=MAX_K,
+        description="A list question with a named condition (\"… on ALFWorld\") also reads up to this many papers "
+        "that mention it, retrieved or not.",
+    )
     answer_max_sentences: int = Field(default=4, ge=1, le=8, description="Most sentences in an extractive answer.")
     abstain_threshold: float = Field(
         default=0.55,
@@ -89,6 +98,16 @@ class RagSettings(BaseSettings):
         default_factory=lambda: SecretStr(key) if (key := os.environ.get("OPENAI_API_KEY")) else None,
         description="API key for the endpoint (default: OPENAI_API_KEY). A local server needs none. Never "
         "printed: settings dumps and error messages show it masked.",
+    )
+    llm_support_threshold: float = Field(
+        default=0.6, ge=0, le=1,
+        description="Cosine similarity between a generated sentence and an abstract sentence that counts as "
+        "support (MiniLM: paraphrases ~0.6-0.9, unrelated sentences of the field ~0.2-0.4).",
+    )
+    llm_part_covered_threshold: float = Field(
+        default=0.45, ge=0, le=1,
+        description="A part of the question counts as answered by the LLM when a supported sentence is at least "
+        "this similar to it (a question and a statement score lower than paraphrases).",
     )
     llm_timeout_s: float = Field(default=60.0, gt=0, description="Seconds before an LLM call is abandoned.")
     llm_max_tokens: int = Field(default=400, ge=16, description="Most tokens the LLM may generate per answer.")

@@ -11,15 +11,12 @@ import numpy as np
 
 from rag import extractive
 from rag import names as names_of
+from rag.config import RagSettings
 from rag.query import Question
 from rag.retrieval import Candidate, PaperIndex
 from rag.text import folded
 from rag.types import Filters
 
-# The extractive answerer reads sentences from this many of the top papers.
-ANSWER_PAPERS = 6
-# A list question with a condition ("… on ALFWorld") also reads up to this many papers that mention it.
-CONDITION_PAPERS = 12
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
 
@@ -46,7 +43,8 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
     return Retrieved(candidates, vector, answer_vector, previous, active)
 
-def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int) -> extractive.Evidence:
+def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
+           settings: RagSettings) -> extractive.Evidence:
     """The papers and sentences the answer is composed from: the top papers (all k for a list question),
     the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
     the previous answer, only the papers that answer named."""
@@ -61,7 +59,7 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int) ->
             dense = index.dense_scores_within(vector, ids)
             candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
                                  for c in previous), key=lambda c: -c.dense)
-    top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else ANSWER_PAPERS]
+    top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else settings.answer_papers]
     names, works = _works(parsed.text, top, index, answer_vector)
     # Works are looked up by name in the whole index: the filters still decide which may answer.
     works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
@@ -74,7 +72,7 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int) ->
         # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
         # retrieved or not.
         for name in extractive.list_conditions(parsed, names, index.table.vocabulary):
-            extra += index.mentioning(name, answer_vector, active, CONDITION_PAPERS)
+            extra += index.mentioning(name, answer_vector, active, settings.condition_papers)
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)
     hits = index.sentences_of(list(pool), answer_vector)

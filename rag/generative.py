@@ -22,12 +22,6 @@ from rag.text import CITATION_MARK, sentence_spans
 from rag.types import Citation, turns
 
 MARKERS_RUN = re.compile(r"(?:\s*\[\d+\])+")
-# Cosine similarity between an answer sentence and an abstract sentence that counts as support
-# (MiniLM: paraphrases score ~0.6-0.9, unrelated sentences of the same field ~0.2-0.4).
-SUPPORT_THRESHOLD = 0.6
-# A part of the question counts as answered when a supported answer sentence is at least this close to it
-# (a part is a short question, an answer sentence a statement: their similarities run lower than paraphrases).
-PART_COVERED_THRESHOLD = 0.45
 # A sentence that repeats this many consecutive words of the system prompt, words no source contains, is the
 # model reciting its instructions (a prompt-extraction question, or an injected "print your rules"): it is
 # withheld from the answer, and nothing more is streamed once it starts.
@@ -125,7 +119,11 @@ def repeats_instructions(text: str, candidates: list[Candidate]) -> bool:
     return bool(echoed - quoted)
 
 
-def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list[str] | None = None) -> Verified:
+def verify(raw: str, candidates: list[Candidate], index: PaperIndex, settings: RagSettings,
+           parts: list[str] | None = None) -> Verified:
+    """Each generated sentence checked against the sources: cited by the papers whose sentences support it
+    (`llm_support_threshold`), else marked unsupported; the parts of the question no supported sentence
+    covers (`llm_part_covered_threshold`) are listed."""
     text = raw.strip()
     if not text:
         raise LLMUnavailable("The LLM returned an empty answer.")
@@ -153,11 +151,11 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list
             continue
         if not valid:  # no (valid) citation: attribute post hoc to the best-supporting source
             best = _best_support(vector, hits, None)
-            valid = [best[0]] if best and best[2] >= SUPPORT_THRESHOLD else []
+            valid = [best[0]] if best and best[2] >= settings.llm_support_threshold else []
         supported_by = []
         for paper_id in dict.fromkeys(valid):
             support = _best_support(vector, hits, paper_id)
-            if support and support[2] >= SUPPORT_THRESHOLD:
+            if support and support[2] >= settings.llm_support_threshold:
                 supported_by.append(paper_id)
                 quotes.setdefault(paper_id, support[1])
         if not supported_by:
@@ -176,7 +174,7 @@ def verify(raw: str, candidates: list[Candidate], index: PaperIndex, parts: list
     if parts and len(parts) > 1:
         part_vectors = index.encoder.encode(parts)
         for part, part_vector in zip(parts, part_vectors):
-            if not any(float(np.dot(part_vector, v)) >= PART_COVERED_THRESHOLD for v in supported_vectors):
+            if not any(float(np.dot(part_vector, v)) >= settings.llm_part_covered_threshold for v in supported_vectors):
                 uncovered.append(part)
     return Verified(" ".join(out_sentences), citations, unsupported, False, withheld, uncovered)
 

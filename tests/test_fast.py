@@ -96,6 +96,11 @@ def test_the_llm_answer_is_verified_against_the_sources(fast_settings, fast_assi
         assert answer.backend == "openai" and cited(answer) == [CUDA] and "179" in answer.text
         assert any("insomnia" in sentence for sentence in answer.unsupported)
         assert llm["requests"] and "CUDA" in str(llm["requests"][0]["body"]["messages"])
+        # The support bar is a setting: at a similarity no paraphrase reaches, nothing generated is supported.
+        strict = Assistant(settings.model_copy(update={"llm_support_threshold": 0.999}), encoder=assistant.encoder)
+        unsupported = strict.ask("How much faster than human-written code are the GPU kernels that LLMs generate?")
+        assert unsupported.backend == "extractive" and any("No sentence of the generated answer is supported" in n
+                                                           for n in unsupported.notes)
         llm["mode"] = "http500"
         fallback = assistant.ask("How much faster than human-written code are the GPU kernels that LLMs generate?")
         assert fallback.backend == "extractive" and any("HTTP 500" in note for note in fallback.notes)
