@@ -38,7 +38,7 @@ EXAMPLES = [
     "How many authors does Tree Search for Language Model Agents have?",
 ]
 STREAM_INTERVAL_S = 0.1  # least time between two screen updates of a streamed answer
-FILTER_FIELDS = ["date_from", "date_to", "min_upvotes", "author"]  # the order of the filter inputs
+FILTER_FIELDS = ["date_from", "date_to", "min_upvotes"]  # the order of the filter inputs
 SYSTEM_FONTS = ["ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "Helvetica Neue", "Arial",
                 "Noto Sans", "Liberation Sans", "sans-serif"]
 MONO_FONTS = ["ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "Liberation Mono", "DejaVu Sans Mono",
@@ -75,7 +75,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
     def new_session() -> dict:
         return {"turns": [], "count": 0}
 
-    def respond(question, session, k, *filter_inputs) -> Iterator[tuple]:
+    def respond(question, session, date_from, date_to, min_upvotes, k) -> Iterator[tuple]:
         session = session or new_session()
         question = question if isinstance(question, str) else ""
         session["count"] += 1
@@ -90,7 +90,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         yield emit()
         history = [Turn(t["question"], t["answer"]) for t in session["turns"] if "answer" in t]
         try:
-            filters = Filters.from_inputs(*filter_inputs)
+            filters = Filters.from_inputs(date_from, date_to, min_upvotes)
             k = checked_k(k, settings.top_k)
             stream = assistant.ask_stream(question, k=k, filters=filters, history=history)
             text, shown = "", 0.0
@@ -187,8 +187,6 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                                              elem_id="rag-date-to")
                         min_upvotes = gr.Textbox(label="Minimum upvotes", placeholder="e.g. 20", max_lines=1,
                                                  elem_id="rag-min-upvotes")
-                        author = gr.Textbox(label="Author", placeholder="part of a name", max_lines=1,
-                                            elem_id="rag-author")
                     k = gr.Slider(1, 50, value=settings.top_k, step=1, label="Papers to retrieve per question",
                                   elem_id="rag-k")
                     gr.Markdown("A date bound leaves out papers whose listing shows no year. Bounds written in "
@@ -213,8 +211,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     upvotes = gr.ScatterPlot(x="date", y="upvotes", title="Upvotes over time", tooltip=["title"],
                                              height=260, elem_id="rag-upvotes")
 
-        filter_inputs = [date_from, date_to, min_upvotes, author]
-        inputs, outputs = [question, session, k, *filter_inputs], [question, chatbot, copy, session, retry]
+        filter_inputs = [date_from, date_to, min_upvotes]
+        inputs = [question, session, date_from, date_to, min_upvotes, k]
+        outputs = [question, chatbot, copy, session, retry]
         answer_options = dict(show_progress="hidden", concurrency_limit=settings.ui_concurrency,
                               concurrency_id="answer")
         chip_outputs = [*chips, filter_error]
@@ -231,7 +230,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
             chip.click(lambda: "", None, box, api_visibility="private").then(
                 show_filters, filter_inputs, chip_outputs, api_visibility="private").then(
                 show_papers, [search, *filter_inputs], papers_outputs, api_visibility="private")
-        retry.click(lambda session: ["", "", "", "", session["turns"][-1].get("question", "")], session,
+        retry.click(lambda session: ["", "", "", session["turns"][-1].get("question", "")], session,
                     [*filter_inputs, question], api_visibility="private").then(
             show_filters, filter_inputs, chip_outputs, api_visibility="private").then(
             respond, inputs, outputs, api_visibility="private", **answer_options)

@@ -23,6 +23,8 @@ from rag.types import Answer, Citation, Filters, Source
 SHOWN_QUESTION_CHARS = 600
 UNPRINTABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 PAPER_COLUMNS = ["Title", "Date", "Authors", "Upvotes"]
+# The Papers table holds at most this many rows (the newest): a large corpus is narrowed by search or filters.
+TABLE_ROWS = 1000
 BULLETS = ("- ", "* ", "\u2022 ")
 
 
@@ -266,13 +268,14 @@ def render_filter_summary(filters: Filters | None, problem: str | None, shown: i
     if problem:
         return f'<div class="rag-notice rag-error" role="alert">{esc(problem)}</div>'
     active = chips(filters) if filters and not filters.is_empty() else ""
-    return f'<div class="rag-papers-count">{shown:,} of {total:,} papers {active}</div>'
+    cut = f" (the table lists the newest {TABLE_ROWS:,}; search to narrow)" if shown > TABLE_ROWS else ""
+    return f'<div class="rag-papers-count">{shown:,} of {total:,} papers {active}{cut}</div>'
 
 
 def paper_rows(papers: list[Paper]) -> pd.DataFrame:
-    """The Papers tab's table: a year-less listing date is shown as the page gives it."""
+    """The Papers tab's table (the first TABLE_ROWS papers): a year-less date is shown as the listing gives it."""
     rows = [[p.title, p.date if p.year else f"{p.date_text} (no year)" if p.date_text else "not listed", p.authors,
-             p.upvotes] for p in papers]
+             p.upvotes] for p in papers[:TABLE_ROWS]]
     return pd.DataFrame(rows, columns=PAPER_COLUMNS).astype({"Authors": "Int64", "Upvotes": "Int64"})
 
 

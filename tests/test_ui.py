@@ -62,9 +62,9 @@ SCREENS = PROJECT_ROOT / "tests" / "screens"
 # Helpers and fixtures
 # --------------------------------------------------------------------------------------------------------
 
-def ask(client, question, date_from="", date_to="", min_upvotes="", k=8, author=""):
+def ask(client, question, date_from="", date_to="", min_upvotes="", k=8):
     """One turn through the /ask endpoint: (textbox, chat messages, copy markdown)."""
-    return client.predict(question, k, date_from, date_to, min_upvotes, author, api_name="/ask")
+    return client.predict(question, date_from, date_to, min_upvotes, k, api_name="/ask")
 
 
 @pytest.fixture(scope="module")
@@ -203,6 +203,14 @@ def test_streaming_never_shows_a_lone_bullet():
     assert "rag-cite" in ui.render_streaming("a [1]") and "href" not in ui.render_streaming("a [1]")
 
 
+def test_papers_table_is_capped_and_says_so():
+    many = [Paper(paper_id=f"p{i}", title=f"Paper {i}", abstract="A.", url="https://example.org", date="2024-01-02")
+            for i in range(ui.TABLE_ROWS + 5)]
+    assert len(ui.paper_rows(many)) == ui.TABLE_ROWS
+    assert f"newest {ui.TABLE_ROWS:,}" in visible(ui.render_filter_summary(Filters(), None, len(many), len(many)))
+    assert "newest" not in visible(ui.render_filter_summary(Filters(), None, 10, len(many)))
+
+
 def test_safe_url():
     assert ui.safe_url("https://huggingface.co/papers?q=a%20b") == "https://huggingface.co/papers?q=a%20b"
     for bad in ("javascript:alert(1)", "JaVaScRiPt:x", "data:text/html,x", "/relative", "http://", "",
@@ -319,7 +327,7 @@ def test_reset(client):
 
 @pytest.mark.slow
 def test_papers_endpoint_lists_the_filtered_corpus(client, assistant):
-    summary, table, months, _ = client.predict("tree search", "2024", "", "", "", api_name="/papers")
+    summary, table, months, _ = client.predict("tree search", "2024", "", "", api_name="/papers")
     rows = table["data"]
     assert f"{len(rows)} of 314 papers" in visible(summary) and "from 2024-01-01" in visible(summary)
     assert rows and all(row[1] >= "2024-01-01" for row in rows)

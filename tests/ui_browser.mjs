@@ -2,6 +2,8 @@
 //
 //   node tests/ui_browser.mjs '{"url": "http://127.0.0.1:7860/", "scenario": "chat", "screens": "/tmp/screens"}'
 //
+// Without a scenario it plays "inert": one question, then a look for anything live in the page.
+//
 // Uses the system browser (/usr/bin/chromium, or CHROMIUM_PATH) through the playwright-core package
 // installed in tests/browser/ (`npm ci --prefix tests/browser`); it never downloads a browser.
 // Each scenario plays what a user does and reports what the page shows; the test decides what is right.
@@ -251,7 +253,9 @@ async function inert() {
   const answer = await ask(page, config.question);
   result.citation_links = await answer.locator('a.rag-cite').count();
   if (result.citation_links) result.first_citation = await citedSource(answer.locator('a.rag-cite').first());
-  await answer.locator('details.src-abstract summary').first().click();
+  if (await answer.locator('details.src-abstract').count()) {  // the abstract, opened, is in the page too
+    await answer.locator('details.src-abstract summary').first().click();
+  }
   result.dom = await page.evaluate(() => ({
     img_src_x: [...document.querySelectorAll('img')].filter((img) => img.getAttribute('src') === 'x').length,
     scripts_in_content: document.querySelectorAll('#rag-chat script').length,
@@ -266,7 +270,7 @@ async function inert() {
 
 const scenarios = { chat, filters, papers, mobile, stream, inert };
 try {
-  await scenarios[config.scenario]();
+  await scenarios[config.scenario ?? 'inert']();
   result.ok = true;
 } catch (error) {
   result.ok = false;
