@@ -128,13 +128,12 @@ class Assistant:
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
                                   max_sentences=self.settings.answer_max_sentences)
-        if evidence.scope and evidence.scope not in draft.text:
-            draft.notes.append(evidence.scope)
+        notes = draft.notes + ([evidence.scope] if evidence.scope and evidence.scope not in draft.text else [])
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
                         sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
-                        notes=draft.notes, filters=active, question_filters=parsed.filters, matching=matching)
+                        notes=notes, filters=active, question_filters=parsed.filters, matching=matching)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
         if self.settings.answerer == "openai" and not draft.abstained:
             answer = yield from self._generate(parsed, top, history, answer, timings)
@@ -142,8 +141,7 @@ class Assistant:
             # The extractive answer is verified whole; it is handed over line by line (a part, a list item).
             yield from re.findall(r"[^\n]*\n*", answer.text)[:-1] or [answer.text]
         timings["total"] = time.perf_counter() - started
-        answer.timings = {name: round(value, 4) for name, value in timings.items()}
-        yield answer
+        yield replace(answer, timings={name: round(value, 4) for name, value in timings.items()})
 
     def _generate(self, parsed: Question, top: list[Candidate], history: list[Turn] | None, fallback: Answer,
                   timings: dict[str, float]) -> Iterator[str]:
@@ -162,18 +160,16 @@ class Assistant:
                     yield delta
             verified = generative.verify("".join(pieces), top, self.index, self.settings, parts)
         except generative.LLMUnavailable as exc:
-            fallback.notes.append(f"{exc} Showing the extractive answer instead.")
             timings["generate"] = time.perf_counter() - mark
-            return fallback
+            return replace(fallback, notes=[*fallback.notes, f"{exc} Showing the extractive answer instead."])
         timings["generate"] = time.perf_counter() - mark
         if verified.abstained:
             text = extractive.abstention(top).text
             return replace(fallback, text=text, citations=[], abstained=True, backend="openai", unsupported=[])
         if not verified.citations:
             # Nothing the model wrote is supported by a source: the extractive answer is the better one.
-            fallback.notes.append("No sentence of the generated answer is supported by the sources; showing the "
-                                  "extractive answer instead.")
-            return fallback
+            return replace(fallback, notes=[*fallback.notes, "No sentence of the generated answer is supported by "
+                                            "the sources; showing the extractive answer instead."])
         notes = list(fallback.notes)
         if verified.uncovered:
             notes.append("The generated answer does not cover: " + "; ".join(f"“{p}”" for p in verified.uncovered)
