@@ -127,7 +127,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         try:
             labels, error = Filters.from_inputs(*filter_inputs).labels(), ""
         except RagError as exc:
-            labels, error = {}, f'<div class="rag-notice rag-error" role="alert">{ui.esc(exc)}</div>'
+            labels, error = {}, ui.render_error(str(exc))
         chips = [gr.update(value=f"{labels[name]} \u2715", visible=True) if name in labels else gr.update(visible=False)
                  for name in FILTER_FIELDS]
         return [*chips, error]
@@ -158,8 +158,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
         about = gr.State(None)  # the question "ask about this paper" asks
         gr.Markdown(f"# {TITLE}\n{subtitle}", elem_id="rag-header")
         if problem:
-            gr.HTML(f'<div id="rag-index-warning" role="alert"><strong>The paper index is not available.</strong> '
-                    f"{ui.esc(problem)}<br>Build it with <code>rag ingest</code> and restart the app.</div>")
+            gr.HTML(ui.render_index_problem(problem))
         with gr.Tabs(elem_id="rag-tabs") as tabs:
             with gr.Tab("Chat", id="chat", elem_id="rag-chat-tab"):
                 chatbot = gr.Chatbot(

@@ -112,6 +112,11 @@ def render_error(message: str) -> str:
     return f'<div class="rag-answer"><div class="rag-notice rag-error" role="alert">{esc(message)}</div></div>'
 
 
+def render_index_problem(problem: str) -> str:
+    return (f'<div id="rag-index-warning" role="alert"><strong>The paper index is not available.</strong> '
+            f"{esc(problem)}<br>Build it with <code>rag ingest</code> and restart the app.</div>")
+
+
 def render_question(question: str) -> str:
     shown = question if len(question) <= SHOWN_QUESTION_CHARS else question[:SHOWN_QUESTION_CHARS]
     cut = len(question) - len(shown)
