@@ -189,7 +189,7 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                     k = gr.Slider(1, 50, value=settings.top_k, step=1, label="Papers to retrieve per question",
                                   elem_id="rag-k")
                     gr.Markdown("A date bound leaves out papers whose listing shows no year. Bounds written in "
-                                "the question (\u201cfrom 2024\u201d) count too and show as dotted chips.")
+                                "the question (\u201cfrom 2024\u201d) count too and show as dashed chips.")
                 with gr.Row(elem_id="rag-examples"):
                     example_buttons = [gr.Button(text, size="sm", elem_classes=["rag-example"]) for text in EXAMPLES]
                 with gr.Accordion("Copy the last answer with references", open=False, elem_id="rag-copy-box"):

@@ -126,7 +126,7 @@ def render_question(question: str) -> str:
 
 
 def render_filters_used(answer: Answer, total: int, limited: bool) -> str:
-    """The filters the answer was searched with, as chips (dotted: read from the question), and how many
+    """The filters the answer was searched with, as chips (dashed: read from the question), and how many
     papers they admit (a limiting count is the library's note instead)."""
     if answer.filters.is_empty():
         return ""

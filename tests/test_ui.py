@@ -401,9 +401,11 @@ def test_python_app_py_binds_port_with_auth(built_settings, tmp_path):
 
 @pytest.mark.slow
 @needs_browser
-def test_browser_evidence_with_each_answer(ui_url):
+def test_browser_evidence_with_each_answer(ui_url, assistant):
     result = run_browser(ui_url, "chat", question=QUESTION, second_question=SECOND_QUESTION)
     assert result["title"] == app.TITLE and "314 papers, dated" in result["header"]
+    # the box takes no more than the library accepts, so the page never shows the too-long message
+    assert result["question_max_length"] == assistant.settings.max_question_chars
     # rough edges: no tall empty box, no label over the messages, one "New chat", examples shown whole
     assert result["empty_chat_height"] < 300 and result["chat_label"] == 0 and result["trash_buttons"] == 0
     assert [e["text"] for e in result["examples"]] == app.EXAMPLES and not any(e["cut"] for e in result["examples"])

@@ -111,6 +111,7 @@ async function chat() {
   result.title = await page.title();
   result.header = await page.locator('#rag-header').innerText();
   result.empty_chat_height = (await page.locator('#rag-chat').boundingBox()).height;
+  result.question_max_length = await page.locator('#rag-question textarea').evaluate((box) => box.maxLength);
   result.trash_buttons = await page.locator('#rag-chat button[aria-label="Clear"]:visible').count();
   result.chat_label = await page.locator('#rag-chat [data-testid="block-label"]:visible').count();
   result.examples = await page.locator('.rag-example').evaluateAll((buttons) => buttons.map((b) => ({
