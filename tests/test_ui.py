@@ -435,6 +435,8 @@ def test_browser_filter_chips(ui_url):
     assert result["chips_after_removal"] == ["from 2024-01-01 \u2715"]
     assert result["freed_citations"] >= 1 and "papers match the filters" not in result["freed_text"]
     assert "from 2024-01-01" in result["question_chips"]
+    # "Clear the filters and ask again" clears every filter and answers the question
+    assert result["retried_citations"] >= 1 and result["chips_after_retry"] == [] and not result["retry_after_retry"]
 
 
 @pytest.mark.slow

@@ -173,6 +173,18 @@ async function filters() {
   result.freed_citations = await freed.locator('a.rag-cite').count();
   const fromQuestion = await ask(page, config.filtered_question);
   result.question_chips = await fromQuestion.locator('.rag-chip-question').allInnerTexts();
+  // Blocked again, then the offer: "Clear the filters and ask again".
+  await page.locator('#rag-filters button').first().click();
+  await field(page, 'rag-min-upvotes').fill(config.min_upvotes);
+  await field(page, 'rag-min-upvotes').press('Enter');
+  await page.locator('#rag-chip-min_upvotes').waitFor({ state: 'visible' });
+  await ask(page, config.question);
+  const count = await bots(page).count();
+  await page.locator('#rag-retry').click();
+  const retried = await waitForAnswer(page, count + 1);
+  result.retried_citations = await retried.locator('a.rag-cite').count();
+  result.chips_after_retry = await page.locator('.rag-chip-btn:visible').allInnerTexts();
+  result.retry_after_retry = await page.locator('#rag-retry').isVisible();
   await fromQuestion.scrollIntoViewIfNeeded();
   await shot(page, 'filters-chips');
   return page;
@@ -185,6 +197,9 @@ async function papers() {
   await cells.first().waitFor({ state: 'visible' });
   result.summary_all = await page.locator('#rag-papers-summary').innerText();
   result.headers = await page.locator('#rag-papers [role="columnheader"]').allInnerTexts();
+  for (const plot of ['#rag-per-month', '#rag-upvotes']) {  // the plots draw after the table
+    await page.locator(`${plot} canvas, ${plot} svg`).first().waitFor({ state: 'visible' });
+  }
   result.plots = await page.locator('#rag-per-month canvas, #rag-per-month svg, #rag-upvotes canvas, #rag-upvotes svg').count();
   await shot(page, 'papers');
   await field(page, 'rag-search').fill(config.search);
