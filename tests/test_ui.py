@@ -18,6 +18,7 @@ import shutil
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -366,33 +367,49 @@ def test_ensure_index_builds_a_missing_index(tmp_path, encoder, capsys):
     assert app.ensure_index(settings, encoder=encoder) is False
 
 
+@contextmanager
+def served(command: list[str], cwd: Path, log: Path, **env: str):
+    """The app started as a user would (a command in a folder, settings in the environment), until it answers
+    on its port: yields the base url."""
+    port = free_port()
+    env = {**os.environ, "RAG_HOST": "127.0.0.1", "RAG_PORT": str(port), **env}
+    with log.open("w") as out:
+        server = subprocess.Popen(command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(240):
+                try:
+                    if httpx.get(base + "/", timeout=2).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, log.read_text()[-3000:]
+                time.sleep(0.5)
+            yield base
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
 @pytest.mark.slow
 def test_python_app_py_binds_port_with_auth(built_settings, tmp_path):
-    port = free_port()
-    env = {**os.environ, "RAG_DATA_DIR": str(built_settings.data_dir), "RAG_HOST": "127.0.0.1",
-           "RAG_PORT": str(port), "RAG_AUTH": "ann:secret"}
-    log = (tmp_path / "server.log").open("w")
-    server = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=log,
-                              stderr=subprocess.STDOUT, text=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(240):
-            try:
-                if httpx.get(base + "/", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, (tmp_path / "server.log").read_text()[-3000:]
-            time.sleep(0.5)
+    with served([sys.executable, "app.py"], PROJECT_ROOT, tmp_path / "server.log",
+                RAG_DATA_DIR=str(built_settings.data_dir), RAG_AUTH="ann:secret") as base:
         assert httpx.get(base + "/config", timeout=10).status_code == 401
         with httpx.Client(base_url=base, timeout=10) as browser:
             assert browser.post("/login", data={"username": "ann", "password": "wrong"}).status_code >= 400
             assert browser.post("/login", data={"username": "ann", "password": "secret"}).status_code == 200
             assert browser.get("/config").status_code == 200
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        log.close()
+
+
+@pytest.mark.slow
+def test_rag_serve_from_another_folder_brings_the_styles_and_script(built_settings, tmp_path):
+    rag = Path(sys.executable).with_name("rag")
+    with served([str(rag), "serve"], tmp_path, tmp_path / "server.log", RAG_DATA_DIR=str(built_settings.data_dir)) as base:
+        page = httpx.get(base + "/", timeout=10).text
+        config = httpx.get(base + "/config", timeout=10).text
+    assert "rag-preview" in page  # app_assets/app.js, in the head
+    assert "#rag-chips" in config and "Ask about this paper" in config  # app_assets/app.css, and the layout
 
 
 # --------------------------------------------------------------------------------------------------------
