@@ -120,7 +120,7 @@ class PaperIndex:
         query_terms = terms(text)
         if not query_terms or not self.table.order:
             return {}
-        scores = np.where(self._within_bounds(filters), self.table.bm25.get_scores(query_terms), 0.0)
+        scores = np.where(self._within_bounds(filters), self.table.bm25_scores(query_terms), 0.0)
         hits = np.flatnonzero(scores > 0)
         if limit is not None and len(hits) > limit:
             hits = hits[np.argpartition(-scores[hits], limit)[:limit]]

@@ -86,6 +86,17 @@ class PaperTable:
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
         return cls(digest, by_id, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary, vectors)
 
+    def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
+        """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed
+        with `np.bincount`: bm25s's `np.add.at` took about 20 ms per question at 100k papers."""
+        matrix = self.bm25.scores  # per term: the papers it occurs in and their score (CSC; Lucene variant)
+        ids = np.asarray(self.bm25.get_tokens_ids(query_terms), dtype=np.int64)
+        if not len(ids):
+            return np.zeros(matrix["num_docs"])
+        spans = zip(matrix["indptr"][ids].tolist(), matrix["indptr"][ids + 1].tolist())
+        papers, scores = zip(*((matrix["indices"][a:b], matrix["data"][a:b]) for a, b in spans))
+        return np.bincount(np.concatenate(papers), weights=np.concatenate(scores), minlength=matrix["num_docs"])
+
 
 def tables_dir(settings: RagSettings) -> Path:
     return settings.data_dir / "tables"

@@ -36,7 +36,7 @@ from rag.index import (
 from rag.retrieval import PaperIndex
 from rag.corpus import Paper
 from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, matrix_path, save, table_path
-from rag.text import sentence_spans
+from rag.text import sentence_spans, terms
 from rag.vectors import PaperVectors, sentences_from_metadata
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
@@ -81,6 +81,17 @@ def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_
     assert index.dense_scores_within(index.embed(ABSTRACT[last[0]:last[1]]), {alpha.paper_id})[alpha.paper_id] \
         == pytest.approx(1.0, abs=2e-3)
     assert index.search(ABSTRACT[last[0]:last[1]], k=1)[0].paper.paper_id == alpha.paper_id
+
+
+def test_bm25_scores_are_bm25s_scores():
+    abstracts = [ABSTRACT, "Sparse attention kernels for long inputs.", "Memory of long inputs, memory again."]
+    papers = [Paper(paper_id=f"p{n}", title=f"Paper {n} on memory", abstract=a, url="") for n, a in enumerate(abstracts)]
+    table = PaperTable.build(papers, "digest", PaperVectors(384))
+    for question in ["memory of long inputs", "memory memory attention", "nothing indexed here", "paper"]:
+        query_terms = terms(question)
+        expected = table.bm25.get_scores(query_terms) if query_terms and table.bm25.get_tokens_ids(query_terms) \
+            else np.zeros(len(papers))
+        np.testing.assert_allclose(table.bm25_scores(query_terms), expected, atol=1e-5)
 
 
 def test_an_index_of_another_format_fails_fast_with_advice(small_settings):
