@@ -85,7 +85,8 @@ def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_
 
 def test_bm25_scores_are_bm25s_scores():
     abstracts = [ABSTRACT, "Sparse attention kernels for long inputs.", "Memory of long inputs, memory again."]
-    papers = [Paper(paper_id=f"p{n}", title=f"Paper {n} on memory", abstract=a, url="") for n, a in enumerate(abstracts)]
+    papers = [Paper(paper_id=f"p{n}", title=f"Paper {n} on memory", abstract=a, url="")
+              for n, a in enumerate(abstracts)]
     table = PaperTable.build(papers, "digest", PaperVectors(384))
     for question in ["memory of long inputs", "memory memory attention", "nothing indexed here", "paper"]:
         query_terms = terms(question)
