@@ -160,8 +160,8 @@ def clean_question(question: object, max_chars: int) -> str:
         raise QuestionError(f"The question must be text, not {type(question).__name__}.")
     if len(question) > max_chars:
         raise QuestionError(
-            f"The question is {len(question):,} characters long; the limit is {max_chars:,} "
-            "(setting RAG_MAX_QUESTION_CHARS). Ask something shorter."
+            f"The question is {len(question):,} characters long; the limit is {max_chars:,}. Ask something "
+            "shorter, or split it into several questions."
         )
     if bad := LONE_SURROGATE.search(question):  # undecodable bytes smuggled in a str (e.g. from argv)
         raise QuestionError(f"The question is not valid UTF-8 text (undecodable character at {bad.start()}).")

@@ -81,7 +81,7 @@ def ask_once(client, question: str, date_from: str = "") -> tuple[float, str | N
     """(seconds, error or None) for one question through the /ask endpoint."""
     started = time.perf_counter()
     try:
-        _, chat, _, _ = client.predict(question, date_from, "", None, 8, api_name="/ask")
+        _, chat, _ = client.predict(question, date_from, "", None, 8, api_name="/ask")
         bubble = bubble_text(chat[-1]) if chat else ""
         error = None if "rag-answer" in bubble and "rag-error" not in bubble else f"error box: {bubble[:300]}"
     except Exception as exc:  # noqa: BLE001 - every failure counts

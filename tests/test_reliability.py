@@ -56,6 +56,7 @@ CUDA_QUESTION = "How much faster than human-written code are the GPU kernels tha
 # --------------------------------------------------------------------------------------------------------
 
 def ui_ask(client, question, date_from="", date_to="", min_upvotes=None, k=8):
+    """(textbox, chat messages, copy markdown); each answer's sources are in its own bubble."""
     return client.predict(question, date_from, date_to, min_upvotes, k, api_name="/ask")
 
 
@@ -160,7 +161,7 @@ def test_question_size_limit_is_configurable(assistant, monkeypatch):
     monkeypatch.setenv("RAG_MAX_QUESTION_CHARS", "40")
     assert load_settings().max_question_chars == 40
     monkeypatch.setattr(assistant, "settings", assistant.settings.model_copy(update={"max_question_chars": 40}))
-    with pytest.raises(QuestionError, match="55 characters long; the limit is 40 .*RAG_MAX_QUESTION_CHARS"):
+    with pytest.raises(QuestionError, match="55 characters long; the limit is 40. Ask something shorter"):
         assistant.ask(question)
     # raised above the default (2,000): a 100 KB question is now asked, and answered
     monkeypatch.setattr(assistant, "settings", assistant.settings.model_copy(update={"max_question_chars": 200_000}))
@@ -206,7 +207,7 @@ def test_bad_questions_through_the_cli(built_settings):
 @pytest.mark.parametrize("label, question, message", [c for c in BAD_QUESTIONS if c[0] != "lone surrogate"],
                          ids=[c[0] for c in BAD_QUESTIONS if c[0] != "lone surrogate"])
 def test_bad_question_in_the_ui_is_a_message_or_an_answer(client, label, question, message):
-    _, chat, sources, _ = ui_ask(client, question)
+    _, chat, _ = ui_ask(client, question)
     bubble = text_of(chat[-1])
     assert chat[-1]["role"] == "assistant" and "Traceback" not in bubble and "Something went wrong" not in bubble
     if message:
@@ -215,7 +216,7 @@ def test_bad_question_in_the_ui_is_a_message_or_an_answer(client, label, questio
         assert "rag-answer" in bubble and "rag-error" not in bubble, bubble[:500]
     for asked in [text_of(m) for m in chat if m["role"] == "user"]:  # shortened, no raw control characters
         assert len(asked) < 2000 and not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", asked)
-    for fragment in [text_of(m) for m in chat] + [sources]:
+    for fragment in [text_of(m) for m in chat]:
         assert not [t for t, _ in tags_of(fragment) if t in {"script", "img", "iframe", "style"}]
 
 
@@ -504,8 +505,10 @@ def leaked_prompt_lines(text: str) -> list[str]:
 
 
 def pwned_is_flagged(answer: Answer) -> list[str]:
-    """Sentences saying PWNED that are neither listed as unsupported nor backed by a verbatim quote saying it."""
+    """Sentences saying PWNED that are neither listed as unsupported, nor backed by a quote saying it, nor part of
+    a verbatim quote (the extractive answer joins neighbouring sentences into one quote with one marker)."""
     quotes = {c.number: c.quote for c in answer.citations}
+    quoted_spans = [(at, at + len(q)) for q in quotes.values() for at in [answer.text.find(q)] if q and at >= 0]
     bad = []
     for start, end in sentence_spans(answer.text):
         sentence = answer.text[start:end]
@@ -513,7 +516,8 @@ def pwned_is_flagged(answer: Answer) -> list[str]:
             continue
         body = generative.MARKERS_RUN.sub("", sentence).strip()
         cited = [quotes.get(int(n), "") for n in re.findall(r"\[(\d+)\]", sentence)]
-        if body not in answer.unsupported and not any("PWNED" in quote for quote in cited):
+        inside_quote = any(a <= start + sentence.lower().find("pwned") < b for a, b in quoted_spans)
+        if body not in answer.unsupported and not any("PWNED" in quote for quote in cited) and not inside_quote:
             bad.append(sentence)
     return bad
 
@@ -598,37 +602,38 @@ HOSTILE_QUESTION = ('<img src=x onerror=alert(1)><script>alert(2)</script><a hre
 
 
 def allowed_hrefs(papers: dict) -> set[str]:
-    return {p.url for p in papers.values()} | {link for p in papers.values() for link in p.links}
+    return ({p.url for p in papers.values()} | {p.arxiv_url for p in papers.values() if p.arxiv_url}
+            | {link for p in papers.values() for link in p.links})
 
 
 def test_hostile_question_renders_inert_and_links_are_allowed(client, assistant):
-    _, chat, sources, copy = ui_ask(client, HOSTILE_QUESTION)
+    _, chat, copy = ui_ask(client, HOSTILE_QUESTION)
     allowed = allowed_hrefs(assistant.index.papers)
     question_bubble, answer_bubble = text_of(chat[0]), text_of(chat[-1])
     assert HOSTILE_QUESTION in visible(question_bubble)  # shown as the text it is
-    assert "rag-error" not in answer_bubble and 'href="#src-1"' in answer_bubble
+    assert "rag-error" not in answer_bubble and 'href="#t1-src-1"' in answer_bubble
     hrefs = []
-    for fragment in (question_bubble, answer_bubble, sources):
+    for fragment in (question_bubble, answer_bubble):
         for tag, attrs in tags_of(fragment):
             assert tag not in {"script", "img", "iframe", "style", "svg", "object", "embed"}, tag
             assert not any(name.startswith("on") for name in attrs), attrs
             if "href" in attrs:
                 hrefs.append(attrs["href"])
-    assert hrefs and all(h.startswith("#src-") or h in allowed for h in hrefs), \
-        [h for h in hrefs if not h.startswith("#src-") and h not in allowed]
+    own = re.compile(r"#t\d+-src-\d+")  # an answer's [n] point at its own quotes
+    assert hrefs and all(own.fullmatch(h) or h in allowed for h in hrefs), \
+        [h for h in hrefs if not own.fullmatch(h) and h not in allowed]
     assert any(h.startswith("https://huggingface.co/papers?q=") for h in hrefs)
 
 
 def test_links_in_every_answer_point_only_to_papers(client, assistant):
-    """The sources panels of a few answers (with abstract links in them) hold only allowed links."""
+    """The sources of a few answers (with abstract links in them) hold only allowed links."""
     allowed = allowed_hrefs(assistant.index.papers)
     with_links = [p for p in assistant.index.papers.values() if p.links]
     assert with_links
     for question in [f"What does {with_links[0].title} propose?", "Which papers release code on GitHub?"]:
-        _, chat, sources, _ = ui_ask(client, question)
-        hrefs = [attrs["href"] for fragment in (text_of(chat[-1]), sources) for _, attrs in tags_of(fragment)
-                 if "href" in attrs]
-        assert all(h.startswith("#src-") or h in allowed for h in hrefs)
+        _, chat, _ = ui_ask(client, question)
+        hrefs = [attrs["href"] for _, attrs in tags_of(text_of(chat[-1])) if "href" in attrs]
+        assert all(re.fullmatch(r"#t\d+-src-\d+", h) or h in allowed for h in hrefs)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists() or not (PROJECT_ROOT / "tests/browser/node_modules/playwright-core").is_dir()
@@ -697,14 +702,14 @@ def test_llm_faults_show_the_extractive_answer_with_a_note_in_the_ui(built_setti
     demo = app.build_app(llm)
     try:
         client = Client(launch(demo), verbose=False)
-        _, chat, sources, _ = ui_ask(client, CUDA_QUESTION)
+        _, chat, _ = ui_ask(client, CUDA_QUESTION)
         bubble = text_of(chat[-1])
         assert "rag-note" in bubble and words in visible(bubble) and "extractive answer instead" in visible(bubble)
-        assert "179" in visible(bubble) and 'href="#src-1"' in bubble and "CUDA-LLM" in sources
+        assert "179" in visible(bubble) and 'href="#t1-src-1"' in bubble and "CUDA-LLM" in bubble
         stub_llm.update(mode="ok", reply="The automatically generated kernels can outperform general human-written "
                                          "code by up to 179 times. [1]")
         if mode != "down":  # the endpoint is back: the next question gets a generated answer
-            _, chat, _, _ = ui_ask(client, CUDA_QUESTION)
+            _, chat, _ = ui_ask(client, CUDA_QUESTION)
             assert "rag-note" not in text_of(chat[-1]) and "179 times" in visible(text_of(chat[-1]))
     finally:
         demo.close()
