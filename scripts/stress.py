@@ -134,6 +134,7 @@ def run_during_ingest(url: str, data_dir: str | None, corpus: str, users: int, t
     ingest = subprocess.Popen([sys.executable, "-m", "rag.cli", "ingest", "--quiet", corpus], cwd=ROOT, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     results: list[tuple[float, str | None]] = []
+    overlapping = []  # questions that were asked and answered while the ingest was still running
     lock = threading.Lock()
     deadline = time.monotonic() + timeout
 
@@ -144,6 +145,8 @@ def run_during_ingest(url: str, data_dir: str | None, corpus: str, users: int, t
             outcome = ask_once(clients[number], QUESTIONS[(number + i) % len(QUESTIONS)], date_from)
             with lock:
                 results.append(outcome)
+                if ingest.poll() is None:
+                    overlapping.append(outcome)
             i += 1
         outcome = ask_once(clients[number], QUESTIONS[number % len(QUESTIONS)])  # and once after it finished
         with lock:
@@ -157,7 +160,8 @@ def run_during_ingest(url: str, data_dir: str | None, corpus: str, users: int, t
     errors = [error for _, error in results if error]
     return {"ingest_rc": ingest.returncode, "ingest_summary": out.strip().splitlines()[:7],
             "ingest_stderr_tail": err.strip()[-500:] if ingest.returncode else "", "users": users,
-            "asked": len(results), "errors": len(errors), "error_samples": errors[:5]}
+            "asked": len(results), "asked_while_ingesting": len(overlapping), "errors": len(errors),
+            "error_samples": errors[:5]}
 
 
 def main(argv: list[str] | None = None) -> int:
