@@ -69,7 +69,7 @@ def test_year_less_dates_sort_and_filter_apart(bundled):
     paper = by_title(bundled, "CUDA-LLM: LLMs Can Write Efficient CUDA Kernels")
     assert (paper.date, paper.date_text, paper.year, paper.date_number) == ("--06-10", "Jun 10", None, None)
     dated = [p for p in bundled.papers if p.year]
-    assert all(p.date_number == int(p.date.replace("-", "")) for p in dated)
+    assert dated and all(p.date_number == int(p.date.replace("-", "")) for p in dated)
 
 
 def test_org_line_replaces_author_count(bundled):

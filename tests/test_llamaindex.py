@@ -111,7 +111,7 @@ def test_query_engine_applies_filters(assistant):
     before = PapersQueryEngine(assistant=assistant, filters=Filters(date_to="2023-12-31")).query(JANUS_QUESTION)
     assert [n.node.metadata["title"] for n in since.source_nodes] == [JANUS_TITLE]
     assert JANUS_TITLE not in [n.node.metadata["title"] for n in before.source_nodes]
-    assert all(n.node.metadata["date"] <= "2023-12-31" for n in before.source_nodes)
+    assert before.source_nodes and all(n.node.metadata["date"] <= "2023-12-31" for n in before.source_nodes)
 
 
 @pytest.mark.slow

@@ -637,7 +637,7 @@ def test_links_in_every_answer_point_only_to_papers(client, assistant):
     for question in [f"What does {with_links[0].title} propose?", "Which papers release code on GitHub?"]:
         _, chat, _ = ui_ask(client, question)
         hrefs = [attrs["href"] for _, attrs in tags_of(text_of(chat[-1])) if "href" in attrs]
-        assert all(re.fullmatch(r"#t\d+-src-\d+", h) or h in allowed for h in hrefs)
+        assert hrefs and all(re.fullmatch(r"#t\d+-src-\d+", h) or h in allowed for h in hrefs)
 
 
 @pytest.mark.skipif(not CHROMIUM.exists() or not (PROJECT_ROOT / "tests/browser/node_modules/playwright-core").is_dir()
