@@ -23,8 +23,9 @@ import gradio as gr
 import app_render as ui
 from rag import catalog
 from rag.assistant import Assistant
-from rag.config import RagSettings, load_settings
+from rag.config import load_settings
 from rag.errors import RagError
+from rag.index import ensure_index
 from rag.types import Filters, Turn, checked_k
 
 log = logging.getLogger("rag.app")
@@ -251,27 +252,14 @@ def parse_auth(auth: str | None) -> tuple[str, str] | None:
     return user, password
 
 
-def ensure_index(settings: RagSettings, *, encoder=None, progress: bool = True) -> bool:
-    """Build the index from the configured corpus when there is none (the first start). True when built."""
-    from rag.index import MissingIndexError, ingest, open_collection
-
-    try:
-        open_collection(settings)
-        return False
-    except MissingIndexError as exc:
-        print(f"{exc}\nBuilding it now with `rag ingest` (once; about a minute or two)...", file=sys.stderr,
-              flush=True)
-    report = ingest(settings, encoder=encoder, progress=progress)
-    print(report.summary(), file=sys.stderr, flush=True)
-    return True
-
-
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     settings = load_settings()
     auth = parse_auth(settings.auth)
     try:
-        ensure_index(settings)
+        built = ensure_index(settings, notice=lambda message: print(message, file=sys.stderr, flush=True))
+        if built:
+            print(built.summary(), file=sys.stderr, flush=True)
     except RagError as exc:
         print(f"error: {exc}", file=sys.stderr)  # the page still starts and shows the problem
     print("Loading the index and the query encoder...", file=sys.stderr, flush=True)

@@ -70,10 +70,9 @@ class Assistant:
                     _forget_embedded_chroma(self.settings)
                 with ThreadPoolExecutor(1) as pool:
                     # The encoder loads on the second core while Chroma opens: most of a cold start.
-                    encoder = pool.submit(query_encoder, self.settings) if self._encoder is None else None
-                    index = PaperIndex(self.settings)
-                    self._encoder = encoder.result() if encoder else self._encoder
-                index.encoder = self._encoder
+                    loading = self._encoder if self._encoder is not None else pool.submit(query_encoder, self.settings)
+                    index = PaperIndex(self.settings, loading)
+                    self._encoder = index.encoder
                 self._index, self._stale = index, False
             return self._index
 

@@ -19,6 +19,7 @@ import json
 import os
 import sys
 import time
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,6 +262,18 @@ def stored_table(settings: RagSettings, collection) -> PaperTable:
 
 def _dimension(collection) -> int:
     return int((collection.metadata or {})["embedding_dim"])
+
+
+def ensure_index(settings: RagSettings, *, encoder=None, progress: bool = True,
+                 notice: Callable[[str], None] = lambda message: None) -> IngestReport | None:
+    """Build the index from the configured corpus when there is none (a first start), telling `notice` why
+    first (it takes a minute or two); None when the index exists."""
+    try:
+        open_collection(settings)
+        return None
+    except MissingIndexError as exc:
+        notice(f"{exc}\nBuilding it now with `rag ingest` (once; about a minute or two)...")
+    return ingest(settings, encoder=encoder, progress=progress)
 
 
 def ingest(settings: RagSettings, paths: list[Path] | None = None, *, prune: bool = False, rebuild: bool = False,

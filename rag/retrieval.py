@@ -7,6 +7,7 @@ memory-mapped matrix of the paper table (`rag.vectors`)."""
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -57,11 +58,11 @@ class SentenceHit:
 class PaperIndex:
     """A read view of the index: the Chroma collection plus the paper table derived from it."""
 
-    def __init__(self, settings: RagSettings, encoder: Encoder | None = None):
-        """`encoder` embeds questions (`embed`); a view used only with query vectors computed elsewhere
-        needs none."""
+    def __init__(self, settings: RagSettings, encoder: Encoder | Future[Encoder] | None = None):
+        """`encoder` embeds questions (`embed`): an encoder, or one still loading (a Future, so that the model
+        loads while the view opens); a view used only with query vectors computed elsewhere needs none."""
         self.settings = settings
-        self.encoder = encoder
+        self._encoder = encoder
         self.client = chroma_client(settings)
         self.collection = open_collection(settings, client=self.client)
         # Chroma loads its vector index on the first query: seconds at 100k papers. Done here while the
@@ -78,6 +79,12 @@ class PaperIndex:
                                   include=["distances"])
         except Exception:  # only a warm-up: the first real query meets the same error and reports it
             pass
+
+    @property
+    def encoder(self) -> Encoder | None:
+        if isinstance(self._encoder, Future):
+            self._encoder = self._encoder.result()
+        return self._encoder
 
     @property
     def papers(self) -> dict[str, Paper]:

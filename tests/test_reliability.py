@@ -765,7 +765,7 @@ def test_app_binds_loopback_by_default(monkeypatch):
         def launch(self, *args, **kwargs):
             launched.update(kwargs)
 
-    monkeypatch.setattr(app, "ensure_index", lambda settings: False)
+    monkeypatch.setattr(app, "ensure_index", lambda settings, **options: None)
     monkeypatch.setattr(app, "build_app", lambda assistant: Demo())
     app.main()
     assert launched["server_name"] == "127.0.0.1" and launched["auth"] is None

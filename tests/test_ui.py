@@ -32,7 +32,7 @@ from helpers import free_port, launch, tags_of, text_of, visible  # noqa: E402
 from rag.assistant import Assistant  # noqa: E402
 from rag.config import PROJECT_ROOT, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.index import ingest  # noqa: E402
+from rag.index import ensure_index, ingest  # noqa: E402
 from rag.types import Answer, AnswerStream, Citation, Filters, Source  # noqa: E402
 
 # Gradio's queue calls pandas APIs that pandas 3 deprecates; not this project's warnings.
@@ -358,13 +358,14 @@ def test_missing_index_is_reported_in_page(tmp_path):
 
 
 @pytest.mark.slow
-def test_ensure_index_builds_a_missing_index(tmp_path, encoder, capsys):
+def test_ensure_index_builds_a_missing_index(tmp_path, encoder):
     corpus = tmp_path / "one.jsonl"
     corpus.write_text(json.dumps({"title": "A paper", "abstract": XSS_ABSTRACT}) + "\n", encoding="utf-8")
     settings = load_settings(data_dir=tmp_path / "index", corpus_paths=[corpus])
-    assert app.ensure_index(settings, encoder=encoder, progress=False) is True
-    assert "rag ingest" in capsys.readouterr().err
-    assert app.ensure_index(settings, encoder=encoder) is False
+    notices = []
+    assert ensure_index(settings, encoder=encoder, progress=False, notice=notices.append).new == 1
+    assert len(notices) == 1 and "rag ingest" in notices[0]
+    assert ensure_index(settings, encoder=encoder, notice=notices.append) is None and len(notices) == 1
 
 
 @contextmanager
