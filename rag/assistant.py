@@ -200,8 +200,12 @@ _assistants_lock = threading.Lock()
 
 
 def default_assistant(settings: RagSettings | None = None) -> Assistant:
+    """The assistant behind the module-level `ask`, `ask_stream` and `retrieve`: one per distinct settings
+    (default: `load_settings()`), created on first use and kept for the process, so its loaded index and model
+    serve every later call. Build an `Assistant` yourself to pass collaborators or to control its lifetime."""
     settings = settings or load_settings()
-    key = settings.model_dump_json()
+    # The dump masks the API key: two settings differing only in their key must not share an assistant.
+    key = settings.model_dump_json() + repr(settings.llm_api_key.get_secret_value() if settings.llm_api_key else None)
     with _assistants_lock:
         if key not in _assistants:
             _assistants[key] = Assistant(settings)

@@ -118,3 +118,14 @@ def test_the_chroma_internal_that_reloading_relies_on_is_still_there(fast_settin
     assert index_location(fast_settings) in SharedSystemClient._identifier_to_system
     _forget_embedded_chroma(fast_settings)
     assert index_location(fast_settings) not in SharedSystemClient._identifier_to_system
+
+
+def test_default_assistants_are_one_per_settings_and_keys_are_told_apart(fast_settings):
+    from pydantic import SecretStr
+
+    from rag.assistant import default_assistant
+
+    assert default_assistant(fast_settings) is default_assistant(fast_settings.model_copy())
+    with_key = fast_settings.model_copy(update={"llm_api_key": SecretStr("sk-one")})
+    other_key = fast_settings.model_copy(update={"llm_api_key": SecretStr("sk-two")})
+    assert default_assistant(with_key) is not default_assistant(other_key)
