@@ -111,16 +111,21 @@ def hashes_path(settings: RagSettings, collection_name: str, digest: str) -> Pat
     return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.hashes"
 
 
-def load_record_hashes(settings: RagSettings, collection_name: str, digest: str) -> dict[str, str] | None:
-    """Paper id -> record hash of the table saved under this digest, or None (none saved or unreadable)."""
-    path = hashes_path(settings, collection_name, digest)
-    if not digest or not path.exists():
+def _cached(path: Path) -> object | None:
+    """The object saved at `path`, or None: a missing, truncated or foreign file is only a cache miss (what it
+    holds is rebuilt from Chroma)."""
+    if not path.exists():
         return None
     try:
         with open(path, "rb") as handle:
-            hashes = pickle.load(handle)
-    except Exception:  # a cache miss, as for the table
+            return pickle.load(handle)
+    except Exception:
         return None
+
+
+def load_record_hashes(settings: RagSettings, collection_name: str, digest: str) -> dict[str, str] | None:
+    """Paper id -> record hash of the table saved under this digest, or None (none saved or unreadable)."""
+    hashes = _cached(hashes_path(settings, collection_name, digest)) if digest else None
     return hashes if isinstance(hashes, dict) else None
 
 
@@ -132,14 +137,7 @@ def matrix_path(settings: RagSettings, collection_name: str, digest: str) -> Pat
 def load_saved(settings: RagSettings, collection_name: str, digest: str) -> PaperTable | None:
     """The table saved under this digest with its vectors mapped, or None (none saved, unreadable, another
     layout, or its matrix missing)."""
-    path = table_path(settings, collection_name, digest)
-    if not digest or not path.exists():
-        return None
-    try:
-        with open(path, "rb") as handle:
-            table = pickle.load(handle)
-    except Exception:  # a truncated or foreign file is only a cache miss: the table is rebuilt from Chroma
-        return None
+    table = _cached(table_path(settings, collection_name, digest)) if digest else None
     if not isinstance(table, PaperTable) or table.digest != digest:
         return None
     return table if map_matrix(matrix_path(settings, collection_name, digest), table.vectors) else None
