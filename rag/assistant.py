@@ -126,7 +126,7 @@ class Assistant:
             evidence.scope = scope(retrieved, index, k or self.settings.top_k, matching)
         draft = extractive.answer(parsed, evidence, index.table,
                                   threshold=self.settings.abstain_threshold,
-                                  max_sentences=self.settings.answer_max_sentences)
+                                  max_sentences=self.settings.answer_max_sentences, weights=self.settings.composer)
         notes = draft.notes + ([evidence.scope] if evidence.scope and evidence.scope not in draft.text else [])
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark

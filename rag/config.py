@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -24,8 +24,67 @@ MAX_K = 50
 PACKAGED_MPNET = "packaged:all-mpnet-base-v2"
 
 
+class ComposerSettings(BaseModel):
+    """Weights and cutoffs of the extractive answerer (`rag/extractive.py`). A sentence scores its similarity
+    to the question (or a part) + `lexical_weight` x the share of the question's idf-weighted terms it holds +
+    `paper_weight` x its paper's relevance, plus the bonuses and penalties below. Chosen on eval/questions.jsonl
+    and the hard set's tuning sets (docs/EVAL.md); change them only with the eval harness at hand. From the
+    environment: RAG_COMPOSER__LEXICAL_WEIGHT=0.4 and so on."""
+
+    lexical_weight: float = Field(default=0.5, ge=0, description="Weight of the share of question terms a sentence holds.")
+    paper_weight: float = Field(default=0.35, ge=0, description="Weight of the sentence's paper's dense relevance.")
+    several_relative_cutoff: float = Field(
+        default=0.7, ge=0, le=1, description="A list question's paper qualifies when its best sentence scores at "
+        "least this share of the best paper's (and the abstention threshold).")
+    second_sentence_relative_cutoff: float = Field(
+        default=0.85, ge=0, le=1, description="A neighbouring sentence joins a one-sentence answer when it scores "
+        "at least this share of the best.")
+    part_threshold_share: float = Field(
+        default=0.9, ge=0, description="A part of a multi-part question is covered by a paper's best sentence for "
+        "it when that sentence scores at least this share of the abstention threshold.")
+    context_share: float = Field(
+        default=0.3, ge=0, le=1, description="A part is scored on its own words and, with this share, on the "
+        "question's statements and whole embedding: what \"it\" in \"what does it rely on\" is.")
+    cover_margin: float = Field(
+        default=0.05, ge=0, description="Sentences within this score of a part's best also cover it, so one "
+        "sentence may serve two parts.")
+    list_topic_coverage: float = Field(
+        default=0.15, ge=0, le=1, description="A list question's paper qualifies when its title and abstract hold "
+        "this share of the question's terms.")
+    follow_up_coverage: float = Field(
+        default=0.4, ge=0, le=1, description="\"Which of those is training-free?\": a paper of the previous "
+        "answer qualifies when it holds this share of the follow-up's own words.")
+    max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
+    sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list or "
+                                    "comparison, and per definition.")
+    measurement_bonus: float = Field(
+        default=0.35, ge=0, description="Added to a sentence with the figure a \"how much\" question asks for "
+        "(and taken from a definition candidate that reports results).")
+    number_bonus: float = Field(default=0.05, ge=0, description="Added to a sentence with some other number when "
+                                "a figure is asked for.")
+    introduction_bonus: float = Field(
+        default=0.2, ge=0, description="Added to the sentence that introduces a work (\"we propose X\", an "
+        "expanded acronym) when the question asks which paper or what something is called.")
+    position_penalty: float = Field(default=0.03, ge=0, description="Taken per sentence position from a "
+                                    "definition candidate: what a work is comes early in its abstract.")
+    first_mention_bonus: float = Field(default=0.1, ge=0, description="Added to the sentence where an abstract "
+                                       "first names the work a definition asks about.")
+    residual_min_gain: float = Field(
+        default=0.1, ge=0, le=1, description="A sentence completes an answer when it holds at least this "
+        "(idf-weighted) share of the question's asking words that the answer still lacks...")
+    residual_score_share: float = Field(default=0.7, ge=0, le=1, description="...and scores at least this share "
+                                        "of its paper's best sentence.")
+    link_penalty: float = Field(default=0.2, ge=0, description="Taken from \"our code is available at …\" "
+                                "sentences unless the question asks for code or a link.")
+    background_penalty: float = Field(default=0.1, ge=0, description="Taken from sentences before an abstract's "
+                                      "\"we propose\" (the problem, not the work) unless the question asks about a "
+                                      "problem.")
+    rhetorical_penalty: float = Field(default=0.2, ge=0, description="Taken from a sentence that is itself a "
+                                      "question: it echoes one, answers none.")
+
+
 class RagSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", env_nested_delimiter="__")
 
     data_dir: Path = Field(
         default=PROJECT_ROOT / ".rag-data",
@@ -77,6 +136,11 @@ class RagSettings(BaseSettings):
         default=12, ge=0, le=MAX_K,
         description="A list question with a named condition (\"… on ALFWorld\") also reads up to this many papers "
         "that mention it, retrieved or not.",
+    )
+    composer: ComposerSettings = Field(
+        default_factory=ComposerSettings,
+        description="Weights and cutoffs of the extractive answerer (see ComposerSettings); calibrated on the eval "
+        "sets, so change them with `rag eval` at hand.",
     )
     answer_max_sentences: int = Field(default=4, ge=1, le=8, description="Most sentences in an extractive answer.")
     abstain_threshold: float = Field(

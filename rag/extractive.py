@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import is_specific, mentions, question_names, version_of
 from rag.query import Part, Question, asking_sentences
@@ -25,41 +26,6 @@ from rag.text import CITATION_MARK, acronyms, expansion_pattern, folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
-# Sentence score = similarity to the question (or part) + weight * share of its (idf-weighted) terms the
-# sentence holds + weight * how relevant its paper is overall. Weights chosen on eval/questions.jsonl and the
-# dev half of eval/hard (docs/EVAL.md).
-LEXICAL_WEIGHT = 0.5
-PAPER_WEIGHT = 0.35
-SEVERAL_RELATIVE_CUTOFF = 0.7
-SECOND_SENTENCE_RELATIVE_CUTOFF = 0.85
-# A part of a multi-part question is covered by the paper's best sentence for it when that sentence scores
-# at least this share of the abstention threshold.
-PART_THRESHOLD_SHARE = 0.9
-# A part is scored on its own words and, with this share, on the question's statements (its words) and the
-# whole question (its embedding): what "it" in "what does it rely on" is.
-CONTEXT_SHARE = 0.3
-# Sentences within this score of a part's best also cover it: one sentence may then serve two parts.
-COVER_MARGIN = 0.05
-# A list question's paper qualifies when its title and abstract hold this share of the question's terms.
-LIST_TOPIC_COVERAGE = 0.15
-# "Which of those is training-free?": a paper of the previous answer qualifies when it holds this share of the
-# follow-up's own (few) words, so one shared common word is not enough.
-FOLLOW_UP_COVERAGE = 0.4
-# Most lines in a list or comparison answer, and most sentences quoted per line.
-MAX_LINES = 6
-SENTENCES_PER_LINE = 3
-# A question asking "how much" is answered by a sentence with a figure in it; one asking "which paper"
-# by the sentence that introduces the work.
-MEASUREMENT_BONUS = 0.35
-NUMBER_BONUS = 0.05
-INTRODUCTION_BONUS = 0.2
-# What a work is comes early in its abstract, in a sentence of some length without results or links.
-POSITION_PENALTY = 0.03
-# A sentence completes an answer when it holds at least this share of the question's (idf-weighted) asking
-# words that the answer lacks, and scores at least this share of the paper's best sentence.
-RESIDUAL_MIN_GAIN = 0.1
-RESIDUAL_SCORE_SHARE = 0.7
-FIRST_MENTION_BONUS = 0.1
 # "We introduce structured queries … Structured queries separate …": a sentence whose opening words repeat the
 # introduction's goes on describing the same thing.
 SUBJECT_WORDS = 3
@@ -82,16 +48,13 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
 # A sentence pointing to code or a website answers nothing but a question about them.
-LINK_PENALTY = 0.2
 LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # What a question about a problem or motivation asks (otherwise background sentences score lower).
 PROBLEM = re.compile(r"\b(problems?|limitations?|weakness(?:es)?|challenges?|issues?|motivat\w*|gaps?|shortcomings?|"
                      r"bottlenecks?|flaws?|drawbacks?|why|fail\w*|lack\w*|struggl\w*)\b", re.IGNORECASE)
-BACKGROUND_PENALTY = 0.1
 # An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
 RHETORICAL = re.compile(r"\?[\"”']?\s*$")
-RHETORICAL_PENALTY = 0.2
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
 LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
@@ -170,8 +133,10 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
 class Scorer:
     """Scores sentences against the question or one of its parts."""
 
-    def __init__(self, question: Question, evidence: Evidence, table: PaperTable):
+    def __init__(self, question: Question, evidence: Evidence, table: PaperTable,
+                 weights: ComposerSettings | None = None):
         self.question = question
+        self.weights = weights or ComposerSettings()
         self.table = table
         self.candidates = evidence.candidates
         self.rank = {c.paper.paper_id: (rank, c) for rank, c in enumerate(evidence.candidates)}
@@ -216,22 +181,22 @@ class Scorer:
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
         if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
-            lexical = (1 - CONTEXT_SHARE) * lexical + CONTEXT_SHARE * self.coverage(self.context, evidence)
+            lexical = (1 - self.weights.context_share) * lexical + self.weights.context_share * self.coverage(self.context, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
-        score = similarity + LEXICAL_WEIGHT * lexical + PAPER_WEIGHT * paper_relevance
+        score = similarity + self.weights.lexical_weight * lexical + self.weights.paper_weight * paper_relevance
         if wants_quantity:
             if has_figure(hit.text, text, self.question.text):
-                score += MEASUREMENT_BONUS
+                score += self.weights.measurement_bonus
             elif NUMBER.search(hit.text):
-                score += NUMBER_BONUS
+                score += self.weights.number_bonus
         if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
-            score += INTRODUCTION_BONUS
+            score += self.weights.introduction_bonus
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
-            score -= LINK_PENALTY  # "Our code is available at …" answers nothing but a request for the code
+            score -= self.weights.link_penalty  # "Our code is available at …" answers nothing but a request for the code
         if not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0):
-            score -= BACKGROUND_PENALTY
+            score -= self.weights.background_penalty
         if RHETORICAL.search(hit.text):
-            score -= RHETORICAL_PENALTY  # "This raises the question: how can we …?" echoes a question, answers none
+            score -= self.weights.rhetorical_penalty  # "This raises the question: how can we …?" echoes a question, answers none
         return ScoredSentence(hit, candidate, rank, score)
 
     def comparing(self) -> Scorer:
@@ -249,8 +214,8 @@ class Scorer:
         # "What mechanism does it rely on" alone does not say what "it" is: the whole question's similarity
         # takes a share.
         part, vector = self.question.parts[index], self.part_vectors[index]
-        scored = [self.score(h, part.text, (1 - CONTEXT_SHARE) * float(np.dot(h.vector, vector))
-                             + CONTEXT_SHARE * h.similarity, part.wants_quantity, part.wants_name)
+        scored = [self.score(h, part.text, (1 - self.weights.context_share) * float(np.dot(h.vector, vector))
+                             + self.weights.context_share * h.similarity, part.wants_quantity, part.wants_name)
                   for h in self.hits if h.paper_id == paper_id]
         return sorted(scored, key=lambda s: -s.score)
 
@@ -348,11 +313,11 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     for index in indices:
         part = question.parts[index]
         scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part, question)]
-        if not scored or scored[0].score < PART_THRESHOLD_SHARE * threshold:
+        if not scored or scored[0].score < scorer.weights.part_threshold_share * threshold:
             missing.append(part)
             continue
         best = scored[0].score
-        near = {s.hit.number: s.score for s in scored if s.score >= best - COVER_MARGIN}
+        near = {s.hit.number: s.score for s in scored if s.score >= best - scorer.weights.cover_margin}
         coverers.append(set(near))
         for number, score in near.items():
             strength[number] = strength.get(number, 0.0) + score
@@ -384,13 +349,13 @@ def _name_sentences(scorer: Scorer, candidate: Candidate, chosen: list[SentenceH
 
 
 def answer(question: Question, evidence: Evidence, table: PaperTable, *, threshold: float,
-           max_sentences: int) -> Draft:
+           max_sentences: int, weights: ComposerSettings | None = None) -> Draft:
     candidates = evidence.candidates
     if not candidates and not evidence.sides:
         if question.restrict_to_previous and evidence.previous is not None:
             return _none_of_previous(evidence.previous)
         return abstention(candidates, evidence.scope or "No paper matches the question and its filters.")
-    scorer = Scorer(question, evidence, table)
+    scorer = Scorer(question, evidence, table, weights)
     if question.metadata_fields and not question.mixes_metadata:
         return answer_metadata(question, scorer, evidence, threshold)
     draft = answer_content(question, scorer, evidence, table, threshold, max_sentences)
@@ -490,13 +455,15 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
             return abstention(scorer.candidates, f"“{best.candidate.paper.title}” does not say {what}."
                               if subject or len(parts) == 1 else None)
         if len(sentences) == 1 and not missing:
-            sentences += _neighbour(scored, best, sentences[0], max_sentences)
+            sentences += _neighbour(scored, best, sentences[0], max_sentences,
+                                    scorer.weights.second_sentence_relative_cutoff)
         sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
         text = composer.line(best.candidate, sentences, _focus(parts))
         if missing:
             text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
         return Draft(text, composer.citations, False, [], [p.text for p in missing])
-    chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences)
+    chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences,
+                                        scorer.weights.second_sentence_relative_cutoff)
     chosen += completing(scorer, best.candidate, chosen, max_sentences - len(chosen))
     return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
 
@@ -515,7 +482,7 @@ def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
     scored = scorer.for_question(candidate.paper.paper_id)
     if not scored:
         return []
-    floor = RESIDUAL_SCORE_SHARE * scored[0].score
+    floor = scorer.weights.residual_score_share * scored[0].score
     total = sum(scorer.weight(t) for t in set(terms(" ".join(asking_sentences(scorer.question.text)[1]))))
     added: list[SentenceHit] = []
     while len(added) < room:
@@ -523,18 +490,18 @@ def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
         gains = [(sum(scorer.weight(t) for t in open_terms & set(terms(s.hit.text))) / (total or 1.0), s)
                  for s in scored if s.hit not in chosen + added and s.score >= floor and not URL.search(s.hit.text)]
         gain, best = max(gains, key=lambda g: (g[0], g[1].score), default=(0.0, None))
-        if best is None or gain < RESIDUAL_MIN_GAIN:
+        if best is None or gain < scorer.weights.residual_min_gain:
             break
         added.append(best.hit)
     return added
 
 
 def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: SentenceHit,
-               max_sentences: int) -> list[SentenceHit]:
+               max_sentences: int, cutoff: float) -> list[SentenceHit]:
     """A neighbouring sentence of the same paper that scores nearly as well may complete the answer."""
     for item in scored:
         if (max_sentences > 1 and item.hit.paper_id == chosen.paper_id and abs(item.hit.number - chosen.number) == 1
-                and item.score >= SECOND_SENTENCE_RELATIVE_CUTOFF * best.score):
+                and item.score >= cutoff * best.score):
             return [item.hit]
     return []
 
@@ -559,17 +526,17 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     conditions = list_conditions(question, scorer.names, scorer.table.vocabulary)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
-    cutoff = 0.0 if conditions else max(threshold, SEVERAL_RELATIVE_CUTOFF * top)
+    cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
         if item.score < cutoff or not all(meets_condition(n, paper, question.text) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
-        needed = FOLLOW_UP_COVERAGE if restricted else LIST_TOPIC_COVERAGE
+        needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage
         if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < needed:
             continue
-        sentences, missing = covering_sentences(scorer, item.candidate, threshold, SENTENCES_PER_LINE)
+        sentences, missing = covering_sentences(scorer, item.candidate, threshold, scorer.weights.sentences_per_line)
         answered = not any(p.wants_quantity for p in missing)
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
@@ -577,7 +544,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         qualifying.append((not answered, -item.score, item, sentences or [item.hit]))
     composer = Composer()
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True)
-             for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:MAX_LINES]]
+             for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:scorer.weights.max_lines]]
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     return Draft("\n".join(lines), composer.citations, False, [])
@@ -614,11 +581,11 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
             re.IGNORECASE)
         if not named and not (in_title and introduces):
             continue
-        score = item.hit.similarity + (INTRODUCTION_BONUS if introduces else 0.0)
-        score += FIRST_MENTION_BONUS if item.hit.number == first_named and not in_title else 0.0
-        score -= MEASUREMENT_BONUS if MEASUREMENT.search(text) or URL.search(text) else 0.0
-        score -= INTRODUCTION_BONUS if len(text.split()) < SHORT_SENTENCE_WORDS else 0.0
-        score -= POSITION_PENALTY * item.hit.number
+        score = item.hit.similarity + (scorer.weights.introduction_bonus if introduces else 0.0)
+        score += scorer.weights.first_mention_bonus if item.hit.number == first_named and not in_title else 0.0
+        score -= scorer.weights.measurement_bonus if MEASUREMENT.search(text) or URL.search(text) else 0.0
+        score -= scorer.weights.introduction_bonus if len(text.split()) < SHORT_SENTENCE_WORDS else 0.0
+        score -= scorer.weights.position_penalty * item.hit.number
         if best is None or score > best[0]:
             best = (score, item)
     if best is None:
@@ -631,7 +598,7 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
                  or set(question_names(chosen[0].text)) & set(question_names(following[0].text))
                  or set(terms(" ".join(following[0].text.split()[:SUBJECT_WORDS]))) & set(terms(chosen[0].text))):
         chosen += following
-    chosen += completing(scorer, candidate, chosen, SENTENCES_PER_LINE - len(chosen))
+    chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
 
@@ -678,9 +645,9 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         # The parts about this work: those naming it, or naming no other work of the comparison.
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
-        sentences, _ = covering_sentences(scorer, candidate, threshold, SENTENCES_PER_LINE, indices or None)
-        sentences += completing(scorer, candidate, sentences, SENTENCES_PER_LINE - len(sentences))
-        sentences = (sentences + _profile(scorer, candidate, sentences))[:SENTENCES_PER_LINE]
+        sentences, _ = covering_sentences(scorer, candidate, threshold, scorer.weights.sentences_per_line, indices or None)
+        sentences += completing(scorer, candidate, sentences, scorer.weights.sentences_per_line - len(sentences))
+        sentences = (sentences + _profile(scorer, candidate, sentences))[:scorer.weights.sentences_per_line]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
     if not lines:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.evaluation import citation_problems, dev_test_split
 from rag.extractive import (
@@ -370,6 +371,10 @@ def test_a_list_question_gives_one_line_per_qualifying_paper():
     lines = draft.text.splitlines()
     assert len(lines) == 2 and all(line.startswith("- “") for line in lines)
     assert "31%" in draft.text and "87%" in draft.text
+    # The composer's limits are settings: with one line allowed, the list keeps its best paper only.
+    one_line = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4,
+                      weights=ComposerSettings(max_lines=1))
+    assert len(one_line.text.splitlines()) == 1
 
 
 def test_a_list_with_a_condition_keeps_only_papers_that_mention_it():
