@@ -224,8 +224,9 @@ def build_app(assistant: Assistant) -> gr.Blocks:
                 respond, inputs, outputs, api_visibility="private", **answer_options)
         clear.click(reset, None, outputs, api_name="reset")
         typed = [event for box in filter_inputs for event in (box.submit, box.blur)]
-        gr.on(typed, show_filters, filter_inputs, chip_outputs, api_visibility="private", trigger_mode="always_last").then(
-            show_papers, [search, *filter_inputs], papers_outputs, api_visibility="private")
+        gr.on(typed, show_filters, filter_inputs, chip_outputs, api_visibility="private",
+              trigger_mode="always_last").then(show_papers, [search, *filter_inputs], papers_outputs,
+                                               api_visibility="private")
         for chip, box in zip(chips, filter_inputs):  # a chip's click clears its filter
             chip.click(lambda: "", None, box, api_visibility="private").then(
                 show_filters, filter_inputs, chip_outputs, api_visibility="private").then(

@@ -7,6 +7,6 @@ from rag.errors import RagError
 from rag.index import ChromaUnavailableError, MissingIndexError, ModelMismatchError, RagIndexError
 from rag.types import Answer, AnswerStream, Citation, FilterError, Filters, QuestionError, Source, Turn
 
-__all__ = ["Answer", "AnswerStream", "Assistant", "ChromaUnavailableError", "Citation", "FilterError", "Filters", "MissingIndexError",
-           "ModelMismatchError", "ModelNotFoundError", "QuestionError", "RagError", "RagIndexError", "RagSettings",
-           "Source", "Turn", "ask", "ask_stream", "load_settings", "retrieve"]
+__all__ = ["Answer", "AnswerStream", "Assistant", "ChromaUnavailableError", "Citation", "FilterError", "Filters",
+           "MissingIndexError", "ModelMismatchError", "ModelNotFoundError", "QuestionError", "RagError", "RagIndexError",
+           "RagSettings", "Source", "Turn", "ask", "ask_stream", "load_settings", "retrieve"]

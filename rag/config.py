@@ -31,7 +31,8 @@ class ComposerSettings(BaseModel):
     and the hard set's tuning sets (docs/EVAL.md); change them only with the eval harness at hand. From the
     environment: RAG_COMPOSER__LEXICAL_WEIGHT=0.4 and so on."""
 
-    lexical_weight: float = Field(default=0.5, ge=0, description="Weight of the share of question terms a sentence holds.")
+    lexical_weight: float = Field(default=0.5, ge=0,
+                                  description="Weight of the share of question terms a sentence holds.")
     paper_weight: float = Field(default=0.35, ge=0, description="Weight of the sentence's paper's dense relevance.")
     several_relative_cutoff: float = Field(
         default=0.7, ge=0, le=1, description="A list question's paper qualifies when its best sentence scores at "

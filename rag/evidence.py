@@ -20,6 +20,7 @@ from rag.types import Filters
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
 
+
 @dataclass
 class Retrieved:
     candidates: list[Candidate]  # the ranked papers
@@ -42,6 +43,7 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
         within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
     candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
     return Retrieved(candidates, vector, answer_vector, previous, active)
+
 
 def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
            settings: RagSettings) -> extractive.Evidence:
@@ -104,6 +106,7 @@ def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tup
             works[name] = None
     return list(works) + [n for n in singles if n not in works], works
 
+
 def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
     """The two papers an across-paper metadata question ("which came first, A or B?") sets apart: each side
     by the work it names, else by retrieving its own words."""
@@ -126,6 +129,7 @@ def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Can
             sides.append(found[0])
     return sides if len(sides) == 2 else []
 
+
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:
     """The papers the previous answer named, by title (or its lead, "LServe") or by a work's name that a
     title carries, for "which of those …" follow-ups and ones about "it"; None when the question is not
@@ -143,6 +147,7 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
         if found is not None and names_of.mentions(name, found.paper.title) and found not in named:
             named.append(found)
     return list({c.paper.paper_id: c for c in named}.values()) or None
+
 
 def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:
     """Where the filters (given, or read from the question) leave fewer papers than asked for, how many

@@ -157,6 +157,8 @@ class Scorer:
         for part in question.parts:
             context = context.replace(part.text, " ")
         self.context = context if len(terms(context)) >= 2 else ""
+        # The words of the asking sentences: what an answer must address (see `completing`).
+        self.asked = set(terms(" ".join(asking_sentences(question.text)[1])))
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -181,7 +183,8 @@ class Scorer:
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
         if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
-            lexical = (1 - self.weights.context_share) * lexical + self.weights.context_share * self.coverage(self.context, evidence)
+            share = self.weights.context_share
+            lexical = (1 - share) * lexical + share * self.coverage(self.context, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + self.weights.lexical_weight * lexical + self.weights.paper_weight * paper_relevance
         if wants_quantity:
@@ -192,11 +195,13 @@ class Scorer:
         if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += self.weights.introduction_bonus
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
-            score -= self.weights.link_penalty  # "Our code is available at …" answers nothing but a request for the code
+            # "Our code is available at …" answers nothing but a request for the code.
+            score -= self.weights.link_penalty
         if not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0):
             score -= self.weights.background_penalty
         if RHETORICAL.search(hit.text):
-            score -= self.weights.rhetorical_penalty  # "This raises the question: how can we …?" echoes a question, answers none
+            # "This raises the question: how can we …?" echoes a question, answers none.
+            score -= self.weights.rhetorical_penalty
         return ScoredSentence(hit, candidate, rank, score)
 
     def comparing(self) -> Scorer:
@@ -226,13 +231,13 @@ class Composer:
     def __init__(self):
         self.citations: list[Citation] = []
 
-    def cite(self, candidate: Candidate, quote: str, field: str = "abstract") -> int:
+    def cite(self, candidate: Candidate, quote: str, field: str = "abstract", start: int | None = None) -> int:
         paper = candidate.paper
         for citation in self.citations:
             if (citation.paper_id, citation.quote, citation.field) == (paper.paper_id, quote, field):
                 return citation.number
         number = len(self.citations) + 1
-        self.citations.append(Citation.of(number, paper, quote, field))
+        self.citations.append(Citation.of(number, paper, quote, field, start))
         return number
 
     def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str]) -> str:
@@ -248,7 +253,7 @@ class Composer:
         pieces = []
         for start, end, _, _ in spans:
             quote = abstract[start:end]
-            pieces.append(f"{_as_text(quote)} [{self.cite(candidate, quote)}]")
+            pieces.append(f"{_as_text(quote)} [{self.cite(candidate, quote, start=start)}]")
         return " ".join(pieces)
 
     def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False) -> str:
@@ -471,9 +476,8 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
 def uncovered_terms(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> set[str]:
     """The asking words of the question that neither the chosen sentences, the paper's title nor a name of
     the question holds: what the answer has not yet addressed."""
-    asked = set(terms(" ".join(asking_sentences(scorer.question.text)[1])))
     held = set(terms(" ".join([candidate.paper.title, *scorer.names, *(h.text for h in chosen)])))
-    return asked - held
+    return scorer.asked - held
 
 
 def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
@@ -483,7 +487,7 @@ def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
     if not scored:
         return []
     floor = scorer.weights.residual_score_share * scored[0].score
-    total = sum(scorer.weight(t) for t in set(terms(" ".join(asking_sentences(scorer.question.text)[1]))))
+    total = sum(scorer.weight(t) for t in scorer.asked)
     added: list[SentenceHit] = []
     while len(added) < room:
         open_terms = uncovered_terms(scorer, candidate, chosen + added)
@@ -645,9 +649,10 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         # The parts about this work: those naming it, or naming no other work of the comparison.
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
-        sentences, _ = covering_sentences(scorer, candidate, threshold, scorer.weights.sentences_per_line, indices or None)
-        sentences += completing(scorer, candidate, sentences, scorer.weights.sentences_per_line - len(sentences))
-        sentences = (sentences + _profile(scorer, candidate, sentences))[:scorer.weights.sentences_per_line]
+        per_line = scorer.weights.sentences_per_line
+        sentences, _ = covering_sentences(scorer, candidate, threshold, per_line, indices or None)
+        sentences += completing(scorer, candidate, sentences, per_line - len(sentences))
+        sentences = (sentences + _profile(scorer, candidate, sentences))[:per_line]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
     if not lines:

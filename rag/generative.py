@@ -96,7 +96,8 @@ def stream_completion(settings: RagSettings, messages: list[dict]) -> Iterator[s
     except openai.APIConnectionError as exc:
         raise LLMUnavailable(f"Cannot reach the LLM at {where} ({type(exc.__cause__ or exc).__name__}).") from exc
     except openai.APIStatusError as exc:
-        raise LLMUnavailable(f"The LLM at {where} returned HTTP {exc.status_code}: {_redact(str(exc.message), settings)[:200]}") from exc
+        message = _redact(str(exc.message), settings)[:200]
+        raise LLMUnavailable(f"The LLM at {where} returned HTTP {exc.status_code}: {message}") from exc
     except (openai.OpenAIError, ValueError, KeyError, AttributeError) as exc:
         raise LLMUnavailable(f"The LLM at {where} sent an unusable reply ({type(exc).__name__}).") from exc
 

@@ -109,8 +109,9 @@ class Filters:
         """A short label per active filter, keyed by field ({"date_from": "from 2024-01-01", "min_upvotes":
         "≥ 20 upvotes"}): what a chip shows; removing the field removes that filter."""
         labels = {"date_from": f"from {self.date_from}", "date_to": f"until {self.date_to}",
-                  "min_upvotes": f"≥ {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}", "min_authors": f"≥ {self.min_authors} authors",
-                  "max_authors": f"≤ {self.max_authors} authors", "author": f"author “{self.author}”"}
+                  "min_upvotes": f"≥ {self.min_upvotes} upvote{'s' if self.min_upvotes != 1 else ''}",
+                  "min_authors": f"≥ {self.min_authors} authors", "max_authors": f"≤ {self.max_authors} authors",
+                  "author": f"author “{self.author}”"}
         return {name: label for name, label in labels.items() if getattr(self, name) is not None}
 
     def without(self, name: str) -> Filters:
@@ -210,9 +211,12 @@ class Citation:
     end: int | None = None
 
     @classmethod
-    def of(cls, number: int, paper: Paper, quote: str, field: str = "abstract") -> Citation:
-        """A citation of `quote` from `paper`, located in its abstract when quoted from it."""
-        start = paper.abstract.find(quote) if field == "abstract" and quote else -1
+    def of(cls, number: int, paper: Paper, quote: str, field: str = "abstract",
+           start: int | None = None) -> Citation:
+        """A citation of `quote` from `paper`, located in its abstract when quoted from it: at `start` when the
+        caller knows where it took the quote, else where the abstract first has it."""
+        if start is None:
+            start = paper.abstract.find(quote) if field == "abstract" and quote else -1
         located = (start, start + len(quote)) if start >= 0 else (None, None)
         return cls(number, paper.paper_id, paper.title, paper.url, quote, field, *located)
 
