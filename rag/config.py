@@ -66,6 +66,15 @@ class ComposerSettings(BaseModel):
     introduction_bonus: float = Field(
         default=0.2, ge=0, description="Added to the sentence that introduces a work (\"we propose X\", an "
         "expanded acronym) when the question asks which paper or what something is called.")
+    names_bonus: float = Field(
+        default=0.15, ge=0, description="Added to a sentence holding a rare name the question does not (CountDown, "
+        "GDELT) when a part asks which things (\"which tasks\", \"what are the three algorithms\").")
+    mechanism_bonus: float = Field(
+        default=0.15, ge=0, description="Added to a sentence whose subject is the work (\"X uses …\", \"It "
+        "leverages …\") and that reports no result, when a part asks how the work works.")
+    rare_name_share: float = Field(
+        default=0.05, gt=0, le=1, description="A name counts as rare (an answer to \"which things\") when at most "
+        "this share of papers use its rarest word.")
     position_penalty: float = Field(default=0.03, ge=0, description="Taken per sentence position from a "
                                     "definition candidate: what a work is comes early in its abstract.")
     first_mention_bonus: float = Field(default=0.1, ge=0, description="Added to the sentence where an abstract "

@@ -47,6 +47,25 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
+# "Specifically, it …", "During training, X …": a lead-in before a sentence's subject.
+LEAD_IN = re.compile(r"^(?:(?:\w+\s+){0,5}?\w+,\s+)?")
+# A subject that stands for the work a sentence's abstract introduces ("It uses …", "Our method …").
+WORK_PRONOUN = re.compile(r"(?:it|this (?:\w+\s+)?(?:method|framework|approach|system|model|algorithm|technique|"
+                          r"design|mechanism|process|paradigm|pipeline|agent|benchmark)|our (?:\w+\s+)?(?:method|"
+                          r"framework|approach|system|model|algorithm|technique|design|key idea|pipeline|agent)|the "
+                          r"(?:proposed )?(?:method|framework|approach|system|algorithm|technique|pipeline))\b",
+                          re.IGNORECASE)
+# "We find …", "we show …": the authors reporting, not the work at work.
+REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|evaluate|conduct|release|hope|believe|"
+                       r"argue|report|test|validate|compare|achieve|experiment|provide|open-source|make|further|also|"
+                       r"then|first|study|investigate|analy[sz]e|discuss|explore|present|introduce|propose)\b",
+                       re.IGNORECASE)
+# "… improves resistance", "… outperforms": a sentence reporting what the work achieved, not how it works.
+RESULT = re.compile(r"\b(?:improve[sd]|outperform(?:s|ed)|surpass(?:es|ed)|achieve[sd]|attain(?:s|ed)|exceed(?:s|ed)|"
+                    r"beats|boost(?:s|ed)|yield(?:s|ed)|enable[sd]|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
+                    r"display(?:s|ed))\b", re.IGNORECASE)
+PREPOSITIONS = {"in", "on", "at", "for", "with", "by", "of", "from", "to", "into", "under", "over", "across", "unlike",
+                "like", "beyond", "without", "within", "than"}
 # A sentence pointing to code or a website answers nothing but a question about them.
 LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|available|download)\b", re.IGNORECASE)
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
@@ -159,6 +178,9 @@ class Scorer:
         self.context = context if len(terms(context)) >= 2 else ""
         # The words of the asking sentences: what an answer must address (see `completing`).
         self.asked = set(terms(" ".join(asking_sentences(question.text)[1])))
+        # A one-part question's answer types hold for the whole question.
+        single = question.parts[0] if len(question.parts) == 1 else None
+        self.whole_types = (single.wants_names, single.wants_mechanism) if single else (False, False)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -177,8 +199,28 @@ class Scorer:
                 held |= wanted & set(terms(spelled.group(0)))
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
+    def new_names(self, text: str) -> list[str]:
+        """Names in the text that the question does not hold and few papers use (CountDown, GDELT; not LLM)."""
+        rare = self.weights.rare_name_share
+        return [n for n in question_names(text) if not mentions(n, self.question.text)
+                and (ts := terms(n)) and max(self.table.idf.get(t, self.table.max_idf) for t in ts)
+                >= np.log1p(1 / rare)]
+
+    def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
+        """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
+        "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
+        if MEASUREMENT.search(hit.text) or RESULT.search(hit.text):
+            return False
+        body = hit.text[LEAD_IN.match(hit.text).end():] if hit.number else hit.text
+        names = [n for n in self.names if mentions(n, f"{candidate.paper.title} {candidate.paper.abstract}")]
+        lead = title_lead(candidate.paper.title)
+        starts = any(re.match(r"(?:(?:the|this|these|our|each|such)\s+)?" + re.escape(folded(n)) + r"(?![\w-])", folded(body), re.IGNORECASE)
+                     for n in names + ([lead] if lead else []))
+        author = re.match(r"we\b", body, re.IGNORECASE) and not REPORTING.match(body)
+        return bool(starts or WORK_PRONOUN.match(body) or author) and not INTRODUCTION.search(hit.text)
+
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
-              wants_name: bool = False) -> ScoredSentence:
+              wants_name: bool = False, types: tuple[bool, bool] = (False, False)) -> ScoredSentence:
         rank, candidate = self.rank[hit.paper_id]
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
@@ -194,6 +236,11 @@ class Scorer:
                 score += self.weights.number_bonus
         if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += self.weights.introduction_bonus
+        wants_names, wants_mechanism = types
+        if wants_names and self.new_names(hit.text):
+            score += self.weights.names_bonus
+        if wants_mechanism and self.describes_work(hit, candidate):
+            score += self.weights.mechanism_bonus
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             # "Our code is available at …" answers nothing but a request for the code.
             score -= self.weights.link_penalty
@@ -212,7 +259,7 @@ class Scorer:
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
         quantity = self.question.wants_quantity if wants_quantity is None else wants_quantity
         hits = [h for h in self.hits if paper_id is None or h.paper_id == paper_id]
-        scored = [self.score(h, self.question.text, h.similarity, quantity) for h in hits]
+        scored = [self.score(h, self.question.text, h.similarity, quantity, types=self.whole_types) for h in hits]
         return sorted(scored, key=lambda s: -s.score)
 
     def for_part(self, index: int, paper_id: str) -> list[ScoredSentence]:
@@ -220,7 +267,8 @@ class Scorer:
         # takes a share.
         part, vector = self.question.parts[index], self.part_vectors[index]
         scored = [self.score(h, part.text, (1 - self.weights.context_share) * float(np.dot(h.vector, vector))
-                             + self.weights.context_share * h.similarity, part.wants_quantity, part.wants_name)
+                             + self.weights.context_share * h.similarity, part.wants_quantity, part.wants_name,
+                             (part.wants_names, part.wants_mechanism))
                   for h in self.hits if h.paper_id == paper_id]
         return sorted(scored, key=lambda s: -s.score)
 
@@ -304,6 +352,15 @@ def _answers_part(hit: SentenceHit, part: Part, question: Question) -> bool:
     return not part.wants_quantity or has_figure(hit.text, part.text, question.text)
 
 
+def _of_kind(scorer: Scorer, scored: list[ScoredSentence], part: Part) -> list[ScoredSentence]:
+    """The sentences of the kind the part asks for (how the work works; names the question lacks), when the
+    paper has any: a near-best sentence of another kind does not answer it."""
+    kinds = [kind for kind, wanted in ((lambda s: scorer.describes_work(s.hit, s.candidate), part.wants_mechanism),
+                                       (lambda s: bool(scorer.new_names(s.hit.text)), part.wants_names)) if wanted]
+    typed = [s for s in scored if all(kind(s) for kind in kinds)]
+    return typed or scored
+
+
 def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, max_sentences: int,
                        parts: list[int] | None = None) -> tuple[list[SentenceHit], list[Part]]:
     """The smallest set of the paper's sentences that covers every part the paper can cover (greedy set
@@ -318,6 +375,7 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     for index in indices:
         part = question.parts[index]
         scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part, question)]
+        scored = _of_kind(scorer, scored, part)
         if not scored or scored[0].score < scorer.weights.part_threshold_share * threshold:
             missing.append(part)
             continue
@@ -579,10 +637,11 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     for item in scored:
         text = item.hit.text
         named = mentions(name, text)
-        # "We propose X", "… (X)", or a sentence opening with "X is a …" / "X, a …".
+        # "We propose X", "… (X)", a sentence opening with "X is a …", or "X, a …" / "X: a …" anywhere.
+        escaped = re.escape(folded(name))
         introduces = INTRODUCTION.search(text) or spelled_out(name, text) or re.match(
-            r"\W*(?:the\s+)?" + re.escape(folded(name)) + r"[)\"”]?(?:,| is| are| was)\s+(?:a|an|the)\b", folded(text),
-            re.IGNORECASE)
+            r"\W*(?:the\s+)?" + escaped + r"[)\"”]?(?:,| is| are| was)\s+(?:a|an|the)\b", folded(text),
+            re.IGNORECASE) or appositive(name, text)
         if not named and not (in_title and introduces):
             continue
         score = item.hit.similarity + (scorer.weights.introduction_bonus if introduces else 0.0)
@@ -597,14 +656,43 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     chosen = [best[1].hit]
     # The sentence after the introduction usually says how the work does it ("It works by …").
     following = [h for h in scorer.hits if h.paper_id == chosen[0].paper_id and h.number == chosen[0].number + 1]
-    if following and not MEASUREMENT.search(following[0].text) and not URL.search(following[0].text) \
+    if following and not any(p.search(following[0].text) for p in (MEASUREMENT, RESULT, URL)) \
             and (mentions(name, following[0].text) or DESCRIBES.match(following[0].text)
                  or set(question_names(chosen[0].text)) & set(question_names(following[0].text))
                  or set(terms(" ".join(following[0].text.split()[:SUBJECT_WORDS]))) & set(terms(chosen[0].text))):
         chosen += following
+    chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
+
+
+def typed_answers(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
+    """For each part asking how the work works or which things, the paper's best sentence of that kind (its
+    subject the work; names the question lacks) when the chosen sentences hold none."""
+    added: list[SentenceHit] = []
+    for index, part in enumerate(scorer.question.parts):
+        kinds = [kind for kind, wanted in ((scorer.describes_work, part.wants_mechanism),
+                                           (lambda h, c: bool(scorer.new_names(h.text)), part.wants_names)) if wanted]
+        for kind in kinds:
+            if len(added) >= room or any(kind(h, candidate) for h in chosen + added):
+                continue
+            best = next((s.hit for s in scorer.for_part(index, candidate.paper.paper_id) if kind(s.hit, candidate)
+                         and not URL.search(s.hit.text)), None)
+            if best is not None:
+                added.append(best)
+    return added
+
+
+def appositive(name: str, text: str) -> bool:
+    """"… via Hogwild! Inference: a parallel inference engine …", "X, an agent that …": the text says what the
+    name is right after it (not "In X, an optimizer …", where the name is a setting)."""
+    for match in re.finditer(r"(?<![\w-])" + re.escape(folded(name)) + r"[)\"”]?[,:]\s+(?:a|an)\b", folded(text),
+                             re.IGNORECASE):
+        before = folded(text)[:match.start()].split()
+        if not before or before[-1].lower() not in PREPOSITIONS:
+            return True
+    return False
 
 
 def spelled_out(name: str, text: str) -> bool:

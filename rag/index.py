@@ -36,8 +36,8 @@ from rag.table import DIGEST_KEY, PaperTable, content_digest, matrix_path, table
 from rag.text import sentence_spans
 from rag.vectors import VectorWriter, sentence_metadata, sentences_from_metadata
 
-# Bumped when the record layout changes; an index in another layout must be rebuilt.
-INDEX_FORMAT = 4
+# Bumped when the record layout or the sentence split changes; an index in another format must be rebuilt.
+INDEX_FORMAT = 5
 # Papers encoded together and written in one `add` call (Chroma rejects very large writes).
 WRITE_BATCH_PAPERS = 64
 

@@ -75,7 +75,7 @@ QUESTION_WORD = r"(?:how|what|which|where|when|why|who|whom|whose|whether)\b"
 PART_BREAK = re.compile(
     rf"\?\s+|;\s+|\s*{ENUMERATOR}\s*|"
     r",?\s+(?:and|plus|as well as|but|also)\s+(?=(?:also\s+)?"
-    r"(?:(?:on|in|at|to|for|from|with|by|of|under)\s+)?(?:how|what|which|where|when|why|who|whom|whose|whether|is|are|"
+    r"(?:(?:on|in|at|to|for|from|with|by|of|under|along|across|over|into|through|after|before)\s+)?(?:how|what|which|where|when|why|who|whom|whose|whether|is|are|"
     r"was|were|does|do|did|can|could|give|name|list)\b)",
     re.IGNORECASE,
 )
@@ -93,6 +93,23 @@ MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
 NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|called$|called what|"
                     r"what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
+# "Which benchmarks did it use?", "what are the three algorithms?": a part that asks for named things (answered by
+# a sentence holding names the question does not), not for a paper, a quantity or what something is.
+ASKS_NAMES = re.compile(
+    r"\b(?:which|what)\s+(?:(?:are|were)\s+the\s+)?(?:(?:two|three|four|five|several|main|key|other)\s+)?"
+    r"(?!(?:is|are|was|were|does|do|did|can|could|would|will|has|have|had|kind|type|sort|paper|papers|work|works|"
+    r"study|studies|about|if|the|it|its|they|this|that|these|those|each|happens|makes|problem|problems|mechanism|"
+    r"idea|method|approach)\b)"
+    r"[a-z][\w-]*\s+(?:[a-z][\w-]*\s+)?(?:does|do|did|is|are|was|were|can|could|has|have|had|it|they|each)\b|"
+    r"\b(?:which|what)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}\w+s\b",
+    re.IGNORECASE)
+# "How does X defend against …", "what mechanism does it rely on": a part that asks how a work works, answered
+# by a sentence whose subject is the work, not by its results or its motivation.
+ASKS_MECHANISM = re.compile(
+    r"^(?:and\s+|so\s+)?how\s+(?:does|do|did|is|are|was|were|can)\b(?!\s+(?:\S+\s+){0,4}?(?:compare|fare|perform|"
+    r"rank|score|differ)\b)|\b(?:mechanism|procedure|how (?:it|they) works?)\b|"
+    r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){0,4}?do\b|\bhow\s+(?:does|do|did)\s+each\b",
+    re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -126,6 +143,8 @@ class Part:
     text: str
     wants_quantity: bool
     wants_name: bool = False
+    wants_names: bool = False  # asks which things (benchmarks, tasks, modules): answered by names
+    wants_mechanism: bool = False  # asks how a work works: answered where the work is the subject
 
 
 @dataclass
@@ -201,8 +220,12 @@ def filters_in_words(text: str) -> Filters:
 def asking_sentences(text: str) -> tuple[list[str], list[str]]:
     """(every sentence, the ones that ask): statements around the asking ("I read a paper on X.") are context."""
     # "A study of safety heads: what is its algorithm called?": the lead-in before the colon is a statement.
-    sentences = [s.strip() for s in re.split(rf"(?<=[.?!])\s+(?=[A-Z(])|:\s+(?={QUESTION_WORD})", text, flags=re.I)
-                 if s.strip()]
+    sentences: list[str] = []
+    for piece in re.split(rf"(?<=[.?!])\s+(?=[A-Z(])|:\s+(?={QUESTION_WORD})", text, flags=re.I):
+        if sentences and re.search(r"\s[A-Z][\w-]*!$", sentences[-1]):
+            sentences[-1] += f" {piece.strip()}"  # "Hogwild! Inference": a name's "!" ends no sentence
+        elif piece.strip():
+            sentences.append(piece.strip())
     return sentences, [s for s in sentences if ASKING.search(s)] or sentences
 
 
@@ -220,7 +243,9 @@ def question_parts(text: str) -> list[Part]:
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
-    parts = [Part(p, bool(QUANTITY.search(p)), bool(NAMING.search(p))) for p in pieces]
+    parts = [Part(p, counts := bool(QUANTITY.search(p)), bool(NAMING.search(p)),
+                  not counts and ASKS_NAMES.search(p) is not None,
+                  not counts and ASKS_MECHANISM.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]

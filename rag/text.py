@@ -35,6 +35,8 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
         last_word = re.search(r"([A-Za-z.]+)\.$", before)
         if last_word and last_word.group(1).lower().rstrip(".") in ABBREVIATIONS:
             continue
+        if re.search(r"\s[A-Z][\w-]*!$", before):
+            continue  # "via Hogwild! Inference": the "!" of a name inside a sentence ends nothing
         end = match.end()
         piece = text[start:end].strip()
         if piece:

@@ -17,6 +17,7 @@ from rag.extractive import (
     Evidence,
     Scorer,
     answer,
+    appositive,
     completing,
     covering_sentences,
     has_figure,
@@ -460,3 +461,43 @@ def test_a_sentence_holding_what_the_answer_lacks_completes_it():
     # The objective sentence, not the studio sentence (no asked word) nor the link (never evidence).
     assert [h.number for h in added] == [2]
     assert completing(scorer, evidence.candidates[0], intro, room=0) == []
+
+
+# --- answer types: which things, how a work works ------------------------------------------------------------
+
+def test_a_part_asking_which_things_wants_names_and_one_asking_how_wants_the_mechanism():
+    parts = question_parts("Which two glazes did it fire, and along how many kilns was it run?")
+    assert [(p.wants_names, p.wants_quantity) for p in parts] == [(True, False), (False, True)]
+    assert question_parts("What are the four modules of the kiln agent?")[0].wants_names
+    assert not question_parts("Which papers cover glazes?")[0].wants_names
+    assert question_parts("How does KilnNet keep the firing even?")[0].wants_mechanism
+    assert not question_parts("How does KilnNet compare with GlazeGPT?")[0].wants_mechanism
+    assert not question_parts("How much fuel does KilnNet save?")[0].wants_mechanism
+
+
+def test_which_things_is_answered_by_the_sentence_with_names_the_question_lacks():
+    paper = make_paper("Fire or Not: Kiln Schedules Under a Fixed Budget",
+                       "Schedules matter for kilns under a fixed fuel budget. "
+                       "We fire two glazes in kilns, Celadon and Tenmoku. "
+                       "A fixed fuel budget limits how many kilns a studio can fire.")
+    question = read("A study fired glazes under a fixed fuel budget. Which two glazes did it fire?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 3)])
+    sentences, _ = covering_sentences(Scorer(question, evidence, table_for([paper])), evidence.candidates[0],
+                                      threshold=0.3, max_sentences=1)
+    assert "Celadon and Tenmoku" in sentences[0].text
+
+
+def test_how_a_work_works_is_where_the_work_is_the_subject_not_its_results_or_its_setting():
+    paper = make_paper("KilnMix: Blending Kiln Controllers",
+                       "Blending controllers for kilns is hard. We introduce KilnMix, a way to blend controllers. "
+                       "KilnMix improves fuel use across studios. "
+                       "It weighs each controller by the entropy of its firing curve.")
+    draft = define("KilnMix", paper.title, paper.abstract, "How does KilnMix blend the controllers?")
+    assert "We introduce KilnMix" in draft.text and "entropy of its firing curve" in draft.text
+    assert "improves fuel use" not in draft.text
+
+
+def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
+    assert appositive("Kiln! Mind", "We build it as Kiln! Mind: a planner that reads logs.")
+    assert not appositive("POKE", "In POKE, a planner reads sensor logs.")
+    assert sentence_spans("We build Kiln! Mind: a planner. It works.") == [(0, 31), (32, 41)]
