@@ -135,6 +135,12 @@ class RagSettings(BaseSettings):
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
     dense_weight: float = Field(default=0.5, ge=0, description="Weight of the dense ranking in the fusion.")
     bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
+    feedback_papers: int = Field(default=2, ge=1, description="A list question's BM25 query is expanded with "
+                                 "words of this many top papers (pseudo-relevance feedback).")
+    feedback_terms: int = Field(default=5, ge=0, description="How many of those papers' most telling words join "
+                                "a list question's BM25 query (0: no expansion).")
+    feedback_weight: float = Field(default=0.3, ge=0, description="Weight of those words' BM25 score beside "
+                                   "the question's own.")
     candidate_multiplier: int = Field(
         default=4, ge=1, description="Each retriever returns top_k times this many papers before fusion."
     )

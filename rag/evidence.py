@@ -41,7 +41,8 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     if question.restrict_to_previous and question.previous_question:
         # "Which of those …": the papers the previous answer named (else those its question retrieves).
         within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
-    candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector)
+    candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector,
+                              expand=question.wants_several)
     return Retrieved(candidates, vector, answer_vector, previous, active)
 
 

@@ -134,7 +134,10 @@ class PaperIndex:
         return {self.table.order[i]: float(scores[i]) for i in hits}
 
     def search(self, text: str, *, k: int, filters: Filters | None = None,
-               within: set[str] | None = None, query_vector: np.ndarray | None = None) -> list[Candidate]:
+               within: set[str] | None = None, query_vector: np.ndarray | None = None,
+               expand: bool = False) -> list[Candidate]:
+        """The k best papers by reciprocal-rank fusion of dense and BM25 rankings; `expand` adds the top papers'
+        telling words to the BM25 query (for a question whose answer spans several papers)."""
         filters = filters or Filters()
         pool = k * self.settings.candidate_multiplier
         vector = self.embed(text) if query_vector is None else query_vector
@@ -149,12 +152,43 @@ class PaperIndex:
         else:
             dense = self.dense_scores_within(vector, within)
             lexical = {p: s for p, s in self.bm25_scores(text, filters).items() if p in within}
+        fused = self._fuse(dense, lexical, pool)
+        if expand and within is None and self.settings.feedback_terms:
+            # A list question's other qualifying papers share the words of the ones found first, not only the
+            # question's: the top papers' most telling words, weighted down, join the BM25 query (pseudo-relevance
+            # feedback).
+            top = sorted(fused, key=lambda p: (-fused[p], p))[:self.settings.feedback_papers]
+            extra = self.feedback_terms(text, top)
+            added = self.bm25_scores(" ".join(extra), filters, limit=pool)
+            weight = self.settings.feedback_weight
+            lexical = {p: lexical.get(p, 0.0) + weight * added.get(p, 0.0) for p in set(lexical) | set(added)}
+            dense |= self.dense_scores_within(vector, set(lexical) - set(dense))
+            # The papers the feedback came from keep their places; the expanded query ranks the rest.
+            expanded = self._fuse(dense, lexical, pool)
+            rest = sorted((p for p in expanded if p not in top), key=lambda p: (-expanded[p], p))
+            floor = fused[top[-1]] if top else 0.0
+            fused = {p: fused[p] for p in top} | {p: min(expanded[p], floor) for p in rest}
+            ranked = (top + rest)[:k]
+        else:
+            ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
+        return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
+
+    def feedback_terms(self, text: str, paper_ids: list[str]) -> list[str]:
+        """The words that most distinguish these papers (term frequency times idf), other than the text's own."""
+        asked = set(terms(text))
+        weights: dict[str, float] = {}
+        for pid in paper_ids:
+            words = terms(f"{self.papers[pid].title} {self.papers[pid].abstract}")
+            for term in set(words) - asked:
+                weights[term] = weights.get(term, 0.0) + words.count(term) / len(words) * self.table.idf.get(term, 0.0)
+        return sorted(weights, key=lambda t: (-weights[t], t))[:self.settings.feedback_terms]
+
+    def _fuse(self, dense: dict[str, float], lexical: dict[str, float], pool: int) -> dict[str, float]:
         fused: dict[str, float] = {}
         for weight, scores in ((self.settings.dense_weight, dense), (self.settings.bm25_weight, lexical)):
             for rank, pid in enumerate(sorted(scores, key=scores.get, reverse=True)[:pool], start=1):
                 fused[pid] = fused.get(pid, 0.0) + weight / (self.settings.rrf_k + rank)
-        ranked = sorted(fused, key=lambda p: (-fused[p], p))[:k]
-        return [Candidate(self.papers[p], fused[p], dense.get(p, 0.0), lexical.get(p, 0.0)) for p in ranked]
+        return fused
 
     def find_named(self, name: str, ranked: list[Candidate], vector: np.ndarray) -> Candidate | str | None:
         """The paper a work's name points to: among the few papers that mention the name (a retrieved one

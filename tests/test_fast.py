@@ -14,6 +14,7 @@ from helpers import stub_llm_server
 from rag import Answer, AnswerStream, Filters, QuestionError, Turn
 from rag.assistant import Assistant
 from rag.evaluation import citation_problems
+from rag.text import terms
 
 CUDA = "CUDA-LLM: LLMs Can Write Efficient CUDA Kernels"
 LSERVE = "LServe: Efficient Long-sequence LLM Serving with Unified Sparse Attention"
@@ -129,3 +130,20 @@ def test_default_assistants_are_one_per_settings_and_keys_are_told_apart(fast_se
     with_key = fast_settings.model_copy(update={"llm_api_key": SecretStr("sk-one")})
     other_key = fast_settings.model_copy(update={"llm_api_key": SecretStr("sk-two")})
     assert default_assistant(with_key) is not default_assistant(other_key)
+
+
+def test_a_list_question_is_searched_again_with_the_top_papers_telling_words(fast_assistant):
+    index = fast_assistant.index
+    question = "Which papers cut the memory of long-context LLM inference?"
+    plain = index.search(question, k=5)
+    expanded = index.search(question, k=5, expand=True)
+    top = [c.paper.paper_id for c in plain[:index.settings.feedback_papers]]
+    words = index.feedback_terms(question, top)
+    # The words come from the top papers (Locret's and LServe's KV cache), none of them the question's own.
+    assert {"kv", "cach"} <= set(words) and not set(words) & set(terms(question))
+    # The papers the words came from keep their places; the scores still fall down the ranking.
+    assert [c.paper.paper_id for c in expanded[:len(top)]] == top
+    assert all(a.score >= b.score for a, b in zip(expanded, expanded[1:]))
+    defended = "Which papers defend against attacks on language models?"
+    assert [c.paper.paper_id for c in index.search(defended, k=5, expand=True)] != \
+        [c.paper.paper_id for c in index.search(defended, k=5)]
