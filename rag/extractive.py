@@ -30,7 +30,7 @@ ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
 # introduction's goes on describing the same thing.
 SUBJECT_WORDS = 3
 SHORT_SENTENCE_WORDS = 8
-MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:%|x\b|×|times|-?fold|percentage points?|p\.p\.|ms\b|points?\b)|"
+MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:\\?%|x\b|×|times|-?fold|percentage points?|p\.p\.|ms\b|points?\b)|"
                          r"\$\s?\d")
 NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
                 "hundred thousand million billion dozen single")
@@ -47,8 +47,8 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
-# "Specifically, it …", "During training, X …": a lead-in before a sentence's subject.
-LEAD_IN = re.compile(r"^(?:(?:\w+\s+){0,5}?\w+,\s+)?")
+# "Specifically, it …", "By incorporating A* search, it …": a lead-in before a sentence's subject.
+LEAD_IN = re.compile(r"^(?:[^,;:]{0,120},\s+)?")
 # A subject that stands for the work a sentence's abstract introduces ("It uses …", "Our method …").
 WORK_PRONOUN = re.compile(r"(?:it|this (?:\w+\s+)?(?:method|framework|approach|system|model|algorithm|technique|"
                           r"design|mechanism|process|paradigm|pipeline|agent|benchmark)|our (?:\w+\s+)?(?:method|"
@@ -211,13 +211,15 @@ class Scorer:
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
         if MEASUREMENT.search(hit.text) or RESULT.search(hit.text):
             return False
-        body = hit.text[LEAD_IN.match(hit.text).end():] if hit.number else hit.text
         names = [n for n in self.names if mentions(n, f"{candidate.paper.title} {candidate.paper.abstract}")]
-        lead = title_lead(candidate.paper.title)
-        starts = any(re.match(r"(?:(?:the|this|these|our|each|such)\s+)?" + re.escape(folded(n)) + r"(?![\w-])", folded(body), re.IGNORECASE)
-                     for n in names + ([lead] if lead else []))
-        author = re.match(r"we\b", body, re.IGNORECASE) and not REPORTING.match(body)
-        return bool(starts or WORK_PRONOUN.match(body) or author) and not INTRODUCTION.search(hit.text)
+        subjects = [re.escape(folded(n)) for n in names + [title_lead(candidate.paper.title)] if n]
+        for body in (hit.text, hit.text[LEAD_IN.match(hit.text).end():]):
+            named = any(re.match(r"(?:(?:the|this|these|our|each|such)\s+)?" + subject + r"(?![\w-])", folded(body),
+                                 re.IGNORECASE) for subject in subjects)
+            author = re.match(r"we\b", body, re.IGNORECASE) and not REPORTING.match(body)
+            if named or author or WORK_PRONOUN.match(body):
+                return not INTRODUCTION.search(hit.text)
+        return False
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
               wants_name: bool = False, types: tuple[bool, bool] = (False, False)) -> ScoredSentence:
@@ -752,11 +754,15 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
 
 def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
     """What a comparison needs of each work beside what the parts asked: what it does (the sentence that
-    introduces it) and what it achieves (its best sentence with a figure), whichever the chosen lack."""
+    introduces it), for a question on how the works work another sentence on that, and what it achieves (its
+    best sentence with a figure), whichever the chosen lack."""
     scored = scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
     added = []
     if not any(INTRODUCTION.search(h.text) for h in chosen):
         added += [s.hit for s in scored if INTRODUCTION.search(s.hit.text)][:1]
+    if any(p.wants_mechanism for p in scorer.question.parts):
+        # "How does each do it?": a second sentence on how the work works, not its results.
+        added += [s.hit for s in scored if s.hit not in chosen + added and scorer.describes_work(s.hit, candidate)][:1]
     if not any(has_figure(h.text, "how large") for h in chosen + added):
         added += [s.hit for s in scored if has_figure(s.hit.text, "how large", scorer.question.text)][:1]
     return [h for h in added if h not in chosen]

@@ -92,7 +92,9 @@ ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?(?:{QUESTION_WORD}|(?:please
 MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
 NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|called$|called what|"
-                    r"what (?:is|are) (?:it|they|this|these)\b|acronym)", re.IGNORECASE)
+                    r"what (?:is|are) (?:it|they|this|these)\b|acronym)|"
+                    r"^(?:so\s+|and\s+)?what(?:'s| is| are)\s+(?:\S+\s*){1,3}$",  # a part that is only "what is X"
+                    re.IGNORECASE)
 # "Which benchmarks did it use?", "what are the three algorithms?": a part that asks for named things (answered by
 # a sentence holding names the question does not), not for a paper, a quantity or what something is.
 ASKS_NAMES = re.compile(
@@ -105,11 +107,14 @@ ASKS_NAMES = re.compile(
     re.IGNORECASE)
 # "How does X defend against …", "what mechanism does it rely on": a part that asks how a work works, answered
 # by a sentence whose subject is the work, not by its results or its motivation.
+HOW_IT_WORKS = (r"^(?:and\s+|so\s+)?(?:(?:explain|describe|tell me)\s+how\b(?!\s+(?:well|much|many|fast|often|large|long|big|small)\b)|how\s+(?:does|do|did|is|are|was|were|can)\b)"
+                r"(?!\s+(?:\S+\s+){0,8}?(?:compare|fare|perform|rank|score|differ|do)\b)")
 ASKS_MECHANISM = re.compile(
-    r"^(?:and\s+|so\s+)?how\s+(?:does|do|did|is|are|was|were|can)\b(?!\s+(?:\S+\s+){0,4}?(?:compare|fare|perform|"
-    r"rank|score|differ)\b)|\b(?:mechanism|procedure|how (?:it|they) works?)\b|"
+    HOW_IT_WORKS + r"|\b(?:mechanism|procedure|how (?:it|they) works?)\b|"
     r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){0,4}?do\b|\bhow\s+(?:does|do|did)\s+each\b",
     re.IGNORECASE)
+# "How does X decide how many rollouts …": a quantity inside a how-it-works question is not what it asks.
+ASKS_HOW_IT_WORKS = re.compile(HOW_IT_WORKS, re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -243,7 +248,7 @@ def question_parts(text: str) -> list[Part]:
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
-    parts = [Part(p, counts := bool(QUANTITY.search(p)), bool(NAMING.search(p)),
+    parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
                   not counts and ASKS_NAMES.search(p) is not None,
                   not counts and ASKS_MECHANISM.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):

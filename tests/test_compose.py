@@ -501,3 +501,25 @@ def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
     assert appositive("Kiln! Mind", "We build it as Kiln! Mind: a planner that reads logs.")
     assert not appositive("POKE", "In POKE, a planner reads sensor logs.")
     assert sentence_spans("We build Kiln! Mind: a planner. It works.") == [(0, 31), (32, 41)]
+
+
+def test_a_quantity_inside_a_how_it_works_question_is_not_what_it_asks():
+    parts = question_parts("How does KilnNet decide how many firings each pot gets?")
+    assert [(p.wants_quantity, p.wants_mechanism) for p in parts] == [(False, True)]
+    assert question_parts("Explain how GlazeGPT mixes its recipes.")[0].wants_mechanism
+    assert not question_parts("Explain how well GlazeGPT does on stoneware.")[0].wants_mechanism
+    assert not question_parts("How does KilnNet's way of firing pots compare with GlazeGPT's?")[0].wants_mechanism
+    # "What is X" beside another ask wants X's introduction.
+    assert [p.wants_name for p in question_parts("What is KilnNet and how does it fire pots?")] == [True, False]
+
+
+def test_a_long_lead_in_before_the_work_as_subject_still_describes_the_work():
+    paper = make_paper("KilnStar: Searching Firing Plans",
+                       "We propose KilnStar, a planner for kilns. "
+                       "By pairing A* search with a clay-specific cost model, it prunes costly firing plans early. "
+                       "Studios liked the plans.")
+    question = read("How does KilnStar plan a firing?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 3)])
+    scorer = Scorer(question, evidence, table_for([paper]))
+    described = [scorer.describes_work(h, evidence.candidates[0]) for h in evidence.hits]
+    assert described == [False, True, False]  # the introduction and an outcome are not how it works
