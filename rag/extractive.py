@@ -35,7 +35,7 @@ MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:\\?%|x\b|×|times|-?fold|percen
 NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve fifteen twenty thirty forty fifty "
                 "hundred thousand million billion dozen single")
 NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
-FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkmb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
+FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
                           re.IGNORECASE)
 # "how many tasks": what a count in the answer must count.
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
@@ -141,7 +141,7 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
         if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
             continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
-        if sizes or (re.search(r"\.\d|[KMBkmb]$", token) and not counted):
+        if sizes or (re.search(r"\.\d|[KMBkb]$", token) and not counted):
             return True
         around = " ".join(before[-2:] + text[match.end():].split()[:3])  # "evaluate 7 models", "six probing tasks"
         if counted & set(terms(around)):
@@ -468,13 +468,22 @@ def names_work(name: str, candidate: Candidate) -> bool:
                      rf"\((?:[^()]{{0,20}}\s)?{escaped}\)", folded(paper.abstract), re.IGNORECASE) is not None
 
 
+def introduced_as(name: str, abstract: str) -> bool:
+    """Whether the abstract introduces its work under this name: "we propose IKEA", "… Agent (IKEA)"."""
+    escaped = re.escape(folded(name))
+    return re.search(rf"\b(?:propos|introduc|present|call|nam|dub|term)\w*\s+(?:[\w-]+\s+){{0,2}}?{escaped}(?![\w-])|"
+                     rf"\b(?:propos|introduc|present)\w*\b[^.]{{0,150}}\({escaped}\)", folded(abstract), re.IGNORECASE) is not None
+
+
 def named_subject(question: Question, works: dict[str, Candidate | None]) -> Candidate | None:
-    """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3"):
-    the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
+    """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3") or
+    that its abstract introduces ("we propose IKEA"): the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
     "than", "against"... ("its success rate on WebArena") is a condition, not the subject."""
     text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
-           if c is not None and title_lead(c.paper.title) == folded(name).lower().strip("!") and not is_condition(name, text)}
+           if c is not None and (title_lead(c.paper.title) == folded(name).lower().strip("!")
+                                 or introduced_as(name, c.paper.abstract))
+           and not is_condition(name, text)}
     return next(iter(own.values())) if len(own) == 1 else None
 
 
@@ -620,6 +629,8 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
         return None
     asking = " ".join(asking_sentences(question.text)[1])
     for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
+        if is_condition(name, folded(question.text)):
+            continue  # "How does X do on Mind2Web?" is not about Mind2Web
         if not mentions(name, asking) and len(works) > 1:
             continue  # "What is it?" is about the one work named before; "How do A and B differ?" defines neither
         rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)

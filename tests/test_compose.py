@@ -20,6 +20,9 @@ from rag.extractive import (
     appositive,
     completing,
     covering_sentences,
+    definition_subject,
+    introduced_as,
+    named_subject,
     has_figure,
     is_condition,
     meets_condition,
@@ -523,3 +526,22 @@ def test_a_long_lead_in_before_the_work_as_subject_still_describes_the_work():
     scorer = Scorer(question, evidence, table_for([paper]))
     described = [scorer.describes_work(h, evidence.candidates[0]) for h in evidence.hits]
     assert described == [False, True, False]  # the introduction and an outcome are not how it works
+
+
+def test_a_work_its_abstract_introduces_is_the_subject_and_a_benchmark_after_on_is_a_condition():
+    kiln = make_paper("Firing Smarter with Learned Schedules",
+                      "Kilns waste fuel. This paper introduces the Adaptive Kiln Scheduling Agent (AKSA), a planner. "
+                      "AKSA cuts fuel use on stoneware.")
+    other = make_paper("GlazeGPT: Predicting Glaze Colours", "GlazeGPT reaches 87% accuracy on KilnBench recipes.")
+    works = {"AKSA": Candidate(kiln, 1.0, 0.6, 1.0), "KilnBench": Candidate(other, 1.0, 0.6, 1.0)}
+    question = read("By what percentage does AKSA cut fuel use?")
+    assert named_subject(question, works) is works["AKSA"]
+    # "How does AKSA do on KilnBench?": about AKSA, never a definition of KilnBench.
+    assert definition_subject(read("How does AKSA perform on KilnBench?"), works)[0] == "AKSA"
+    # An acronym spelled out in passing is no work of the paper's.
+    assert not introduced_as("KV", "Serving needs memory to keep the key-value (KV) cache of each request.")
+
+
+def test_an_area_in_metres_is_no_magnitude():
+    assert not has_figure("We evaluated it in an 836m^2 real world environment.", "what success rate")
+    assert has_figure("They train a 405B model.", "how large is the model")
