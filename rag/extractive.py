@@ -438,7 +438,9 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     # "Orca 2" when the corpus has Orca, "UniPic 3.0" when it has 2.0: another version is not this one.
     versions = [n for n, c in evidence.works.items() if c is None and (base := version_of(n))
                 and any(mentions(base, t) for t in texts)]
-    absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)]
+    # "REST APIs" where the abstract says "RESTful APIs": a name that the retrieved papers extend is not absent.
+    absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)
+              and not any(re.search(extended(name), folded(t)) for t in texts)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
     if sides:
@@ -450,6 +452,11 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
     return answer_fact(question, scorer, subject, threshold, max_sentences)
+
+
+def extended(name: str) -> str:
+    """A pattern for the name with each word possibly extended in lower case ("REST APIs": "RESTful APIs")."""
+    return r"(?<![\w-])" + r"\s+".join(re.escape(word) + "[a-z]*" for word in folded(name).split()) + r"(?![\w-])"
 
 
 def _none_of_previous(previous: list[Candidate]) -> Draft:

@@ -4,6 +4,7 @@ the real index in test_ask.py and in `rag eval`."""
 
 from __future__ import annotations
 
+import re
 from types import SimpleNamespace
 
 import numpy as np
@@ -21,6 +22,7 @@ from rag.extractive import (
     completing,
     covering_sentences,
     definition_subject,
+    extended,
     introduced_as,
     named_subject,
     has_figure,
@@ -545,3 +547,8 @@ def test_a_work_its_abstract_introduces_is_the_subject_and_a_benchmark_after_on_
 def test_an_area_in_metres_is_no_magnitude():
     assert not has_figure("We evaluated it in an 836m^2 real world environment.", "what success rate")
     assert has_figure("They train a 405B model.", "how large is the model")
+
+
+def test_a_name_the_papers_extend_is_not_absent():
+    assert re.search(extended("REST APIs"), "we collect 1,000 RESTful APIs from a hub")
+    assert not re.search(extended("REST APIs"), "we collect 1,000 APIs from a hub")
