@@ -57,12 +57,12 @@ WORK_PRONOUN = re.compile(r"(?:it|this (?:\w+\s+)?(?:method|framework|approach|s
                           re.IGNORECASE)
 # "We find …", "we show …": the authors reporting, not the work at work.
 REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|evaluate|conduct|release|hope|believe|"
-                       r"argue|report|test|validate|compare|achieve|experiment|provide|open-source|make|further|also|"
-                       r"then|first|study|investigate|analy[sz]e|discuss|explore|present|introduce|propose)\b",
+                       r"argue|report|test|validate|compare|achieve|experiment|provide|open-source|make|study|"
+                       r"investigate|analy[sz]e|discuss|present|introduce|propose)\b",
                        re.IGNORECASE)
 # "… improves resistance", "… outperforms": a sentence reporting what the work achieved, not how it works.
 RESULT = re.compile(r"\b(?:improve[sd]|outperform(?:s|ed)|surpass(?:es|ed)|achieve[sd]|attain(?:s|ed)|exceed(?:s|ed)|"
-                    r"beats|boost(?:s|ed)|yield(?:s|ed)|enable[sd]|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
+                    r"beats|boost(?:s|ed)|yield(?:s|ed)|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
                     r"display(?:s|ed))\b", re.IGNORECASE)
 PREPOSITIONS = {"in", "on", "at", "for", "with", "by", "of", "from", "to", "into", "under", "over", "across", "unlike",
                 "like", "beyond", "without", "within", "than"}
@@ -78,9 +78,9 @@ RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
                         r"improving|reducing|surpassing)\b))\s+")
-# What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B".
-JOINED = re.compile(r"(?:'s)?[\s)]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
-                    r"(?:with|to|against))(?: the| its)?)[\s(]*", re.IGNORECASE)
+# What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B", "'A' and B".
+JOINED = re.compile(r"(?:'s)?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
+                    r"(?:with|to|against))(?: the| its)?)[\s('‘\"“]*", re.IGNORECASE)
 
 # The fixed wording around quotes (tests check that nothing else is added to an answer).
 MISSING_WORKS = "Not in the indexed papers: {}."

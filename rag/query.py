@@ -110,7 +110,8 @@ ASKS_NAMES = re.compile(
 HOW_IT_WORKS = (r"^(?:and\s+|so\s+)?(?:(?:explain|describe|tell me)\s+how\b(?!\s+(?:well|much|many|fast|often|large|long|big|small)\b)|how\s+(?:does|do|did|is|are|was|were|can)\b)"
                 r"(?!\s+(?:\S+\s+){0,8}?(?:compare|fare|perform|rank|score|differ|do)\b)")
 ASKS_MECHANISM = re.compile(
-    HOW_IT_WORKS + r"|\b(?:mechanism|procedure|how (?:it|they) works?)\b|"
+    HOW_IT_WORKS + r"|\b(?:mechanism|procedure|how (?:it|they) works?)\b|\bwhere\b[^?]{0,40}\bcomes? from\b|"
+    r"\b(?:differ|different|differences?)\s+in\s+how\b(?!\s+(?:well|much|many|fast|often|large|long|big|small)\b)|"
     r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){0,4}?do\b|\bhow\s+(?:does|do|did)\s+each\b",
     re.IGNORECASE)
 # "How does X decide how many rollouts …": a quantity inside a how-it-works question is not what it asks.

@@ -552,3 +552,11 @@ def test_an_area_in_metres_is_no_magnitude():
 def test_a_name_the_papers_extend_is_not_absent():
     assert re.search(extended("REST APIs"), "we collect 1,000 RESTful APIs from a hub")
     assert not re.search(extended("REST APIs"), "we collect 1,000 APIs from a hub")
+
+
+def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
+    kiln, glaze = make_paper("Secrets of Kilns Part I: Heat", "We study kilns."), GLAZE
+    works = {"Secrets of Kilns Part I": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(glaze, 1.0, 0.6, 1.0)}
+    question = read("How do 'Secrets of Kilns Part I' and GlazeGPT each keep the heat even?")
+    assert side_by_side(question, works) == ["Secrets of Kilns Part I", "GlazeGPT"]
+    assert question_parts("How do KilnNet and GlazeGPT differ in where their recipes come from?")[0].wants_mechanism
