@@ -621,13 +621,25 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
-        qualifying.append((not answered, -item.score, item, sentences or [item.hit]))
+        sentences = (_naming(scorer, item.candidate, sentences or [item.hit]) + (sentences or [item.hit]))
+        qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
     composer = Composer()
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True)
              for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:scorer.weights.max_lines]]
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
+    """The sentence that names the paper's work ("… introduces PCB-Merging (Parameter Competition Balancing)"),
+    when the title does not lead with the name and no chosen sentence introduces it: a list says what each
+    listed work is called."""
+    if title_lead(candidate.paper.title) or any(INTRODUCTION.search(h.text) or EXPANSION.search(h.text) for h in chosen):
+        return []
+    naming = [s.hit for s in scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
+              if (INTRODUCTION.search(s.hit.text) or EXPANSION.search(s.hit.text)) and question_names(s.hit.text)]
+    return naming[:1]
 
 
 def definition_subject(question: Question, works: dict[str, Candidate | None]) -> tuple[str, Candidate] | None:

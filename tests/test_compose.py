@@ -560,3 +560,15 @@ def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_
     question = read("How do 'Secrets of Kilns Part I' and GlazeGPT each keep the heat even?")
     assert side_by_side(question, works) == ["Secrets of Kilns Part I", "GlazeGPT"]
     assert question_parts("How do KilnNet and GlazeGPT differ in where their recipes come from?")[0].wants_mechanism
+
+
+def test_each_line_of_a_list_names_its_work_when_the_title_does_not():
+    question = read("Which papers blend kiln controllers into one?")
+    unnamed = make_paper("Blending Kiln Controllers Without Retraining",
+                         "Kiln controllers can be blended into one controller for every studio. "
+                         "This paper introduces BlendKiln (Balanced Kiln Blending), a way to weigh controllers.")
+    evidence = make_evidence(question, [(unnamed, [axis(0), axis(1)])])
+    draft = answer(question, evidence, table_for([unnamed]), threshold=0.3, max_sentences=4)
+    assert "BlendKiln (Balanced Kiln Blending)" in draft.text
+    papers = {unnamed.paper_id: unnamed}
+    assert citation_problems(Answer("q", draft.text, draft.citations, [], False, "x"), papers) == []
