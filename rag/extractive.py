@@ -199,12 +199,13 @@ class Scorer:
                 held |= wanted & set(terms(spelled.group(0)))
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
 
-    def new_names(self, text: str) -> list[str]:
-        """Names in the text that the question does not hold and few papers use (CountDown, GDELT; not LLM)."""
-        rare = self.weights.rare_name_share
-        return [n for n in question_names(text) if not mentions(n, self.question.text)
-                and (ts := terms(n)) and max(self.table.idf.get(t, self.table.max_idf) for t in ts)
-                >= np.log1p(1 / rare)]
+    def new_names(self, hit: SentenceHit) -> list[str]:
+        """Names in the sentence that neither the question nor its paper's title holds and few papers use
+        (CountDown, GDELT; not LLM, not the words of the work's own name)."""
+        title = self.rank[hit.paper_id][1].paper.title
+        rare = np.log1p(1 / self.weights.rare_name_share)
+        return [n for n in question_names(hit.text) if not mentions(n, self.question.text) and not mentions(n, title)
+                and (words := terms(n)) and max(self.weight(t) for t in words) >= rare]
 
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
         """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
@@ -218,7 +219,8 @@ class Scorer:
                                  re.IGNORECASE) for subject in subjects)
             author = re.match(r"we\b", body, re.IGNORECASE) and not REPORTING.match(body)
             if named or author or WORK_PRONOUN.match(body):
-                return not INTRODUCTION.search(hit.text)
+                # The work's own introduction says what it is; a later "we introduce a … reward" is how it works.
+                return self.introduced_at.get(hit.paper_id) != hit.number
         return False
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
@@ -239,7 +241,7 @@ class Scorer:
         if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += self.weights.introduction_bonus
         wants_names, wants_mechanism = types
-        if wants_names and self.new_names(hit.text):
+        if wants_names and self.new_names(hit):
             score += self.weights.names_bonus
         if wants_mechanism and self.describes_work(hit, candidate):
             score += self.weights.mechanism_bonus
@@ -358,7 +360,7 @@ def _of_kind(scorer: Scorer, scored: list[ScoredSentence], part: Part) -> list[S
     """The sentences of the kind the part asks for (how the work works; names the question lacks), when the
     paper has any: a near-best sentence of another kind does not answer it."""
     kinds = [kind for kind, wanted in ((lambda s: scorer.describes_work(s.hit, s.candidate), part.wants_mechanism),
-                                       (lambda s: bool(scorer.new_names(s.hit.text)), part.wants_names)) if wanted]
+                                       (lambda s: bool(scorer.new_names(s.hit)), part.wants_names)) if wanted]
     typed = [s for s in scored if all(kind(s) for kind in kinds)]
     return typed or scored
 
@@ -705,7 +707,7 @@ def typed_answers(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit
     added: list[SentenceHit] = []
     for index, part in enumerate(scorer.question.parts):
         kinds = [kind for kind, wanted in ((scorer.describes_work, part.wants_mechanism),
-                                           (lambda h, c: bool(scorer.new_names(h.text)), part.wants_names)) if wanted]
+                                           (lambda h, c: bool(scorer.new_names(h)), part.wants_names)) if wanted]
         for kind in kinds:
             if len(added) >= room or any(kind(h, candidate) for h in chosen + added):
                 continue

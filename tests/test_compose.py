@@ -572,3 +572,15 @@ def test_each_line_of_a_list_names_its_work_when_the_title_does_not():
     assert "BlendKiln (Balanced Kiln Blending)" in draft.text
     papers = {unnamed.paper_id: unnamed}
     assert citation_problems(Answer("q", draft.text, draft.citations, [], False, "x"), papers) == []
+
+
+def test_the_names_that_answer_which_things_are_not_the_works_own_name():
+    paper = make_paper("Offline Firing for Kilns",
+                       "We propose OFK (Offline Firing for Kilns), an offline method. "
+                       "It optimises the Arrhenius Equation of each glaze.")
+    question = read("What is OFK, and what objective does it optimise?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 2)])
+    table = table_for([paper])
+    table.idf, table.max_idf = {t: 5.0 for t in table.idf}, 5.0  # every word as rare as a name can be
+    scorer = Scorer(question, evidence, table)
+    assert [scorer.new_names(h) for h in evidence.hits] == [[], ["Arrhenius", "Equation"]]
