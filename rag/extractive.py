@@ -220,7 +220,8 @@ class Scorer:
             author = re.match(r"we\b", body, re.IGNORECASE) and not REPORTING.match(body)
             if named or author or WORK_PRONOUN.match(body):
                 # The work's own introduction says what it is; a later "we introduce a … reward" is how it works.
-                return self.introduced_at.get(hit.paper_id) != hit.number
+                return self.introduced_at.get(hit.paper_id) != hit.number and \
+                    not any(introduced_as(name, hit.text) for name in names)
         return False
 
     def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
@@ -772,9 +773,12 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
         per_line = scorer.weights.sentences_per_line
-        sentences, _ = covering_sentences(scorer, candidate, threshold, per_line, indices or None)
-        sentences += completing(scorer, candidate, sentences, per_line - len(sentences))
-        sentences = (sentences + _profile(scorer, candidate, sentences))[:per_line]
+        sentences, _ = covering_sentences(scorer, candidate, threshold, per_line - 1, indices or None)
+        sentences += completing(scorer, candidate, sentences, per_line - 1 - len(sentences))
+        # What the work is comes first: the introduction, when none of the chosen sentences is one.
+        profile = _profile(scorer, candidate, sentences)
+        leading = [h for h in profile[:1] if INTRODUCTION.search(h.text)]
+        sentences = (leading + sentences + profile[len(leading):])[:per_line]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
     if not lines:

@@ -584,3 +584,18 @@ def test_the_names_that_answer_which_things_are_not_the_works_own_name():
     table.idf, table.max_idf = {t: 5.0 for t in table.idf}, 5.0  # every word as rare as a name can be
     scorer = Scorer(question, evidence, table)
     assert [scorer.new_names(h) for h in evidence.hits] == [[], ["Arrhenius", "Equation"]]
+
+
+def test_each_side_of_a_comparison_opens_with_what_the_work_is():
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Kilns crack pots when heated unevenly. Uneven heat wastes fuel in every studio. "
+                      "Studios deal with uneven heat by hand. "
+                      "We propose KilnNet, a controller for pottery kilns. It reads thermocouples every second.")
+    question = read("How do KilnNet and GlazeGPT each deal with uneven heat, what does it waste in studios, and why "
+                    "do pots crack?")
+    works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(kiln, [axis(0)] * 5), (GLAZE, [axis(0)] * 2)], works=works)
+    # Three parts, each covered by a sentence of the problem: the line still keeps room for the introduction.
+    draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4)
+    kiln_line = next(line for line in draft.text.splitlines() if "KilnNet: Firing" in line)
+    assert "We propose KilnNet" in kiln_line
