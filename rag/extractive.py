@@ -71,7 +71,7 @@ LINK_WANTED = re.compile(r"\b(code|link|url|github|repository|repo|website|avail
 URL = re.compile(r"https?://|github\.com|\bcode (is|are) (publicly )?available\b", re.IGNORECASE)
 # What a question about a problem or motivation asks (otherwise background sentences score lower).
 PROBLEM = re.compile(r"\b(problems?|limitations?|weakness(?:es)?|challenges?|issues?|motivat\w*|gaps?|shortcomings?|"
-                     r"bottlenecks?|flaws?|drawbacks?|why|fail\w*|lack\w*|struggl\w*)\b", re.IGNORECASE)
+                     r"bottlenecks?|flaws?|drawbacks?|why|wrong|fail\w*|lack\w*|struggl\w*)\b", re.IGNORECASE)
 # An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
 RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).

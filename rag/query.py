@@ -35,6 +35,7 @@ METADATA_FIELDS = {
     "upvotes": re.compile(r"\bupvote", re.I),
     "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\b(publication|listing|release) date\b|"
                        r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)s?\b|\bdated\b|\bdates\b|\bdate listed\b|"
+                       r"\b(?:its|the|their) (?:listing |publication |release )?date\b|"
                        r"\b(came|come|was|were|listed|published|released|posted|appeared) (out )?(first|earlier|later|before|after)\b|"
                        r"\bbefore or after\b|"
                        r"\b(older|newer|more recent)\b", re.I),
@@ -51,7 +52,8 @@ QUANTITY = re.compile(
     r"^\s*how (?:well|accurately)\b|"  # "how well did it do?" asks for a result; "tests how well …" does not
     r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(?<!\bit )(?<!\bthey )(?<!\bthat )(?<!\bwho )"
     r"(fraction|percentage|share|proportion|accurac(?:y|ies)|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|"
-    r"compression|reductions?|cost|compute|figures?|numbers|results?|latency|throughput|percent|size))\b",
+    r"compression|reductions?|drops?|increases?|decreases?|cost|compute|figures?|numbers|results?|latency|throughput|"
+    r"percent|size))\b",
     re.I,
 )
 WHICH_PAPER = re.compile(r"\b(which|what) (paper|work|study|method|framework|benchmark)\b|\btitle of\b|"
@@ -82,7 +84,7 @@ PART_BREAK = re.compile(
 # A sentence of the question that asks something: a question, or a request ("Give the scores.").
 ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|show|compile|describe|explain|summari[sz]e|"
                     r"report|provide|state|compare|find|identify|what|which|how|who|where|when|why|is|are|does|do|did|"
-                    r"can|could)\b", re.IGNORECASE)
+                    r"can|could|please|i(?:'d| would) like|i want|i need)\b", re.IGNORECASE)
 # "What is it called, how many heads …": a comma before a question word starts another ask, once the piece
 # itself asks ("In the model that …, how much faster …" is one ask after a lead-in).
 COMMA_ASK = re.compile(rf",\s+(?={QUESTION_WORD})", re.IGNORECASE)
@@ -116,6 +118,8 @@ ASKS_MECHANISM = re.compile(
     re.IGNORECASE)
 # "How does X decide how many rollouts …": a quantity inside a how-it-works question is not what it asks.
 ASKS_HOW_IT_WORKS = re.compile(HOW_IT_WORKS, re.IGNORECASE)
+# "What is that model called?": the answer is a name.
+CALLED = re.compile(r"\bcalled\??$|\bcalled what\b|\bname of\b", re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -250,7 +254,7 @@ def question_parts(text: str) -> list[Part]:
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
-                  not counts and ASKS_NAMES.search(p) is not None,
+                  not counts and (ASKS_NAMES.search(p) is not None or CALLED.search(p) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure

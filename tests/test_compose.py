@@ -599,3 +599,12 @@ def test_each_side_of_a_comparison_opens_with_what_the_work_is():
     draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4)
     kiln_line = next(line for line in draft.text.splitlines() if "KilnNet: Firing" in line)
     assert "We propose KilnNet" in kiln_line
+
+
+def test_a_request_in_the_first_person_asks_and_its_date_is_a_listing_field():
+    parts = question_parts("How much fuel does KilnNet save? I'd like the average and the worst-case drop.")
+    assert [p.text for p in parts] == ["How much fuel does KilnNet save", "I'd like the average and the worst-case drop"]
+    assert all(p.wants_quantity for p in parts)
+    assert read("The kiln white paper: how many authors does it list, and what is its date?").metadata_fields == \
+        ["authors", "date"]
+    assert question_parts("What is the kiln model called?")[0].wants_names
