@@ -33,7 +33,7 @@ from rag.vectors import PaperVectors, map_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 4
+TABLE_FORMAT = 5
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 
@@ -51,7 +51,10 @@ class PaperTable:
     digest: str
     papers: dict[str, Paper]
     order: list[str]  # BM25 row -> paper_id
-    bm25: object  # bm25s.BM25
+    # bm25s's index as plain arrays, so that loading the table needs neither bm25s nor the scipy it imports
+    # (0.1 s of a cold `rag ask`): per term, the papers it occurs in and their score (CSC; Lucene variant).
+    bm25_scores_by_term: dict[str, np.ndarray | int]
+    bm25_term_ids: dict[str, int]
     numbers: dict[str, np.ndarray]  # filter columns in `order`, NaN where unknown
     idf: dict[str, float]
     max_idf: float
@@ -77,25 +80,28 @@ class PaperTable:
                            dtype=np.int32)
             documents.append(ids)
             distinct.append(np.unique(ids))
-        bm25 = bm25s.BM25()
+        bm25_scores_by_term, bm25_term_ids = {}, {}
         if order:
+            bm25 = bm25s.BM25()
             bm25.index((documents, dict(term_ids)), show_progress=False)  # bm25s adds its own "" term
+            bm25_scores_by_term, bm25_term_ids = bm25.scores, bm25.vocab_dict
         document_frequency = np.bincount(np.concatenate(distinct or [np.zeros(0, np.int32)]), minlength=len(term_ids))
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
-        return cls(digest, by_id, order, bm25, numbers, idf, max(idf.values(), default=1.0), vocabulary, vectors)
+        return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
+                   max(idf.values(), default=1.0), vocabulary, vectors)
 
     def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
         """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed
         with `np.bincount`: bm25s's `np.add.at` took about 20 ms per question at 100k papers."""
-        matrix = self.bm25.scores  # per term: the papers it occurs in and their score (CSC; Lucene variant)
-        ids = np.asarray(self.bm25.get_tokens_ids(query_terms), dtype=np.int64)
+        ids = np.asarray([self.bm25_term_ids[t] for t in query_terms if t in self.bm25_term_ids], dtype=np.int64)
         if not len(ids):
-            return np.zeros(matrix["num_docs"])
+            return np.zeros(len(self.order))
+        matrix = self.bm25_scores_by_term
         spans = zip(matrix["indptr"][ids].tolist(), matrix["indptr"][ids + 1].tolist())
         papers, scores = zip(*((matrix["indices"][a:b], matrix["data"][a:b]) for a, b in spans))
-        return np.bincount(np.concatenate(papers), weights=np.concatenate(scores), minlength=matrix["num_docs"])
+        return np.bincount(np.concatenate(papers), weights=np.concatenate(scores), minlength=len(self.order))
 
 
 def tables_dir(settings: RagSettings) -> Path:

