@@ -56,7 +56,7 @@ WORK_PRONOUN = re.compile(r"(?:it|this (?:\w+\s+)?(?:method|framework|approach|s
                           r"(?:proposed )?(?:method|framework|approach|system|algorithm|technique|pipeline))\b",
                           re.IGNORECASE)
 # "We find …", "we show …": the authors reporting, not the work at work.
-REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|evaluate|conduct|release|hope|believe|"
+REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|evaluate|conduct|perform|release|hope|believe|"
                        r"argue|report|test|validate|compare|achieve|experiment|provide|open-source|make|study|"
                        r"investigate|analy[sz]e|discuss|present|introduce|propose)\b",
                        re.IGNORECASE)
