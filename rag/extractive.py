@@ -37,6 +37,10 @@ NUMBER_WORDS = ("one two three four five six seven eight nine ten eleven twelve 
 NUMBER = re.compile(r"\d|\b(?:" + "|".join(NUMBER_WORDS.split()) + r")\b", re.IGNORECASE)
 FIGURE_TOKEN = re.compile(r"(?<![\w.])(\d[\d,]*(?:\.\d+)?[KMBkb]?|" + "|".join(NUMBER_WORDS.split()) + r")(?!\w|\.\d)",
                           re.IGNORECASE)
+SIZE_WORDS = re.compile(r"\b(?:parameters?|params|size|sizes|scale|tokens?|data|corpus|model|models|large|big)\b|"
+                        r"\bhow (?:many|much)\b|\bnumber of\b", re.IGNORECASE)
+# "the 7B version", "a 70-billion-parameter model": a model size the question states.
+STATED_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]?(?:(b|m)\b|(billion|million)\b)", re.IGNORECASE)
 # "how many tasks": what a count in the answer must count.
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
@@ -141,7 +145,9 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
         if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
             continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
-        if sizes or (re.search(r"\.\d|[KMBkb]$", token) and not counted):
+        # A magnitude (405B, 35K) answers how large or how many, not a score or a rate.
+        if sizes or (re.search(r"\.\d", token) or (re.search(r"[KMBkb]$", token) and SIZE_WORDS.search(asked))) \
+                and not counted:
             return True
         around = " ".join(before[-2:] + text[match.end():].split()[:3])  # "evaluate 7 models", "six probing tasks"
         if counted & set(terms(around)):
@@ -524,6 +530,13 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
     meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text)
                                       for n in conditions)]
+    # "The 7-billion-parameter version": a model size the question states is a condition too.
+    sizes = stated_sizes(question.text)
+    if sizes and meets and meets[0].score >= threshold:
+        missing_sizes = sizes - stated_sizes(f"{meets[0].candidate.paper.title} {meets[0].candidate.paper.abstract}")
+        if missing_sizes:
+            return abstention(scorer.candidates, f"“{meets[0].candidate.paper.title}” mentions no "
+                              f"{', '.join(sorted(missing_sizes))} model.")
     if conditions and scored and scored[0].score >= threshold and (not meets or meets[0].score < threshold):
         return abstention(scorer.candidates, f"None of them mentions {', '.join(conditions)} for this.")
     scored = meets
@@ -550,6 +563,12 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
                                         scorer.weights.second_sentence_relative_cutoff)
     chosen += completing(scorer, best.candidate, chosen, max_sentences - len(chosen))
     return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
+
+
+def stated_sizes(text: str) -> set[str]:
+    """Model sizes in the text, normalised ("7-billion-parameter", "7B" and "7 billion" are all "7B")."""
+    return {f"{m.group(1)}{'B' if (m.group(2) or m.group(3)).lower().startswith('b') else 'M'}"
+            for m in STATED_SIZE.finditer(text)}
 
 
 def uncovered_terms(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> set[str]:

@@ -29,6 +29,7 @@ from rag.extractive import (
     is_condition,
     meets_condition,
     side_by_side,
+    stated_sizes,
     uncovered_terms,
 )
 from rag.names import is_specific, mentions, phrase_names, question_names, version_of
@@ -609,3 +610,17 @@ def test_a_request_in_the_first_person_asks_and_its_date_is_a_listing_field():
     assert read("The kiln white paper: how many authors does it list, and what is its date?").metadata_fields == \
         ["authors", "date"]
     assert question_parts("What is the kiln model called?")[0].wants_names
+
+
+def test_a_model_size_the_question_states_must_be_in_the_paper_and_a_size_is_no_score():
+    assert stated_sizes("How does the 7-billion-parameter KilnNet compare with the 70B one?") == {"7B", "70B"}
+    assert stated_sizes("sizes from 13 billion to 70 billion parameters") == {"13B", "70B"}
+    assert not has_figure("It beats 13B and 30B kiln models.", "What glaze score does it get")
+    assert has_figure("It is a 13B kiln model.", "How large is the model")
+    paper = make_paper("KilnLM: Language Models for Kilns",
+                       "We train KilnLM in sizes from 13 billion to 70 billion parameters. "
+                       "The 70B KilnLM recalls 91% of firing facts.")
+    question = read("How well does the 7B KilnLM recall firing facts?")
+    evidence = make_evidence(question, [(paper, [axis(0)] * 2)], works={"KilnLM": Candidate(paper, 1.0, 0.6, 1.0)})
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "mentions no 7B model" in draft.text
