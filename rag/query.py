@@ -64,7 +64,8 @@ FOLLOW_UP = re.compile(
     re.IGNORECASE,
 )
 # "it", "its results", "the second one": the question is about a paper the previous answer named.
-REFERS_TO_PREVIOUS = re.compile(r"\b(it|its|they|their|them|that one|this one|the same|the first|the second|"
+REFERS_TO_PREVIOUS = re.compile(r"(?<!\bof )(?<!\bamong )(?<!\bfrom )\b(those|these)\b|"
+                                r"\b(it|its|they|their|them|that one|this one|the same|the first|the second|"
                                 r"the third|the latter|the former|that paper|this paper|that method|this method|"
                                 r"that work|the paper|the method)\b", re.IGNORECASE)
 RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)

@@ -36,7 +36,7 @@ from rag.names import is_specific, mentions, phrase_names, question_names, versi
 from rag.query import analyse, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
-from rag.types import Answer
+from rag.types import Answer, Turn
 
 
 def read(question: str, history: list | None = None):
@@ -624,3 +624,11 @@ def test_a_model_size_the_question_states_must_be_in_the_paper_and_a_size_is_no_
     evidence = make_evidence(question, [(paper, [axis(0)] * 2)], works={"KilnLM": Candidate(paper, 1.0, 0.6, 1.0)})
     draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
     assert draft.abstained and "mentions no 7B model" in draft.text
+
+
+def test_those_in_a_follow_up_refers_to_the_previous_answer():
+    history = [Turn("What is KilnNet about?", "KilnNet is about firing schedules with two parts: a planner and a sensor.")]
+    question = read("What was wrong with the usual way of training those two parts?", history)
+    assert question.refers_to_previous and not question.restrict_to_previous
+    question = read("Which of those is training-free?", history)
+    assert question.restrict_to_previous
