@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import copy
 import re
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -184,9 +185,9 @@ class Scorer:
         self.context = context if len(terms(context)) >= 2 else ""
         # The words of the asking sentences: what an answer must address (see `completing`).
         self.asked = set(terms(" ".join(asking_sentences(question.text)[1])))
-        # A one-part question's answer types hold for the whole question.
-        single = question.parts[0] if len(question.parts) == 1 else None
-        self.whole_types = (single.wants_names, single.wants_mechanism) if single else (False, False)
+        # The whole question as one part; a one-part question's answer types hold for all of it.
+        single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
+        self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -230,9 +231,15 @@ class Scorer:
                     not any(introduced_as(name, hit.text) for name in names)
         return False
 
-    def score(self, hit: SentenceHit, text: str, similarity: float, wants_quantity: bool,
-              wants_name: bool = False, types: tuple[bool, bool] = (False, False)) -> ScoredSentence:
+    def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:
+        """The kinds of sentence the part asks for: one saying how the work works, one naming things."""
+        return [kind for kind, wanted in ((self.describes_work, part.wants_mechanism),
+                                          (lambda hit, _: bool(self.new_names(hit)), part.wants_names)) if wanted]
+
+    def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
+        """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
         rank, candidate = self.rank[hit.paper_id]
+        text = part.text
         evidence = f"{hit.text} {candidate.paper.title}"
         lexical = self.coverage(text, evidence)
         if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
@@ -240,17 +247,16 @@ class Scorer:
             lexical = (1 - share) * lexical + share * self.coverage(self.context, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + self.weights.lexical_weight * lexical + self.weights.paper_weight * paper_relevance
-        if wants_quantity:
+        if part.wants_quantity:
             if has_figure(hit.text, text, self.question.text):
                 score += self.weights.measurement_bonus
             elif NUMBER.search(hit.text):
                 score += self.weights.number_bonus
-        if (wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
+        if (part.wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += self.weights.introduction_bonus
-        wants_names, wants_mechanism = types
-        if wants_names and self.new_names(hit):
+        if part.wants_names and self.new_names(hit):
             score += self.weights.names_bonus
-        if wants_mechanism and self.describes_work(hit, candidate):
+        if part.wants_mechanism and self.describes_work(hit, candidate):
             score += self.weights.mechanism_bonus
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             # "Our code is available at …" answers nothing but a request for the code.
@@ -268,18 +274,17 @@ class Scorer:
         return scorer
 
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
-        quantity = self.question.wants_quantity if wants_quantity is None else wants_quantity
+        whole = self.whole if wants_quantity is None else replace(self.whole, wants_quantity=wants_quantity)
         hits = [h for h in self.hits if paper_id is None or h.paper_id == paper_id]
-        scored = [self.score(h, self.question.text, h.similarity, quantity, types=self.whole_types) for h in hits]
+        scored = [self.score(h, whole, h.similarity) for h in hits]
         return sorted(scored, key=lambda s: -s.score)
 
     def for_part(self, index: int, paper_id: str) -> list[ScoredSentence]:
         # "What mechanism does it rely on" alone does not say what "it" is: the whole question's similarity
         # takes a share.
         part, vector = self.question.parts[index], self.part_vectors[index]
-        scored = [self.score(h, part.text, (1 - self.weights.context_share) * float(np.dot(h.vector, vector))
-                             + self.weights.context_share * h.similarity, part.wants_quantity, part.wants_name,
-                             (part.wants_names, part.wants_mechanism))
+        scored = [self.score(h, part, (1 - self.weights.context_share) * float(np.dot(h.vector, vector))
+                             + self.weights.context_share * h.similarity)
                   for h in self.hits if h.paper_id == paper_id]
         return sorted(scored, key=lambda s: -s.score)
 
@@ -366,9 +371,8 @@ def _answers_part(hit: SentenceHit, part: Part, question: Question) -> bool:
 def _of_kind(scorer: Scorer, scored: list[ScoredSentence], part: Part) -> list[ScoredSentence]:
     """The sentences of the kind the part asks for (how the work works; names the question lacks), when the
     paper has any: a near-best sentence of another kind does not answer it."""
-    kinds = [kind for kind, wanted in ((lambda s: scorer.describes_work(s.hit, s.candidate), part.wants_mechanism),
-                                       (lambda s: bool(scorer.new_names(s.hit)), part.wants_names)) if wanted]
-    typed = [s for s in scored if all(kind(s) for kind in kinds)]
+    kinds = scorer.kinds(part)
+    typed = [s for s in scored if all(kind(s.hit, s.candidate) for kind in kinds)]
     return typed or scored
 
 
@@ -726,9 +730,7 @@ def typed_answers(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit
     subject the work; names the question lacks) when the chosen sentences hold none."""
     added: list[SentenceHit] = []
     for index, part in enumerate(scorer.question.parts):
-        kinds = [kind for kind, wanted in ((scorer.describes_work, part.wants_mechanism),
-                                           (lambda h, c: bool(scorer.new_names(h)), part.wants_names)) if wanted]
-        for kind in kinds:
+        for kind in scorer.kinds(part):
             if len(added) >= room or any(kind(h, candidate) for h in chosen + added):
                 continue
             best = next((s.hit for s in scorer.for_part(index, candidate.paper.paper_id) if kind(s.hit, candidate)

@@ -94,7 +94,9 @@ ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?(?:{QUESTION_WORD}|(?:please
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.
 MAX_PARTS = 6
 # "What does MASH stand for", "what kind of method is it", "the name of the technique": asks for an introduction.
-NAMING = re.compile(r"\b(stand for|stands for|what kind of|what type of|what sort of|name of|called$|called what|"
+# "What is that model called?": the answer is a name (and where the paper introduces it).
+CALLED = r"\bcalled\??$|\bcalled what\b|\bname of\b"
+NAMING = re.compile(CALLED + r"|\b(stand for|stands for|what kind of|what type of|what sort of|"
                     r"what (?:is|are) (?:it|they|this|these)\b|acronym)|"
                     r"^(?:so\s+|and\s+)?what(?:'s| is| are)\s+(?:\S+\s*){1,3}$",  # a part that is only "what is X"
                     re.IGNORECASE)
@@ -119,8 +121,6 @@ ASKS_MECHANISM = re.compile(
     re.IGNORECASE)
 # "How does X decide how many rollouts …": a quantity inside a how-it-works question is not what it asks.
 ASKS_HOW_IT_WORKS = re.compile(HOW_IT_WORKS, re.IGNORECASE)
-# "What is that model called?": the answer is a name.
-CALLED = re.compile(r"\bcalled\??$|\bcalled what\b|\bname of\b", re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
@@ -255,7 +255,7 @@ def question_parts(text: str) -> list[Part]:
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
-                  not counts and (ASKS_NAMES.search(p) is not None or CALLED.search(p) is not None),
+                  not counts and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure

@@ -7,6 +7,7 @@ memory-mapped matrix of the paper table (`rag.vectors`)."""
 from __future__ import annotations
 
 import threading
+from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
@@ -176,11 +177,12 @@ class PaperIndex:
     def feedback_terms(self, text: str, paper_ids: list[str]) -> list[str]:
         """The words that most distinguish these papers (term frequency times idf), other than the text's own."""
         asked = set(terms(text))
-        weights: dict[str, float] = {}
+        weights: Counter[str] = Counter()
         for pid in paper_ids:
-            words = terms(f"{self.papers[pid].title} {self.papers[pid].abstract}")
-            for term in set(words) - asked:
-                weights[term] = weights.get(term, 0.0) + words.count(term) / len(words) * self.table.idf.get(term, 0.0)
+            counts = Counter(terms(f"{self.papers[pid].title} {self.papers[pid].abstract}"))
+            length = counts.total()
+            for term in counts.keys() - asked:
+                weights[term] += counts[term] / length * self.table.idf.get(term, 0.0)
         return sorted(weights, key=lambda t: (-weights[t], t))[:self.settings.feedback_terms]
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], pool: int) -> dict[str, float]:

@@ -481,15 +481,20 @@ def test_a_part_asking_which_things_wants_names_and_one_asking_how_wants_the_mec
     assert not question_parts("How much fuel does KilnNet save?")[0].wants_mechanism
 
 
+def scorer_for(question, paper: Paper) -> tuple[Scorer, Evidence]:
+    """The scorer and evidence for a question over one paper, every sentence equally similar (axis 0)."""
+    evidence = make_evidence(question, [(paper, [axis(0)] * len(sentence_spans(paper.abstract)))])
+    return Scorer(question, evidence, table_for([paper])), evidence
+
+
 def test_which_things_is_answered_by_the_sentence_with_names_the_question_lacks():
     paper = make_paper("Fire or Not: Kiln Schedules Under a Fixed Budget",
                        "Schedules matter for kilns under a fixed fuel budget. "
                        "We fire two glazes in kilns, Celadon and Tenmoku. "
                        "A fixed fuel budget limits how many kilns a studio can fire.")
-    question = read("A study fired glazes under a fixed fuel budget. Which two glazes did it fire?")
-    evidence = make_evidence(question, [(paper, [axis(0)] * 3)])
-    sentences, _ = covering_sentences(Scorer(question, evidence, table_for([paper])), evidence.candidates[0],
-                                      threshold=0.3, max_sentences=1)
+    scorer, evidence = scorer_for(read("A study fired glazes under a fixed fuel budget. Which two glazes did it fire?"),
+                                  paper)
+    sentences, _ = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=1)
     assert "Celadon and Tenmoku" in sentences[0].text
 
 
@@ -524,9 +529,7 @@ def test_a_long_lead_in_before_the_work_as_subject_still_describes_the_work():
                        "We propose KilnStar, a planner for kilns. "
                        "By pairing A* search with a clay-specific cost model, it prunes costly firing plans early. "
                        "Studios liked the plans. We also perform ablations of the cost model.")
-    question = read("How does KilnStar plan a firing?")
-    evidence = make_evidence(question, [(paper, [axis(0)] * 4)])
-    scorer = Scorer(question, evidence, table_for([paper]))
+    scorer, evidence = scorer_for(read("How does KilnStar plan a firing?"), paper)
     described = [scorer.describes_work(h, evidence.candidates[0]) for h in evidence.hits]
     # The introduction, an outcome and the authors' experiments are not how it works.
     assert described == [False, True, False, False]
