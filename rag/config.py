@@ -46,9 +46,6 @@ class ComposerSettings(BaseModel):
     context_share: float = Field(
         default=0.3, ge=0, le=1, description="A part is scored on its own words and, with this share, on the "
         "question's statements and whole embedding: what \"it\" in \"what does it rely on\" is.")
-    cover_margin: float = Field(
-        default=0.05, ge=0, description="Sentences within this score of a part's best also cover it, so one "
-        "sentence may serve two parts.")
     list_topic_coverage: float = Field(
         default=0.15, ge=0, le=1, description="A list question's paper qualifies when its title and abstract hold "
         "this share of the question's terms.")

@@ -378,14 +378,14 @@ def _of_kind(scorer: Scorer, scored: list[ScoredSentence], part: Part) -> list[S
 
 def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, max_sentences: int,
                        parts: list[int] | None = None) -> tuple[list[SentenceHit], list[Part]]:
-    """The smallest set of the paper's sentences that covers every part the paper can cover (greedy set
-    cover over each part's near-best sentences), and the parts it cannot cover. Named things of the question
-    that the paper mentions are covered too."""
+    """Each part's best sentence in the paper (once each, best-scoring first, at most `max_sentences`), and the
+    parts it cannot cover. Two parts ask two things: a sentence that merely scores near the best for a second
+    part does not stand in for that part's own best (measured: it dropped "MyoHand" for "Adroit Hand").
+    Named things of the question that the paper mentions are covered too."""
     question = scorer.question
     paper_id = candidate.paper.paper_id
     indices = list(range(len(question.parts))) if parts is None else parts
-    coverers: list[set[int]] = []
-    strength: dict[int, float] = {}
+    best: dict[int, ScoredSentence] = {}
     missing: list[Part] = []
     for index in indices:
         part = question.parts[index]
@@ -394,19 +394,11 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
         if not scored or scored[0].score < scorer.weights.part_threshold_share * threshold:
             missing.append(part)
             continue
-        best = scored[0].score
-        near = {s.hit.number: s.score for s in scored if s.score >= best - scorer.weights.cover_margin}
-        coverers.append(set(near))
-        for number, score in near.items():
-            strength[number] = strength.get(number, 0.0) + score
-    by_number = {h.number: h for h in scorer.hits if h.paper_id == paper_id}
-    chosen: list[int] = []
-    open_parts = list(range(len(coverers)))
-    while open_parts and len(chosen) < max_sentences:
-        pick = max(strength, key=lambda n: (sum(n in coverers[i] for i in open_parts), strength[n], -n))
-        chosen.append(pick)
-        open_parts = [i for i in open_parts if pick not in coverers[i]]
-    sentences = [by_number[n] for n in chosen]
+        number = scored[0].hit.number
+        if number not in best or best[number].score < scored[0].score:
+            best[number] = scored[0]
+    ranked = sorted(best.values(), key=lambda s: (-s.score, s.hit.number))[:max_sentences]
+    sentences = [s.hit for s in ranked]
     if sentences:
         sentences += _name_sentences(scorer, candidate, sentences, max_sentences - len(sentences))
     return sentences, missing

@@ -255,6 +255,23 @@ def test_each_part_of_a_two_part_question_gets_its_own_sentence():
     assert len(draft.citations) == 1 and draft.citations[0].quote in KILN.abstract
 
 
+def test_a_sentence_near_the_best_for_two_parts_does_not_replace_either_part_s_own_best():
+    paper = make_paper("Planning for Weaving Looms", "Our loom planner is Loomwise. "
+                       "The loom planner also runs on a Dobby loom in field tests. Weavers liked it.")
+    question = read("What is the loom planner called, and which other loom does it run on?")
+    # The second sentence scores just under the first for "called" (same words, a close vector) and best for
+    # "which other loom": it must not stand in for the first, which alone holds the name.
+    close = axis(0) * 0.9 + axis(1) * np.sqrt(1 - 0.9 ** 2)
+    evidence = make_evidence(question, [(paper, [axis(0), close, axis(2)])])
+    scorer = Scorer(question, evidence, table_for([paper]))
+    first, second = (scorer.for_part(i, paper.paper_id) for i in (0, 1))
+    assert first[0].hit.number == 0 and first[1].hit.number == 1 and first[0].score - first[1].score < 0.05
+    assert second[0].hit.number == 1
+    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=4)
+    assert sorted(h.number for h in sentences) == [0, 1] and missing == []
+    assert "Loomwise" in answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4).text
+
+
 def test_an_acronym_question_is_answered_where_the_name_is_spelled_out():
     paper = make_paper("QUILT: Fast Quilting", "Quilting is slow by hand. "
                        "We present QUILT (Quick Universal Image Layout Tiling), a tiler for fabric patterns. "
