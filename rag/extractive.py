@@ -94,6 +94,21 @@ NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
 
 
+# "… learning, visual recognition, and classifying …": short items, the last after "and"/"or".
+ENUMERATION = re.compile(r"(?:\b[\w'-]+(?:\s+[\w'-]+){0,3},\s+)*\b[\w'-]+(?:\s+[\w'-]+){0,3}(,?)\s+(?:and|or)\s+\w")
+
+
+def enumerated(text: str) -> int:
+    """How many items the longest enumeration of the sentence holds (0 when it has none). Under two commas
+    it counts two at most: "these tasks, CoT retains or …" is clauses as often as a list."""
+    counts = []
+    for match in ENUMERATION.finditer(text):
+        commas = match.group(0).count(",")
+        items = commas + 1 if match.group(1) else commas + 2
+        counts.append(items if commas >= 2 else min(items, 2))
+    return max(counts, default=0)
+
+
 @dataclass
 class ScoredSentence:
     hit: SentenceHit
@@ -187,7 +202,8 @@ class Scorer:
         self.asked = set(terms(" ".join(asking_sentences(question.text)[1])))
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
-        self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism)
+        self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
+                          single.items)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -231,10 +247,17 @@ class Scorer:
                     not any(introduced_as(name, hit.text) for name in names)
         return False
 
+    def names_things(self, hit: SentenceHit, part: Part) -> bool:
+        """Whether the sentence holds the things a part asks for: as many items as it says ("the three kinds
+        of tasks": "A, B, and C"), else names the question lacks."""
+        if part.items:
+            return enumerated(hit.text) >= part.items
+        return bool(self.new_names(hit))
+
     def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:
         """The kinds of sentence the part asks for: one saying how the work works, one naming things."""
         return [kind for kind, wanted in ((self.describes_work, part.wants_mechanism),
-                                          (lambda hit, _: bool(self.new_names(hit)), part.wants_names)) if wanted]
+                                          (lambda hit, _: self.names_things(hit, part), part.wants_names)) if wanted]
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
@@ -254,7 +277,7 @@ class Scorer:
                 score += self.weights.number_bonus
         if (part.wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
             score += self.weights.introduction_bonus
-        if part.wants_names and self.new_names(hit):
+        if part.wants_names and self.names_things(hit, part):
             score += self.weights.names_bonus
         if part.wants_mechanism and self.describes_work(hit, candidate):
             score += self.weights.mechanism_bonus

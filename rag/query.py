@@ -119,6 +119,11 @@ ASKS_MECHANISM = re.compile(
     r"\b(?:differ|different|differences?)\s+in\s+how\b(?!\s+(?:well|much|many|fast|often|large|long|big|small)\b)|"
     r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){0,4}?do\b|\bhow\s+(?:does|do|did)\s+each\b",
     re.IGNORECASE)
+# "What are the three kinds of tasks?": how many things the part asks for.
+ITEM_COUNT = re.compile(r"\b(?:which|what|the|name|list)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
+                        r"(two|three|four|five|six|seven|eight|2|3|4|5|6|7|8)\s+(?:[a-z][\w-]*\s+){0,2}?"
+                        r"(?:[a-z][\w-]*s)\b", re.IGNORECASE)
+COUNTS = {w: n for n, w in enumerate("zero one two three four five six seven eight".split())}
 # "How does X decide how many rollouts …": a quantity inside a how-it-works question is not what it asks.
 ASKS_HOW_IT_WORKS = re.compile(HOW_IT_WORKS, re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
@@ -156,6 +161,7 @@ class Part:
     wants_name: bool = False
     wants_names: bool = False  # asks which things (benchmarks, tasks, modules): answered by names
     wants_mechanism: bool = False  # asks how a work works: answered where the work is the subject
+    items: int = 0  # "the three kinds of tasks": how many things it asks for (0: not said)
 
 
 @dataclass
@@ -240,6 +246,15 @@ def asking_sentences(text: str) -> tuple[list[str], list[str]]:
     return sentences, [s for s in sentences if ASKING.search(s)] or sentences
 
 
+def item_count(text: str) -> int:
+    """How many things a part asks for, when it says ("which two tasks", "the 3 modules"); else 0."""
+    match = ITEM_COUNT.search(text)
+    if match is None:
+        return 0
+    word = match.group(1).lower()
+    return int(word) if word.isdigit() else COUNTS[word]
+
+
 def question_parts(text: str) -> list[Part]:
     """The separate things a question asks, each with its own words; one part when it asks one thing."""
     _, asking = asking_sentences(text)
@@ -256,7 +271,7 @@ def question_parts(text: str) -> list[Part]:
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
                   not counts and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
-                  not counts and ASKS_MECHANISM.search(p) is not None) for p in pieces]
+                  not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p)) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]

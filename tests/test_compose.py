@@ -21,6 +21,7 @@ from rag.extractive import (
     appositive,
     completing,
     covering_sentences,
+    enumerated,
     definition_subject,
     extended,
     introduced_as,
@@ -270,6 +271,23 @@ def test_a_sentence_near_the_best_for_two_parts_does_not_replace_either_part_s_o
     sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=4)
     assert sorted(h.number for h in sentences) == [0, 1] and missing == []
     assert "Loomwise" in answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4).text
+
+
+def test_a_part_asking_for_a_stated_number_of_things_is_answered_by_a_sentence_listing_that_many():
+    assert [p.items for p in question_parts("What were the four kinds of glaze tested, and how hot was the kiln?")] \
+        == [4, 0]
+    assert question_parts("Which 2 studios took part?")[0].items == 2
+    assert question_parts("In the study of 5 kilns, what did it save?")[0].items == 0
+    assert enumerated("Four glazes were tried: celadon, tenmoku, shino, and ash glaze.") == 4
+    assert enumerated("We fire at cone 10, and the kiln cools or vents.") <= 2  # clauses, not a list
+    paper = make_paper("Glaze Trials in a Gas Kiln", "Our trials cover four glaze families in detail. "
+                       "They are celadon, tenmoku, shino, and ash glaze from three studios. "
+                       "The kiln reached 1300 degrees.")
+    question = read("What were the four glaze families in the trials, and how hot did the kiln get?")
+    # The first sentence repeats the question's words and sits closest to it; only the second lists four.
+    evidence = make_evidence(question, [(paper, [axis(0), axis(3), axis(1)])])
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert "tenmoku" in draft.text and "1300" in draft.text
 
 
 def test_an_acronym_question_is_answered_where_the_name_is_spelled_out():
