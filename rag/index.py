@@ -2,11 +2,12 @@
 sentences' vectors (each text is encoded once; measured against a separate whole-text vector in docs/EVAL.md).
 
 A record's metadata holds the paper as JSON, its filter fields, and its abstract sentences' spans and vectors
-(float16, `rag.vectors`): the ANN index holds one vector per paper, and the sentence evidence is written in the
-same record, so a paper and its evidence land together or not at all. Chroma is the single source of truth. The
-paper table (BM25, the in-memory papers and the memory-mapped vectors, `rag.table`) is derived from it, so a
-crash between two writes can never leave them disagreeing. Writes go in batches of whole papers, each batch in
-one `add` call.
+(float16, `rag.vectors`): the record's vector is the paper's, and the sentence evidence is written in the same
+record, so a paper and its evidence land together or not at all. Chroma is the single source of truth. The
+paper table (BM25, the in-memory papers, their vectors and the memory-mapped sentence vectors, `rag.table`) is
+derived from it, so a crash between two writes can never leave them disagreeing. Writes go in batches of whole
+papers, each batch in one `add` call. Questions read the saved table only (`rag.retrieval`): the embedded
+index's metadata is read from Chroma's SQLite file (`collection_metadata`), so answering imports no chromadb.
 
 The records carry no Chroma `document`: no Chroma-side text search is used (BM25 is done by bm25s over the
 paper table), and Chroma's embedded write path costs more per record with documents than with metadata.
@@ -17,10 +18,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -107,8 +109,33 @@ def index_location(settings: RagSettings) -> str:
     return settings.chroma_url or str(settings.data_dir / "chroma")
 
 
+def collection_metadata(settings: RagSettings) -> dict | None:
+    """The collection's metadata read straight from embedded Chroma's SQLite file: a millisecond, where opening
+    it through chromadb costs half a second of imports, most of a cold `rag ask`. None where it cannot be read
+    so (a Chroma server, no such file or collection, a layout this chromadb version does not have): the caller
+    then asks Chroma, which also says what is wrong. Chroma writes its metadata in one transaction, so what is
+    read is what a client would see (tested against the client in tests/test_index.py)."""
+    path = settings.data_dir / "chroma" / "chroma.sqlite3"
+    if settings.chroma_url or not path.is_file():
+        return None
+    try:
+        with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as connection:
+            found = connection.execute("SELECT id FROM collections WHERE name = ?", (settings.collection,)).fetchall()
+            if len(found) != 1:
+                return None
+            rows = connection.execute("SELECT key, str_value, int_value, float_value, bool_value FROM "
+                                      "collection_metadata WHERE collection_id = ?", found[0]).fetchall()
+    except sqlite3.Error:
+        return None
+    return {key: next((v for v in values if v is not None), None) for key, *values in rows}
+
+
 def _check_model(collection, settings: RagSettings, dimension: int | None) -> None:
-    recorded = collection.metadata or {}
+    check_metadata(collection.metadata or {}, collection.name, settings, dimension)
+
+
+def check_metadata(recorded: dict, name: str, settings: RagSettings, dimension: int | None = None) -> None:
+    """That the index was built in this format with the configured model; else what to do about it."""
     if recorded.get("index_format") != INDEX_FORMAT:
         raise ModelMismatchError(
             f"The index at {index_location(settings)} was built by another version of this project (format "
@@ -117,7 +144,7 @@ def _check_model(collection, settings: RagSettings, dimension: int | None) -> No
     expected = model_name(settings)
     if recorded.get("embedding_model") != expected or (dimension and recorded.get("embedding_dim") != dimension):
         raise ModelMismatchError(
-            f"The index collection {collection.name!r} at {index_location(settings)} was built with "
+            f"The index collection {name!r} at {index_location(settings)} was built with "
             f"{recorded.get('embedding_model')!r} ({recorded.get('embedding_dim')} dims), but the configured "
             f"model is {expected!r}. Set RAG_COLLECTION to a new name for this model, or run "
             "`rag ingest --rebuild`."
@@ -235,18 +262,16 @@ def paper_vector(rows: np.ndarray) -> np.ndarray:
     return mean / max(float(np.linalg.norm(mean)), 1e-12)
 
 
-def paper_id_of(record_id: str) -> str:
-    """Record ids start with the paper id, which never contains `#`."""
-    return record_id.split("#", 1)[0]
-
-
-def stored_table(settings: RagSettings, collection) -> PaperTable:
-    """The paper table of what the collection holds: the saved one when its digest is current, else rebuilt
-    from the paper records (and saved when nothing changed while reading)."""
-    digest = (collection.metadata or {}).get(DIGEST_KEY, "")
-    saved = paper_table.load_saved(settings, collection.name, digest)
+def stored_table(settings: RagSettings, metadata: dict, open_chroma: Callable[[], object]) -> PaperTable:
+    """The paper table of what the collection (its `metadata` as read now) holds: the saved one when its digest
+    is current, else rebuilt from the paper records of `open_chroma()` (and saved when nothing changed while
+    reading)."""
+    digest = metadata.get(DIGEST_KEY, "")
+    saved = paper_table.load_saved(settings, settings.collection, digest)
     if saved is not None:
         return saved
+    collection = open_chroma()
+    digest = (collection.metadata or {}).get(DIGEST_KEY, "")
     writer = VectorWriter(tables_dir(settings), _dimension(collection))
     with writer.discarded_on_error():
         # After a crash between writing an update and deleting the old version both are stored: the later

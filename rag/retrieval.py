@@ -1,12 +1,12 @@
 """Hybrid retrieval: BM25 over title + abstract and dense search, fused per paper.
 
-Chroma's ANN index (one vector per paper) and BM25 find the candidates; each candidate's dense score is then
-the best similarity of the question to its paper vector or any of its sentence vectors, read from the
-memory-mapped matrix of the paper table (`rag.vectors`)."""
+BM25 and an exact scan of every paper's own vector (the paper table's `paper_matrix`) find the candidates; each
+candidate's dense score is then the best similarity of the question to its paper vector or any of its sentence
+vectors, read from the memory-mapped matrix of the paper table (`rag.vectors`). Chroma stores the records the
+table is derived from; no ANN index is loaded to answer a question."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -17,7 +17,7 @@ import numpy as np
 from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.embedding import Encoder
-from rag.index import chroma_client, open_collection, paper_id_of, stored_table
+from rag.index import check_metadata, chroma_client, collection_metadata, open_collection, stored_table
 from rag.names import mentions
 from rag.table import DIGEST_KEY
 from rag.text import folded, terms
@@ -33,8 +33,8 @@ def title_lead(title: str) -> str:
 # A name mentioned by more papers than this (and in the title of none or several) is a term, not a work's name.
 GENERIC_MENTIONS = 3
 GENERIC = "generic"
-# The ANN index is asked for this many papers per paper wanted: their sentence vectors re-rank them.
-ANN_CANDIDATES_PER_PAPER = 3
+# This many papers nearest by their own vector are taken per paper wanted: their sentence vectors re-rank them.
+NEAREST_PER_PAPER = 3
 
 
 @dataclass
@@ -64,22 +64,18 @@ class PaperIndex:
         loads while the view opens); a view used only with query vectors computed elsewhere needs none."""
         self.settings = settings
         self._encoder = encoder
-        self.client = chroma_client(settings)
-        self.collection = open_collection(settings, client=self.client)
-        # Chroma loads its vector index on the first query: seconds at 100k papers. Done here while the
-        # table loads (Chroma works outside the GIL), the first question does not pay for it.
-        warm_up = threading.Thread(target=self._load_vector_index, daemon=True)
-        warm_up.start()
-        self.table = stored_table(settings, self.collection)
-        warm_up.join()
+        # The embedded index's metadata is read without chromadb; Chroma itself is opened only where needed (a
+        # server, a table to rebuild from its records): a question reads the saved paper table, not Chroma.
+        metadata = collection_metadata(settings)
+        if metadata is None:
+            metadata = self.collection.metadata or {}
+        check_metadata(metadata, settings.collection, settings)
+        self.table = stored_table(settings, metadata, lambda: self.collection)
 
-    def _load_vector_index(self) -> None:
-        dimension = (self.collection.metadata or {}).get("embedding_dim", 0)
-        try:
-            self.collection.query(query_embeddings=[[1.0] + [0.0] * (dimension - 1)], n_results=1,
-                                  include=["distances"])
-        except Exception:  # only a warm-up: the first real query meets the same error and reports it
-            pass
+    @cached_property
+    def collection(self):
+        """The Chroma collection (opened on first use; raises MissingIndexError when there is none)."""
+        return open_collection(self.settings)
 
     @property
     def encoder(self) -> Encoder | None:
@@ -101,23 +97,25 @@ class PaperIndex:
 
     def stored_digest(self) -> str:
         """The collection's content digest as stored now (another process may have changed it)."""
-        return (self.client.get_collection(self.collection.name).metadata or {}).get(DIGEST_KEY, "")
+        metadata = collection_metadata(self.settings)
+        if metadata is None:
+            metadata = chroma_client(self.settings).get_collection(self.settings.collection).metadata or {}
+        return metadata.get(DIGEST_KEY, "")
 
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
     def dense_scores(self, query_vector: np.ndarray, n_papers: int, filters: Filters) -> dict[str, float]:
-        """The papers whose vectors are nearest the question in the ANN index (a few times `n_papers`, so that
-        a paper found by one sentence more than by its whole text still gets in), each scored over its paper
-        and sentence vectors."""
+        """The papers whose own vectors are nearest the question (a few times `n_papers`, so that a paper found
+        by one sentence more than by its whole text still gets in), each scored over its paper and sentence
+        vectors. Exact: every admitted paper's vector is scored (no ANN index to load or to miss a neighbour)."""
         if not len(self):
             return {}
-        # Only ids: the paper id is in the record id, and fetching metadata would be most of the query's time.
-        result = self.collection.query(
-            query_embeddings=[query_vector.tolist()], n_results=max(n_papers * ANN_CANDIDATES_PER_PAPER, 50),
-            where=filters.chroma_where(), include=[],
-        )
-        return self.dense_scores_within(query_vector, {paper_id_of(i) for i in result["ids"][0]})
+        similarities = np.where(self._within_bounds(filters), self.table.paper_matrix @ query_vector, -np.inf)
+        wanted = min(max(n_papers * NEAREST_PER_PAPER, 50), len(similarities))
+        nearest = np.argpartition(-similarities, wanted - 1)[:wanted]
+        ids = {self.table.order[i] for i in nearest.tolist() if similarities[i] > -np.inf}
+        return self.dense_scores_within(query_vector, ids)
 
     def dense_scores_within(self, query_vector: np.ndarray, paper_ids: set[str]) -> dict[str, float]:
         """Best cosine similarity per paper (of those indexed) over its paper and sentence vectors."""

@@ -33,7 +33,7 @@ from rag.vectors import PaperVectors, map_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 5
+TABLE_FORMAT = 6
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 
@@ -60,6 +60,9 @@ class PaperTable:
     max_idf: float
     vocabulary: set[str]  # every lower-cased word of every title and abstract, accents folded
     vectors: PaperVectors
+    # Each paper's own vector (float32, in `order`): questions are scored against all of them exactly, which at
+    # 100k papers is a few milliseconds and needs no ANN index in the serving process (`PaperIndex.dense_scores`).
+    paper_matrix: np.ndarray
 
     @classmethod
     def build(cls, papers: Iterable[Paper], digest: str, vectors: PaperVectors) -> PaperTable:
@@ -90,7 +93,7 @@ class PaperTable:
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
-                   max(idf.values(), default=1.0), vocabulary, vectors)
+                   max(idf.values(), default=1.0), vocabulary, vectors, vectors.paper_rows(order))
 
     def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
         """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed

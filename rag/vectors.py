@@ -1,6 +1,6 @@
-"""Paper and sentence vectors kept outside the ANN index: one float16 matrix, memory-mapped.
+"""Paper and sentence vectors as the paper table keeps them: one float16 matrix, memory-mapped.
 
-Chroma's ANN index holds one vector per paper. A paper's sentence vectors (and their spans in the abstract)
+Each Chroma record's vector is its paper's. A paper's sentence vectors (and their spans in the abstract)
 ride in that paper's record metadata, packed as float16 bytes in base64, so they are written atomically with
 the paper and a Chroma server deployment keeps them too. A serving process derives from the records one
 matrix, per paper its vector followed by its sentences' vectors, saved beside the paper table under the same
@@ -61,6 +61,15 @@ class PaperVectors:
         similarities = self.matrix[np.concatenate(rows)].astype(np.float32) @ query
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         return dict(zip(known, np.maximum.reduceat(similarities, starts).tolist()))
+
+    def paper_rows(self, paper_ids: list[str]) -> np.ndarray:
+        """The papers' own vectors, float32, one row each in the order given (zeros for a paper without)."""
+        rows = np.zeros((len(paper_ids), self.dimension), np.float32)
+        known = [(i, self.location[p][0]) for i, p in enumerate(paper_ids) if p in self.location]
+        if known:
+            positions, matrix_rows = zip(*known)
+            rows[list(positions)] = self.matrix[list(matrix_rows)]
+        return rows
 
     def sentences(self, paper_id: str) -> tuple[np.ndarray, np.ndarray]:
         """(spans, float32 vectors) of a paper's abstract sentences."""

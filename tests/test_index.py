@@ -30,6 +30,7 @@ from rag.index import (
     ModelMismatchError,
     _record_digest,
     chroma_client,
+    collection_metadata,
     ingest,
     open_collection,
     paper_vector,
@@ -39,6 +40,7 @@ from rag.retrieval import PaperIndex
 from rag.corpus import Paper
 from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, matrix_path, save, table_path
 from rag.text import sentence_spans, terms
+from rag.types import Filters
 from rag.vectors import PaperVectors, sentences_from_metadata
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
@@ -241,6 +243,37 @@ def test_cli_ingest_prints_counts(built_settings):
                             env=env, cwd=PROJECT_ROOT, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "unchanged: 314" in result.stdout and "embedded: 0" in result.stdout
+
+
+def test_the_ask_path_reads_the_embedded_index_without_chromadb(built_settings):
+    # The metadata read straight from Chroma's SQLite file is what Chroma's client reports (this fails when a
+    # chromadb upgrade changes where it keeps collection metadata: then read it through the client).
+    assert collection_metadata(built_settings) == open_collection(built_settings).metadata
+    assert collection_metadata(built_settings.model_copy(update={"collection": "no-such-collection"})) is None
+    # A question in a fresh process imports no chromadb: it reads the saved paper table, not Chroma.
+    script = ("import sys; from rag.assistant import Assistant; "
+              "answer = Assistant().ask('Which papers use Minecraft?'); "
+              "print(len(answer.citations), any(m.startswith('chromadb') for m in sys.modules))")
+    env = {"RAG_DATA_DIR": str(built_settings.data_dir), "PATH": "", "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                            cwd=PROJECT_ROOT, timeout=120)
+    assert result.returncode == 0, result.stderr
+    citations, imported = result.stdout.split()
+    assert int(citations) > 0 and imported == "False"
+
+
+def test_dense_candidates_are_the_exact_nearest_papers(built_settings, encoder):
+    index = PaperIndex(built_settings, encoder)
+    vector = index.embed("agents that play Minecraft")
+    found = index.dense_scores(vector, 10, Filters())
+    every = index.dense_scores_within(vector, set(index.papers))
+    nearest_by_paper_vector = sorted(index.papers, key=lambda p: -float(index.table.vectors.paper_rows([p])[0] @ vector))
+    assert set(nearest_by_paper_vector[:50]) <= set(found) and len(found) == 50
+    assert all(found[p] == pytest.approx(every[p]) for p in found)
+    # Filters hold in the scan: no paper outside the bounds is a candidate.
+    popular = index.dense_scores(vector, 10, Filters(min_upvotes=50))
+    assert popular and all((index.papers[p].upvotes or 0) >= 50 for p in popular)
+    assert len(popular) < len(found)
 
 
 # --- the saved paper table (rag/table.py) ---------------------------------------------------------------
