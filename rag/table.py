@@ -92,8 +92,10 @@ class PaperTable:
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
+        paper_matrix = vectors.paper_rows(order)
+        vectors.written.clear()  # held by `paper_matrix` now
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
-                   max(idf.values(), default=1.0), vocabulary, vectors, vectors.paper_rows(order))
+                   max(idf.values(), default=1.0), vocabulary, vectors, paper_matrix)
 
     def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
         """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed

@@ -48,9 +48,12 @@ class PaperVectors:
     location: dict[str, tuple[int, int]] = field(default_factory=dict)  # paper id -> (row, sentence count)
     spans: np.ndarray = field(default_factory=lambda: np.zeros((0, 2), np.int32))  # per row; (0, 0) on paper rows
     matrix: np.ndarray | None = None  # float16 (rows, dimension); not pickled, mapped from its own file
+    # Each paper's own vector as the writer received it (not pickled): the paper table takes its rows from here
+    # rather than from `matrix`, where reading one row per paper would page in most of the file.
+    written: dict[str, np.ndarray] = field(default_factory=dict)
 
     def __getstate__(self) -> dict:
-        return {**self.__dict__, "matrix": None}
+        return {**self.__dict__, "matrix": None, "written": {}}
 
     def best_similarity(self, paper_ids: list[str], query: np.ndarray) -> dict[str, float]:
         """Per paper, the best cosine similarity of the query to its vector or any of its sentences'."""
@@ -65,10 +68,11 @@ class PaperVectors:
     def paper_rows(self, paper_ids: list[str]) -> np.ndarray:
         """The papers' own vectors, float32, one row each in the order given (zeros for a paper without)."""
         rows = np.zeros((len(paper_ids), self.dimension), np.float32)
-        known = [(i, self.location[p][0]) for i, p in enumerate(paper_ids) if p in self.location]
-        if known:
-            positions, matrix_rows = zip(*known)
-            rows[list(positions)] = self.matrix[list(matrix_rows)]
+        for i, paper_id in enumerate(paper_ids):
+            if paper_id in self.written:
+                rows[i] = self.written[paper_id]
+            elif paper_id in self.location:
+                rows[i] = self.matrix[self.location[paper_id][0]]
         return rows
 
     def sentences(self, paper_id: str) -> tuple[np.ndarray, np.ndarray]:
@@ -91,8 +95,10 @@ class VectorWriter:
     def add(self, paper_id: str, paper_vector: np.ndarray, spans, sentence_vectors: np.ndarray) -> None:
         rows = np.vstack([np.asarray(paper_vector).reshape(1, -1),
                           np.asarray(sentence_vectors).reshape(-1, self.vectors.dimension)])
-        self.handle.write(rows.astype(np.float16).tobytes())
+        stored = rows.astype(np.float16)
+        self.handle.write(stored.tobytes())
         self.vectors.location[paper_id] = (self.rows, len(rows) - 1)
+        self.vectors.written[paper_id] = stored[0].copy()
         self.spans.append(np.vstack([np.zeros((1, 2), np.int32), np.asarray(spans, np.int32).reshape(-1, 2)]))
         self.rows += len(rows)
 
