@@ -30,7 +30,6 @@ class Assistant:
         self.settings = settings or load_settings()
         self._lock = threading.Lock()
         self._index: PaperIndex | None = None
-        self._stale = False  # set when a search failed on a view that another process's writes invalidated
         self._encoder = encoder
 
     @property
@@ -53,7 +52,7 @@ class Assistant:
     def _changed_underneath(self) -> bool:
         """True when an ingest has completed since the view was loaded (its content digest differs). While an
         ingest is still writing (no digest) the loaded view keeps answering."""
-        if self._index is None or self._stale:
+        if self._index is None:
             return True
         try:
             stored = self._index.stored_digest()
@@ -69,25 +68,16 @@ class Assistant:
                 if self._index is not None:
                     _forget_embedded_chroma(self.settings)
                 with ThreadPoolExecutor(1) as pool:
-                    # The encoder loads on the second core while Chroma opens: most of a cold start.
+                    # The encoder loads on the second core while the paper table loads: most of a cold start.
                     loading = self._encoder if self._encoder is not None else pool.submit(query_encoder, self.settings)
                     index = PaperIndex(self.settings, loading)
                     self._encoder = index.encoder
-                self._index, self._stale = index, False
+                self._index = index
             return self._index
 
     def _candidates(self, question: Question, k: int, filters: Filters | None) -> Retrieved:
-        try:
-            return search(question, self.index, k, filters)
-        except Exception:
-            if self.settings.chroma_url:
-                raise
-            # Embedded Chroma's in-memory view can go stale under another process's writes (an ingest running
-            # while the app answers: "Error finding id", or records without metadata). Reload through a fresh
-            # view and try once more; a real error fails again and is raised.
-            with self._lock:
-                self._stale = True
-            return search(question, self.index, k, filters)
+        # A search reads only the loaded paper table, never Chroma: another process's writes cannot break it.
+        return search(question, self.index, k, filters)
 
     def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
                  history: list[Turn] | None = None) -> list[Source]:
