@@ -65,6 +65,8 @@ REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|
                        r"argue|report|test|validate|compare|achieve|experiment|provide|open-source|make|study|"
                        r"investigate|analy[sz]e|discuss|present|introduce|propose)\b",
                        re.IGNORECASE)
+# "Experiments on three benchmarks …": where an abstract turns from how the work works to how it was tested.
+EXPERIMENTS = re.compile(r"\bexperiments?\b", re.IGNORECASE)
 # "… improves resistance", "… outperforms": a sentence reporting what the work achieved, not how it works.
 RESULT = re.compile(r"\b(?:improve[sd]|outperform(?:s|ed)|surpass(?:es|ed)|achieve[sd]|attain(?:s|ed)|exceed(?:s|ed)|"
                     r"beats|boost(?:s|ed)|yield(?:s|ed)|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
@@ -574,6 +576,9 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
             sentences += _neighbour(scored, best, sentences[0], max_sentences,
                                     scorer.weights.second_sentence_relative_cutoff)
         sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
+        if scorer.whole.wants_mechanism:
+            sentences += method_run(scorer, best.candidate, sentences,
+                                    min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
         text = composer.line(best.candidate, sentences, _focus(parts))
         if missing:
             text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
@@ -581,6 +586,9 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences,
                                         scorer.weights.second_sentence_relative_cutoff)
     chosen += completing(scorer, best.candidate, chosen, max_sentences - len(chosen))
+    if scorer.whole.wants_mechanism:
+        chosen += method_run(scorer, best.candidate, chosen,
+                             min(max_sentences, scorer.weights.sentences_per_line) - len(chosen))
     return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
 
 
@@ -738,6 +746,21 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer()
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
+
+
+def method_run(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
+    """"How does X work?": the sentences right after the chosen ones, up to where the abstract turns to
+    experiments and results (an abstract says what a work is, then how it works, then what it found)."""
+    last = max(c.number for c in chosen)
+    following = sorted((h for h in scorer.hits if h.paper_id == candidate.paper.paper_id and h.number > last),
+                       key=lambda h: h.number)
+    run: list[SentenceHit] = []
+    for hit in following:
+        if len(run) >= room or hit.number != last + 1 + len(run) \
+                or any(p.search(hit.text) for p in (MEASUREMENT, RESULT, URL, REPORTING, EXPERIMENTS)):
+            break
+        run.append(hit)
+    return run
 
 
 def typed_answers(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
