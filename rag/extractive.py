@@ -30,6 +30,7 @@ ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
 # "We introduce structured queries … Structured queries separate …": a sentence whose opening words repeat the
 # introduction's goes on describing the same thing.
 SUBJECT_WORDS = 3
+NAME_WORDS = 3  # a work's name is at most this many words ("Skywork UniPic 2.0")
 SHORT_SENTENCE_WORDS = 8
 MEASUREMENT = re.compile(r"\d(?:[\d.,]*\d)?\s*(?:\\?%|x\b|×|times|-?fold|percentage points?|p\.p\.|ms\b|points?\b)|"
                          r"\$\s?\d")
@@ -684,7 +685,10 @@ def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> 
     """The sentence that names the paper's work ("… introduces PCB-Merging (Parameter Competition Balancing)"),
     when the title does not lead with the name and no chosen sentence introduces it: a list says what each
     listed work is called."""
-    if title_lead(candidate.paper.title) or any(INTRODUCTION.search(h.text) or EXPANSION.search(h.text) for h in chosen):
+    # A title's lead names the work when it is short ("LServe: …"); "When to Act, When to Wait: …" is a phrase.
+    lead = title_lead(candidate.paper.title)
+    if (lead and len(lead.split()) <= NAME_WORDS) or any(INTRODUCTION.search(h.text) or EXPANSION.search(h.text)
+                                                         for h in chosen):
         return []
     naming = [s.hit for s in scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
               if (INTRODUCTION.search(s.hit.text) or EXPANSION.search(s.hit.text)) and question_names(s.hit.text)]

@@ -630,6 +630,13 @@ def test_each_line_of_a_list_names_its_work_when_the_title_does_not():
     assert "BlendKiln (Balanced Kiln Blending)" in draft.text
     papers = {unnamed.paper_id: unnamed}
     assert citation_problems(Answer("q", draft.text, draft.citations, [], False, "x"), papers) == []
+    # A title that leads with a phrase, not a short name, does not name the work either.
+    phrased = make_paper("Fire Slowly, Cool Slowly: Blending Kiln Controllers",
+                         "Kiln controllers can be blended into one controller for every studio. "
+                         "This paper introduces BlendKiln (Balanced Kiln Blending), a way to weigh controllers.")
+    evidence = make_evidence(question, [(phrased, [axis(0), axis(1)])])
+    assert "BlendKiln (Balanced Kiln Blending)" in answer(question, evidence, table_for([phrased]), threshold=0.3,
+                                                          max_sentences=4).text
 
 
 def test_the_names_that_answer_which_things_are_not_the_works_own_name():
