@@ -102,13 +102,10 @@ ENUMERATION = re.compile(r"(?:\b[\w'-]+(?:\s+[\w'-]+){0,3},\s+)*\b[\w'-]+(?:\s+[
 
 
 def enumerated(text: str) -> int:
-    """How many items the longest enumeration of the sentence holds (0 when it has none). Under two commas
-    it counts two at most: "these tasks, CoT retains or …" is clauses as often as a list."""
-    counts = []
-    for match in ENUMERATION.finditer(text):
-        commas = match.group(0).count(",")
-        items = commas + 1 if match.group(1) else commas + 2
-        counts.append(items if commas >= 2 else min(items, 2))
+    """How many items the longest enumeration of the sentence holds (0 when it has none). Only a run with two
+    commas or more counts: "A and B" or "these tasks, CoT retains or …" is clauses as often as a list."""
+    counts = [commas + 1 if match.group(1) else commas + 2
+              for match in ENUMERATION.finditer(text) if (commas := match.group(0).count(",")) >= 2]
     return max(counts, default=0)
 
 
@@ -254,7 +251,7 @@ class Scorer:
         """Whether the sentence holds the things a part asks for: as many items as it says ("the three kinds
         of tasks": "A, B, and C"), else names the question lacks."""
         if part.items:
-            return enumerated(hit.text) >= part.items
+            return max(enumerated(hit.text), len(self.new_names(hit))) >= part.items
         return bool(self.new_names(hit))
 
     def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:

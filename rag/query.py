@@ -247,10 +247,11 @@ def asking_sentences(text: str) -> tuple[list[str], list[str]]:
 
 
 def item_count(text: str) -> int:
-    """How many things a part asks for, when it says ("which two tasks", "the 3 modules"); else 0."""
+    """How many things a part asks for, when it says ("which two tasks", "the 3 modules"), at least two for
+    "what are the parts …"; else 0."""
     match = ITEM_COUNT.search(text)
     if match is None:
-        return 0
+        return 2 if re.search(r"\b(?:which|what)\s+(?:are|were)\s+the\b", text, re.IGNORECASE) else 0
     word = match.group(1).lower()
     return int(word) if word.isdigit() else COUNTS[word]
 

@@ -278,8 +278,10 @@ def test_a_part_asking_for_a_stated_number_of_things_is_answered_by_a_sentence_l
         == [4, 0]
     assert question_parts("Which 2 studios took part?")[0].items == 2
     assert question_parts("In the study of 5 kilns, what did it save?")[0].items == 0
+    assert question_parts("What are the parts of the glazing robot?")[0].items == 2  # plural: two at least
     assert enumerated("Four glazes were tried: celadon, tenmoku, shino, and ash glaze.") == 4
-    assert enumerated("We fire at cone 10, and the kiln cools or vents.") <= 2  # clauses, not a list
+    assert enumerated("We fire at cone 10, and the kiln cools or vents.") == 0  # clauses, not a list
+    assert enumerated("Potters glaze and fire.") == 0
     paper = make_paper("Glaze Trials in a Gas Kiln", "Our trials cover four glaze families in detail. "
                        "They are celadon, tenmoku, shino, and ash glaze from three studios. "
                        "The kiln reached 1300 degrees.")
@@ -306,6 +308,20 @@ def test_how_a_work_works_is_answered_by_its_method_up_to_the_experiments():
     draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
     # The steps after the introduction are the answer; the experiments sentence is not how it works.
     assert "thermal simulator" in draft.text and "30%" not in draft.text
+
+
+def test_what_are_the_parts_is_answered_by_the_sentence_naming_several():
+    paper = make_paper("A Glazing Robot for Small Studios",
+                       "We build GlazeBot, a robot that glazes pots for small studios. "
+                       "GlazeBot has two arms, the Dipper for dipping pots and the Brusher for fine lines. "
+                       "Studios liked it.")
+    question = read("What are the parts of the glazing robot, and what does each one do?")
+    # The introduction names one new thing and sits closest to the question; the parts are in the next.
+    evidence = make_evidence(question, [(paper, [axis(0), axis(2), axis(3)])])
+    table = table_for([paper])
+    table.idf, table.max_idf = {t: 5.0 for t in table.idf}, 5.0
+    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
+    assert "Dipper" in draft.text and "Brusher" in draft.text
 
 
 def test_an_acronym_question_is_answered_where_the_name_is_spelled_out():
