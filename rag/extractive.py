@@ -856,6 +856,10 @@ def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) ->
     added = []
     if not any(INTRODUCTION.search(h.text) for h in chosen):
         added += [s.hit for s in scored if INTRODUCTION.search(s.hit.text)][:1]
+    # The sentence right after the introduction says what the work is made of ("We include 40 … tasks").
+    introductions = [h for h in chosen + added if INTRODUCTION.search(h.text)][:1]
+    added += [h for h in (method_run(scorer, candidate, introductions, 1) if introductions else [])
+              if h not in chosen]
     if any(p.wants_mechanism for p in scorer.question.parts):
         # "How does each do it?": a second sentence on how the work works, not its results.
         added += [s.hit for s in scored if s.hit not in chosen + added and scorer.describes_work(s.hit, candidate)][:1]

@@ -682,6 +682,22 @@ def test_each_side_of_a_comparison_opens_with_what_the_work_is():
     assert "We propose KilnNet" in kiln_line
 
 
+def test_each_side_of_a_comparison_says_what_the_work_is_made_of_after_its_introduction():
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Kilns crack pots when heated unevenly. "
+                      "We propose KilnNet, a benchmark of kiln firing logs. "
+                      "It holds 900 logs from twelve studios across three clay bodies. "
+                      "Controllers tuned on it crack 20% fewer pots.")
+    question = read("How do KilnNet and GlazeGPT differ in what they are?")
+    works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    # The results sentence is closest to the question; the one after the introduction says what KilnNet holds.
+    evidence = make_evidence(question, [(kiln, [axis(2), axis(1), axis(3), axis(0)]), (GLAZE, [axis(0)] * 2)],
+                             works=works)
+    draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4)
+    kiln_line = next(line for line in draft.text.splitlines() if "KilnNet: Firing" in line)
+    assert "We propose KilnNet" in kiln_line and "900 logs" in kiln_line
+
+
 def test_a_request_in_the_first_person_asks_and_its_date_is_a_listing_field():
     parts = question_parts("How much fuel does KilnNet save? I'd like the average and the worst-case drop.")
     assert [p.text for p in parts] == ["How much fuel does KilnNet save", "I'd like the average and the worst-case drop"]
