@@ -140,6 +140,33 @@ def load_record_hashes(settings: RagSettings, collection_name: str, digest: str)
     return hashes if isinstance(hashes, dict) else None
 
 
+def sources_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
+    """What the ingest that left this digest read: its source files' sizes and modification times, its options
+    and its report (`rag.index.ingest` skips parsing when they are the same again)."""
+    return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.sources"
+
+
+def load_sources(settings: RagSettings, collection_name: str, digest: str) -> dict | None:
+    sources = _cached(sources_path(settings, collection_name, digest)) if digest else None
+    return sources if isinstance(sources, dict) else None
+
+
+def save_sources(settings: RagSettings, collection_name: str, digest: str, sources: dict) -> None:
+    """Written like the table (a temporary file renamed); a failure only costs the next ingest a parse."""
+    path = sources_path(settings, collection_name, digest)
+    written = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            written = Path(handle.name)
+            pickle.dump(sources, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(written, path)
+    except OSError as exc:
+        if written:
+            written.unlink(missing_ok=True)
+        logger.warning("Could not save %s (%s); the next unchanged ingest parses its sources again.", path, exc)
+
+
 def matrix_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
     """The table's vectors (`PaperVectors.matrix`), written by `rag.vectors.VectorWriter`."""
     return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.f16"
@@ -181,8 +208,9 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
         return
     if remove_others:
         keep = {path, matrix_path(settings, collection_name, table.digest),
-                hashes_path(settings, collection_name, table.digest)}
-        for suffix in ("pkl", "f16", "hashes"):
+                hashes_path(settings, collection_name, table.digest),
+                sources_path(settings, collection_name, table.digest)}
+        for suffix in ("pkl", "f16", "hashes", "sources"):
             for old in path.parent.glob(f"{collection_name}-*.{suffix}"):
                 if old not in keep:
                     old.unlink(missing_ok=True)

@@ -4,6 +4,7 @@ incremental re-ingest, updates, prune, mismatch."""
 from __future__ import annotations
 
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -37,7 +38,7 @@ from rag.index import (
     record_id,
 )
 from rag.retrieval import PaperIndex
-from rag.corpus import Paper
+from rag.corpus import Paper, load_corpus
 from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, matrix_path, save, table_path
 from rag.text import sentence_spans, terms
 from rag.types import Filters
@@ -288,6 +289,33 @@ def test_unchanged_reingest_and_index_load_use_the_saved_table(built_settings, m
     report = ingest(built_settings, progress=False)
     assert (report.unchanged, report.embedded) == (314, 0)
     assert len(PaperIndex(built_settings)) == 314
+
+
+def test_an_unchanged_source_is_not_parsed_again(small_settings, tmp_path, monkeypatch):
+    encoder = HashedWords()
+    source = write_jsonl(tmp_path / "p.jsonl", [paper("Alpha Paper"), paper("Beta Paper"), {"title": "no abstract"}])
+    first = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert (first.new, len(first.skipped)) == (2, 1)
+    parses = []
+    real_load_corpus = load_corpus
+
+    def counting(*args, **kwargs):
+        parses.append(args)
+        return real_load_corpus(*args, **kwargs)
+
+    monkeypatch.setattr("rag.index.load_corpus", counting)
+    again = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert parses == [] and (again.parsed, again.unchanged, again.new) == (2, 2, 0)
+    assert [str(p) for p in again.skipped] == [str(p) for p in first.skipped]  # the same warnings, unparsed
+    # Another modification time, or another option, is read again (and still finds nothing changed).
+    os.utime(source, ns=(source.stat().st_atime_ns, source.stat().st_mtime_ns + 1_000_000))
+    assert ingest(small_settings, [source], encoder=encoder, progress=False).unchanged == 2 and len(parses) == 1
+    assert ingest(small_settings, [source], encoder=encoder, progress=False, prune=True).unchanged == 2
+    assert len(parses) == 2
+    # A changed file is parsed and its change lands.
+    write_jsonl(source, [paper("Alpha Paper"), paper("Gamma Paper")])
+    report = ingest(small_settings, [source], encoder=encoder, progress=False)
+    assert len(parses) == 3 and (report.new, report.unchanged) == (1, 1)
 
 
 def test_unreadable_table_is_rebuilt_from_chroma_and_saved_again(small_settings, encoder, tmp_path):
