@@ -221,10 +221,11 @@ def _quality_gold_ids(real: list[Paper]) -> set[str]:
     return set().union(*_gold_ids(_quality_questions(), real))
 
 
-def _quality_questions() -> list:
+def _quality_questions(*paths: str) -> list:
+    """The answerable questions of the test half, or of the question files given."""
     from rag.evaluation import load_questions
 
-    return [q for q in load_questions(QUALITY_QUESTIONS) if q.answerable]
+    return [q for path in (paths or [QUALITY_QUESTIONS]) for q in load_questions(Path(path)) if q.answerable]
 
 
 def _quality(ranked_lists: list[list[str]], golds: list[set[str]]) -> dict:
@@ -242,15 +243,16 @@ def _gold_ids(questions: list, papers) -> list[set[str]]:
     return [gold_ids_for(q, title_to_id) for q in questions]
 
 
-def step_quality() -> dict:
-    """Recall@5 and MRR@10 of the test half: ours (hybrid, as `ask` retrieves) and BM25 alone on our index."""
+def step_quality(*question_files: str) -> dict:
+    """Recall@5 and MRR@10 of the test half (or of `question_files`, e.g. the dev sets for a tuning study at 10k):
+    ours (hybrid, as `ask` retrieves) and BM25 alone on our index."""
     from rag.assistant import Assistant
     from rag.query import analyse
     from rag.types import Filters
 
     assistant = Assistant(load_settings())
     index = assistant.index
-    questions = _quality_questions()
+    questions = _quality_questions(*question_files)
     golds = _gold_ids(questions, index.papers.values())
     ours, bm25 = [], []
     for question in questions:
