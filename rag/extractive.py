@@ -570,24 +570,19 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
             what = " or ".join(f"“{p.text}”" for p in missing)
             return abstention(scorer.candidates, f"“{best.candidate.paper.title}” does not say {what}."
                               if subject or len(parts) == 1 else None)
-        if len(sentences) == 1 and not missing:
-            sentences += _neighbour(scored, best, sentences[0], max_sentences,
-                                    scorer.weights.second_sentence_relative_cutoff)
-        sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
-        if scorer.whole.wants_mechanism:
-            sentences += method_run(scorer, best.candidate, sentences,
-                                    min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
-        text = composer.line(best.candidate, sentences, _focus(parts))
-        if missing:
-            text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
-        return Draft(text, composer.citations, False, [], [p.text for p in missing])
-    chosen = [best.hit] + _neighbour(scored, best, best.hit, max_sentences,
-                                        scorer.weights.second_sentence_relative_cutoff)
-    chosen += completing(scorer, best.candidate, chosen, max_sentences - len(chosen))
+    else:
+        sentences, missing = [best.hit], []
+    if len(sentences) == 1 and not missing:
+        sentences += _neighbour(scored, best, sentences[0], max_sentences,
+                                scorer.weights.second_sentence_relative_cutoff)
+    sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
     if scorer.whole.wants_mechanism:
-        chosen += method_run(scorer, best.candidate, chosen,
-                             min(max_sentences, scorer.weights.sentences_per_line) - len(chosen))
-    return Draft(composer.line(best.candidate, chosen, _focus(parts)), composer.citations, False, [])
+        sentences += method_run(scorer, best.candidate, sentences,
+                                min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
+    text = composer.line(best.candidate, sentences, _focus(parts))
+    if missing:
+        text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
+    return Draft(text, composer.citations, False, [], [p.text for p in missing])
 
 
 def stated_sizes(text: str) -> set[str]:

@@ -68,14 +68,20 @@ class PaperIndex:
         # server, a table to rebuild from its records): a question reads the saved paper table, not Chroma.
         metadata = collection_metadata(settings)
         if metadata is None:
-            metadata = self.collection.metadata or {}
-        check_metadata(metadata, settings.collection, settings)
+            metadata = self.collection.metadata or {}  # checked as Chroma opened it
+        else:
+            check_metadata(metadata, settings.collection, settings)
         self.table = stored_table(settings, metadata, lambda: self.collection)
+
+    @cached_property
+    def client(self):
+        """The Chroma client (created on first use: a server's digest check, or opening the collection)."""
+        return chroma_client(self.settings)
 
     @cached_property
     def collection(self):
         """The Chroma collection (opened on first use; raises MissingIndexError when there is none)."""
-        return open_collection(self.settings)
+        return open_collection(self.settings, client=self.client)
 
     @property
     def encoder(self) -> Encoder | None:
@@ -99,7 +105,7 @@ class PaperIndex:
         """The collection's content digest as stored now (another process may have changed it)."""
         metadata = collection_metadata(self.settings)
         if metadata is None:
-            metadata = chroma_client(self.settings).get_collection(self.settings.collection).metadata or {}
+            metadata = self.client.get_collection(self.settings.collection).metadata or {}
         return metadata.get(DIGEST_KEY, "")
 
     def embed(self, text: str) -> np.ndarray:

@@ -160,14 +160,6 @@ class Filters:
             bounds.append(("authors", "$lte", self.max_authors))
         return bounds
 
-    def chroma_where(self, kind: str | None = None) -> dict | None:
-        clauses = [{key: {op: value}} for key, op, value in self.bounds()]
-        if kind:
-            clauses.append({"kind": kind})
-        if not clauses:
-            return None
-        return clauses[0] if len(clauses) == 1 else {"$and": clauses}
-
 
 @dataclass
 class Source:
