@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import is_specific, mentions, question_names, version_of
+from rag.names import is_specific, mentions, names_a_version, question_names, version_of
 from rag.query import Part, Question, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
@@ -465,7 +465,7 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
     # "Orca 2" when the corpus has Orca, "UniPic 3.0" when it has 2.0: another version is not this one.
     versions = [n for n, c in evidence.works.items() if c is None and (base := version_of(n))
-                and any(mentions(base, t) for t in texts)]
+                and any(names_a_version(base, t) for t in texts)]
     # "REST APIs" where the abstract says "RESTful APIs": a name that the retrieved papers extend is not absent.
     absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)
               and not any(re.search(extended(name), folded(t)) for t in texts)]
@@ -511,15 +511,20 @@ def introduced_as(name: str, abstract: str) -> bool:
 
 
 def named_subject(question: Question, works: dict[str, Candidate | None]) -> Candidate | None:
-    """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3") or
-    that its abstract introduces ("we propose IKEA"): the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
+    """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3"), by
+    its whole title, or by the name that its abstract introduces ("we propose IKEA"): the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
     "than", "against"... ("its success rate on WebArena") is a condition, not the subject."""
     text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
-           if c is not None and (title_lead(c.paper.title) == folded(name).lower().strip("!")
+           if c is not None and (folded(name).lower().strip("!") in (title_lead(c.paper.title), whole_title(c.paper))
                                  or introduced_as(name, c.paper.abstract))
            and not is_condition(name, text)}
     return next(iter(own.values())) if len(own) == 1 else None
+
+
+def whole_title(paper: Paper) -> str:
+    """The paper's title as a question quoting it whole would name it ("Tree Search for Language Model Agents")."""
+    return folded(paper.title).lower().strip(" !?.")
 
 
 def is_condition(name: str, text: str) -> bool:
@@ -557,7 +562,8 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
             return abstention(scorer.candidates, f"“{meets[0].candidate.paper.title}” mentions no "
                               f"{', '.join(sorted(missing_sizes))} model.")
     if conditions and scored and scored[0].score >= threshold and (not meets or meets[0].score < threshold):
-        return abstention(scorer.candidates, f"None of them mentions {', '.join(conditions)} for this.")
+        where = f"“{subject.paper.title}” does not mention" if subject else "None of them mentions"
+        return abstention(scorer.candidates, f"{where} {', '.join(conditions)} for this.")
     scored = meets
     best = scored[0] if scored else None
     if best is None or best.score < threshold:

@@ -89,12 +89,16 @@ def has_connector(phrase: str) -> bool:
 
 
 def mentions(name: str, text: str) -> bool:
-    # "GPT-4" also matches "GPT4" and "GPT 4"; the name must stand as a whole word ("GPT-40" is another).
-    parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
     # "WebArena-Lite" is another benchmark than WebArena, "GPT-4-Turbo" another model than GPT-4.
-    pattern = r"(?<![\w])" + r"[-\s~]?".join(parts) + r"(?!\w|(?-i:-[A-Z]))"
+    return _found(name, r"(?!\w|(?-i:-[A-Z]))", text)
+
+
+def _found(name: str, after: str, text: str) -> bool:
+    """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
+    and "GPT 4"."""
+    parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
-    return re.search(pattern, folded(text), flags) is not None
+    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, folded(text), flags) is not None
 
 
 def spelled_like_a_word(name: str) -> bool:
@@ -107,6 +111,11 @@ def is_specific(name: str, vocabulary: set[str]) -> bool:
     """A name worth insisting on: unknown to the whole corpus (Toolformer), or a version or compound of a
     known one (Orca 2, SWE-agent). A plain acronym the corpus knows (PPO, UAV) may be spelled out instead."""
     return re.search(r"[\d\s-]", name) is not None or name.lower() not in vocabulary
+
+
+def names_a_version(base: str, text: str) -> bool:
+    """Whether the text names the work `base` as such or in some version ("MOOSE-Chem2", "UniPic 2.0")."""
+    return _found(base, r"(?:[\s-]?v?\d+(?:\.\d+)*)?(?!\w|\.\d)", text)
 
 
 def version_of(name: str) -> str | None:

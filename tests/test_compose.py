@@ -33,7 +33,7 @@ from rag.extractive import (
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import is_specific, mentions, phrase_names, question_names, version_of
+from rag.names import is_specific, mentions, names_a_version, phrase_names, question_names, version_of
 from rag.query import analyse, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
@@ -626,6 +626,33 @@ def test_an_area_in_metres_is_no_magnitude():
 def test_a_name_the_papers_extend_is_not_absent():
     assert re.search(extended("REST APIs"), "we collect 1,000 RESTful APIs from a hub")
     assert not re.search(extended("REST APIs"), "we collect 1,000 APIs from a hub")
+
+
+def test_a_version_the_papers_lack_is_absent_even_where_they_name_another_version():
+    assert names_a_version("KilnNet", "KilnNet2: Firing Twice") and names_a_version("KilnNet", "uses KilnNet 2.1.")
+    assert not names_a_version("KilnNet", "KilnNetwork pipelines") and names_a_version("KilnNet", "KilnNet.")
+    second = make_paper("KilnNet2: Firing Schedules, Revisited", "We present KilnNet2, a kiln controller. "
+                        "It lowers energy use by 40% on porcelain.")
+    question = read("What does KilnNet3 add over KilnNet2?")
+    evidence = make_evidence(question, [(second, [axis(0), axis(1)])],
+                             works={"KilnNet3": None, "KilnNet2": Candidate(second, 1.0, 0.6, 1.0)})
+    draft = answer(question, evidence, table_for([second]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "KilnNet3" in draft.text
+
+
+def test_a_quoted_whole_title_is_the_subject_and_its_paper_must_meet_the_condition():
+    titled = make_paper("Searching Firing Plans with Trees",
+                        "We propose a best-first search over firing plans. It fires 19% more pots on KilnBench.")
+    other = make_paper("GlazeGPT: Predicting Glaze Colours", "On GlazeBench, GlazeGPT reaches 87% accuracy.")
+    works = {"Searching Firing Plans with Trees": Candidate(titled, 1.0, 0.6, 1.0),
+             "GlazeBench": Candidate(other, 1.0, 0.6, 1.0)}
+    question = read("What accuracy does the search from 'Searching Firing Plans with Trees' reach on GlazeBench?")
+    assert named_subject(question, works) is works["Searching Firing Plans with Trees"]
+    evidence = make_evidence(question, [(titled, [axis(0), axis(1)]), (other, [axis(0)])], works=works)
+    evidence.names = list(works)
+    draft = answer(question, evidence, table_for([titled, other]), threshold=0.3, max_sentences=4)
+    # Another paper's figure on that benchmark is not the answer.
+    assert draft.abstained and "87%" not in draft.text and "does not mention GlazeBench" in draft.text
 
 
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
