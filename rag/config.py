@@ -49,6 +49,12 @@ class ComposerSettings(BaseModel):
     list_topic_coverage: float = Field(
         default=0.15, ge=0, le=1, description="A list question's paper qualifies when its title and abstract hold "
         "this share of the question's terms.")
+    list_relative_coverage: float = Field(
+        default=0.7, ge=0, le=1, description="A list question's paper whose best sentence scores under the cut-off "
+        "still qualifies when its title and abstract hold this share of what the best-covering paper holds ...")
+    list_spread_cutoff: float = Field(
+        default=0.55, ge=0, le=1, description="... and its best sentence scores at least this share of the best "
+        "paper's.")
     follow_up_coverage: float = Field(
         default=0.4, ge=0, le=1, description="\"Which of those is training-free?\": a paper of the previous "
         "answer qualifies when it holds this share of the follow-up's own words.")

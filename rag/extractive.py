@@ -655,14 +655,21 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     conditions = list_conditions(question, scorer.names, scorer.table.vocabulary)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
+    coverage = {paper_id: scorer.coverage(question.text, f"{item.candidate.paper.title} {item.candidate.paper.abstract}")
+                for paper_id, item in best_per_paper.items()}
+    top_coverage = max(coverage.values(), default=0.0)
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
-        if item.score < cutoff or not all(meets_condition(n, paper, question.text) for n in conditions):
+        # A paper whose abstract spreads the topic over several sentences covers the question about as well as
+        # the best-covering one, though no single sentence of it scores near the best.
+        spread = (coverage[paper_id] >= scorer.weights.list_relative_coverage * top_coverage
+                  and item.score >= scorer.weights.list_spread_cutoff * top)
+        if (item.score < cutoff and not spread) or not all(meets_condition(n, paper, question.text) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage
-        if scorer.coverage(question.text, f"{paper.title} {paper.abstract}") < needed:
+        if coverage[paper_id] < needed:
             continue
         sentences, missing = covering_sentences(scorer, item.candidate, threshold, scorer.weights.sentences_per_line)
         answered = not any(p.wants_quantity for p in missing)

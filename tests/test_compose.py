@@ -655,6 +655,24 @@ def test_a_quoted_whole_title_is_the_subject_and_its_paper_must_meet_the_conditi
     assert draft.abstained and "87%" not in draft.text and "does not mention GlazeBench" in draft.text
 
 
+def test_a_list_paper_that_spreads_the_topic_over_its_abstract_qualifies_below_the_sentence_cut_off():
+    question = read("Which papers blend kiln controllers for pottery studios?")
+    single = make_paper("BlendKiln: One Controller", "We blend kiln controllers for pottery studios into one.")
+    spread = make_paper("StudioMix: Shared Firing",
+                        "Each studio runs a kiln. We blend the controllers with a learned weighting. It suits pottery.")
+    off_topic = make_paper("GlazeGPT: Predicting Glaze Colours", "We predict glaze colours.")
+    papers = [single, spread, off_topic]
+    evidence = make_evidence(question, [(single, [axis(0)]), (spread, [axis(1), axis(2), axis(3)]),
+                                        (off_topic, [axis(3)])])
+    # Its best sentence scores under 0.8 of the best paper's; its abstract covers the question as well.
+    strict = ComposerSettings(several_relative_cutoff=0.8)
+    draft = answer(question, evidence, table_for(papers), threshold=0.3, max_sentences=4, weights=strict)
+    assert "StudioMix" in draft.text and "GlazeGPT" not in draft.text
+    by_sentence_only = strict.model_copy(update={"list_relative_coverage": 1.0, "list_spread_cutoff": 1.0})
+    draft = answer(question, evidence, table_for(papers), threshold=0.3, max_sentences=4, weights=by_sentence_only)
+    assert "StudioMix" not in draft.text and "BlendKiln" in draft.text
+
+
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
     kiln, glaze = make_paper("Secrets of Kilns Part I: Heat", "We study kilns."), GLAZE
     works = {"Secrets of Kilns Part I": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(glaze, 1.0, 0.6, 1.0)}
