@@ -20,7 +20,7 @@ import numpy as np
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import is_specific, mentions, names_a_version, question_names, version_of
-from rag.query import Part, Question, asking_sentences
+from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import PaperTable
 from rag.text import CITATION_MARK, acronyms, expansion_pattern, folded, terms
@@ -200,6 +200,7 @@ class Scorer:
         self.context = context if len(terms(context)) >= 2 else ""
         # The words of the asking sentences: what an answer must address (see `completing`).
         self.asked = set(terms(" ".join(asking_sentences(question.text)[1])))
+        self.asked_things = set(terms(" ".join(asked_things(question.text))))
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
@@ -598,9 +599,11 @@ def stated_sizes(text: str) -> set[str]:
 
 
 def uncovered_terms(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> set[str]:
-    """The asking words of the question that neither the chosen sentences, the paper's title nor a name of
-    the question holds: what the answer has not yet addressed."""
-    held = set(terms(" ".join([candidate.paper.title, *scorer.names, *(h.text for h in chosen)])))
+    """The asking words of the question that neither the chosen sentences, the paper's title (save the thing
+    asked for) nor a name of the question holds: what the answer has not yet addressed."""
+    held = set(terms(" ".join([*scorer.names, *(h.text for h in chosen)])))
+    # The title holding "reward" does not say which reward the question asks for.
+    held |= set(terms(candidate.paper.title)) - scorer.asked_things
     return scorer.asked - held
 
 
@@ -611,11 +614,14 @@ def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
     if not scored:
         return []
     floor = scorer.weights.residual_score_share * scored[0].score
-    total = sum(scorer.weight(t) for t in scorer.asked)
+    # The thing asked for ("what reward signals …") counts as much as the question's rarest word.
+    most = max((scorer.weight(t) for t in scorer.asked), default=0.0)
+    weight = {t: most if t in scorer.asked_things else scorer.weight(t) for t in scorer.asked}
+    total = sum(weight.values())
     added: list[SentenceHit] = []
     while len(added) < room:
         open_terms = uncovered_terms(scorer, candidate, chosen + added)
-        gains = [(sum(scorer.weight(t) for t in open_terms & set(terms(s.hit.text))) / (total or 1.0), s)
+        gains = [(sum(weight[t] for t in open_terms & set(terms(s.hit.text))) / (total or 1.0), s)
                  for s in scored if s.hit not in chosen + added and s.score >= floor and not URL.search(s.hit.text)]
         gain, best = max(gains, key=lambda g: (g[0], g[1].score), default=(0.0, None))
         if best is None or gain < scorer.weights.residual_min_gain:

@@ -147,6 +147,18 @@ ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more 
 # Tried in this order; the first that yields exactly two sides wins.
 SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
                                                 r",?\s+and\s+(?=the\b)")]
+# "What reward signals do …", "which datasets are …": the thing asked for, which the answer's quotes must name
+# (a title that holds the word does not say which reward).
+ASKED_THING = re.compile(r"\b(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|of|kind|type|sort)\b)"
+                         r"((?:[\w-]+\s+){0,2}?[\w-]+)\s+(?=(?:do|does|did|is|are|was|were|has|have|had|can|could|"
+                         r"would|will|should)\b)", re.IGNORECASE)
+
+
+def asked_things(text: str) -> list[str]:
+    """The things a question asks for by a which/what phrase ("reward signals", "datasets")."""
+    return ASKED_THING.findall(text)
+
+
 # A follow-up asking for a different paper than the ones already named.
 ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
 

@@ -34,7 +34,7 @@ from rag.extractive import (
     uncovered_terms,
 )
 from rag.names import is_specific, mentions, names_a_version, phrase_names, question_names, version_of
-from rag.query import analyse, question_parts, question_sides
+from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
 from rag.types import Answer, Turn
@@ -671,6 +671,21 @@ def test_a_list_paper_that_spreads_the_topic_over_its_abstract_qualifies_below_t
     by_sentence_only = strict.model_copy(update={"list_relative_coverage": 1.0, "list_spread_cutoff": 1.0})
     draft = answer(question, evidence, table_for(papers), threshold=0.3, max_sentences=4, weights=by_sentence_only)
     assert "StudioMix" not in draft.text and "BlendKiln" in draft.text
+
+
+def test_the_thing_asked_for_is_quoted_even_where_the_title_holds_its_word():
+    assert asked_things("What reward signals does KilnMix use, and which datasets are used?") == [
+        "reward signals", "datasets"]
+    assert asked_things("What is KilnMix, and what does it do?") == []
+    paper = make_paper("KilnMix: Training Kiln Agents with Learned Rewards",
+                       "We propose KilnMix, a way to train kiln agents for pottery studios. "
+                       "Kiln agents trained with KilnMix fire more pots than hand-tuned schedules. "
+                       "We design a glaze reward and a heat reward for each firing.")
+    scorer, evidence = scorer_for(read("What rewards do KilnMix kiln agents train with?"), paper)
+    chosen = [evidence.hits[1]]
+    # "reward" is in the title, yet the title does not say which rewards: the sentence naming them is added.
+    assert uncovered_terms(scorer, evidence.candidates[0], chosen) == {"reward"}
+    assert [h.number for h in completing(scorer, evidence.candidates[0], chosen, room=1)] == [2]
 
 
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
