@@ -86,8 +86,9 @@ RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
                         r"improving|reducing|surpassing)\b))\s+")
-# What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B", "'A' and B".
-JOINED = re.compile(r"(?:'s)?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
+# What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B", "'A' and B",
+# "A (a gloss on A) and B".
+JOINED = re.compile(r"(?:'s)?(?:\s*\([^()]{0,80}\))?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
                     r"(?:with|to|against))(?: the| its)?)[\s('‘\"“]*", re.IGNORECASE)
 
 # The fixed wording around quotes (tests check that nothing else is added to an answer).

@@ -693,6 +693,10 @@ def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_
     works = {"Secrets of Kilns Part I": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(glaze, 1.0, 0.6, 1.0)}
     question = read("How do 'Secrets of Kilns Part I' and GlazeGPT each keep the heat even?")
     assert side_by_side(question, works) == ["Secrets of Kilns Part I", "GlazeGPT"]
+    # A gloss in brackets after the first name does not part the two.
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(glaze, 1.0, 0.6, 1.0)}
+    question = read("What does each of KilnNet (the kiln controller) and GlazeGPT add to a studio?")
+    assert side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
     assert question_parts("How do KilnNet and GlazeGPT differ in where their recipes come from?")[0].wants_mechanism
 
 
