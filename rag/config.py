@@ -58,6 +58,10 @@ class ComposerSettings(BaseModel):
     follow_up_coverage: float = Field(
         default=0.4, ge=0, le=1, description="\"Which of those is training-free?\": a paper of the previous "
         "answer qualifies when it holds this share of the follow-up's own words.")
+    off_topic_similarity: float = Field(
+        default=0.4, ge=0, le=1, description="A question that uses words no indexed paper uses, names no indexed "
+        "work, and whose best-ranked paper's cosine similarity is below this is about a topic the papers lack: it "
+        "abstains (\"speech recognition\", \"weather forecasting\").")
     max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
     sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list or "
                                     "comparison, and per definition.")

@@ -22,8 +22,8 @@ from rag.corpus import Paper
 from rag.names import is_specific, mentions, names_a_version, question_names, version_of
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
-from rag.table import PaperTable
-from rag.text import CITATION_MARK, acronyms, expansion_pattern, folded, terms
+from rag.table import WORD, PaperTable
+from rag.text import CITATION_MARK, STOPWORDS, acronyms, expansion_pattern, folded, terms
 from rag.types import Citation
 
 ABSTAIN_TEXT = "The indexed papers don't seem to answer this."
@@ -96,6 +96,7 @@ MISSING_WORKS = "Not in the indexed papers: {}."
 MISSING_PARTS = "The cited abstract does not say {}."
 NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
+UNKNOWN_WORDS = "No indexed paper uses the words: {}."
 
 
 # "… learning, visual recognition, and classifying …": short items, the last after "and"/"or".
@@ -473,6 +474,8 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
               and not any(re.search(extended(name), folded(t)) for t in texts)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
+    if unknown := off_topic_words(question, evidence, table, scorer.weights.off_topic_similarity):
+        return abstention(candidates, UNKNOWN_WORDS.format(", ".join(unknown)))
     if sides:
         return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
     if question.wants_several or question.restrict_to_previous:
@@ -482,6 +485,18 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
     return answer_fact(question, scorer, subject, threshold, max_sentences)
+
+
+def off_topic_words(question: Question, evidence: Evidence, table: PaperTable, similarity: float) -> list[str]:
+    """The question's words that no indexed paper uses, when the question is about a topic the papers lack:
+    it names no indexed work and the paper ranked first is far from it. A word alone does not say so ("went",
+    "obey" are missing from abstracts too), nor does a low similarity alone (a question naming a work)."""
+    if any(evidence.works.values()) or question.restrict_to_previous or not evidence.candidates:
+        return []
+    if evidence.candidates[0].dense >= similarity:
+        return []
+    words = dict.fromkeys(WORD.findall(folded(question.text).lower()))
+    return [w for w in words if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in table.vocabulary]
 
 
 def extended(name: str) -> str:

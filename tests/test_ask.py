@@ -63,6 +63,7 @@ def test_metadata_question_cites_the_listing(assistant):
     "How does Toolformer teach a model to call APIs?",           # absent, while ToolLLM and ToolRL are present
     "What does Orca 2 teach small language models?",             # absent, while Orca is present
     "What is a good recipe for spaghetti carbonara?",
+    "Which papers predict earthquakes from seismograph readings?",  # a topic no paper has words for
 ])
 def test_unanswerable_questions_abstain_with_suggestions(assistant, question):
     answer = assistant.ask(question)

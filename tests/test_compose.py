@@ -26,6 +26,7 @@ from rag.extractive import (
     extended,
     introduced_as,
     named_subject,
+    off_topic_words,
     has_figure,
     is_condition,
     meets_condition,
@@ -686,6 +687,23 @@ def test_the_thing_asked_for_is_quoted_even_where_the_title_holds_its_word():
     # "reward" is in the title, yet the title does not say which rewards: the sentence naming them is added.
     assert uncovered_terms(scorer, evidence.candidates[0], chosen) == {"reward"}
     assert [h.number for h in completing(scorer, evidence.candidates[0], chosen, room=1)] == [2]
+
+
+def test_a_question_on_a_topic_the_papers_lack_abstains_saying_which_words_no_paper_uses():
+    question = read("Which papers forecast tomorrow's weather for pottery?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])])
+    table = table_for([KILN])
+    far = 0.2
+    evidence.candidates[0].dense = far
+    assert off_topic_words(question, evidence, table, similarity=0.4) == ["forecast", "tomorrow", "weather"]
+    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
+    assert draft.abstained and "weather" in draft.text and draft.citations == []
+    # Near papers, or a work the papers name, make the unknown words ordinary ones.
+    evidence.candidates[0].dense = 0.6
+    assert off_topic_words(question, evidence, table, similarity=0.4) == []
+    evidence.candidates[0].dense = far
+    evidence.works = {"KilnNet": evidence.candidates[0]}
+    assert off_topic_words(question, evidence, table, similarity=0.4) == []
 
 
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
