@@ -133,8 +133,8 @@ def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Can
 
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:
     """The papers the previous answer named, by title (or its lead, "LServe") or by a work's name that a
-    title carries, for "which of those …" follow-ups and ones about "it"; None when the question is not
-    about them or none can be found."""
+    title carries or an abstract introduces (MASH), for "which of those …" follow-ups and ones about "it";
+    None when the question is not about them or none can be found."""
     if not parsed.previous_question or not parsed.previous_answer:
         return None
     if not (parsed.restrict_to_previous or parsed.excludes_previous or parsed.refers_to_previous):
@@ -145,7 +145,7 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     # The answer's first lines name its papers; later names are what they quote (benchmarks, baselines).
     _, works = _works(parsed.previous_answer[:PREVIOUS_ANSWER_CHARS], retrieved, index, vector)
     for name, found in works.items():
-        if found is not None and names_of.mentions(name, found.paper.title) and found not in named:
+        if found is not None and extractive.names_work(name, found) and found not in named:
             named.append(found)
     return list({c.paper.paper_id: c for c in named}.values()) or None
 

@@ -49,11 +49,14 @@ def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list
     text = folded(text)
     names = []
     for match in NAME.finditer(text):
-        name = NAME_SUFFIX.sub("", match.group(0).rstrip(".-!"))
+        word = match.group(0).rstrip(".-!")
+        name = NAME_SUFFIX.sub("", word)
         before = text[:match.start()].rstrip()
         plain_word = name[:1].isupper() and name[1:].islower() and name.isalpha()
         if plain_word and name.lower() in STOPWORDS:
             continue
+        if plain_word and name != word and name.lower() in english_words():
+            continue  # "Help-seeking", "Task-based": an ordinary word in a compound, not a work's name
         if plain_word and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
             if (name.lower() in english_words() or name.lower() in ASKING_VERBS) and name.lower() not in title_leads:
                 continue

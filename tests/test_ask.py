@@ -133,6 +133,17 @@ def test_follow_up_is_resolved_with_history(assistant):
     assert cited_titles(answer)[0] == LOCRET
 
 
+def test_a_follow_up_about_a_work_its_abstract_introduces_is_answered_from_that_paper(assistant):
+    # The previous answer names MASH, which only the abstract of "Pay-Per-Search Models …" introduces; the
+    # compound "Help-seeking" names no work ("Does Sparsity Help …" is another paper).
+    history = [{"question": "Tell me about MASH.",
+                "answer": "MASH (Modeling Abstention via Selective Help-seeking) makes a model pay for each web "
+                          "search, so it learns to hold back."}]
+    answer = assistant.ask("On how many datasets was it evaluated?", history=history)
+    assert not answer.abstained
+    assert cited_titles(answer) == ["Pay-Per-Search Models are Abstention Models"]
+
+
 def test_filters_from_user_inputs():
     filters = Filters.from_inputs("2024", "2024-02", 5)
     assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)

@@ -171,6 +171,11 @@ def test_names_single_and_multi_word():
     assert question_names("Harbor and GlazeGPT both fire pots.", frozenset({"harbor"})) == ["Harbor", "GlazeGPT"]
 
 
+def test_an_ordinary_word_in_a_hyphenated_compound_is_no_name():
+    assert question_names("KilnNet (Kiln Firing via Guided Help-seeking) and GlazeGPT-based tools") == [
+        "KilnNet", "Kiln", "Firing", "Guided", "GlazeGPT"]
+
+
 def test_mentions_and_versions():
     assert mentions("GPT-4", "beats GPT4 and GPT 4o") and not mentions("GPT-4", "GPT-40 is not it")
     # A capitalised variant is another work ("KilnBench-Lite" is not KilnBench); a descriptive suffix is not.
