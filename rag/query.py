@@ -159,6 +159,8 @@ def asked_things(text: str) -> list[str]:
     return ASKED_THING.findall(text)
 
 
+# "Between A, the paper on X, and B, …, which …": two sides, each possibly with a description after a comma.
+BETWEEN = re.compile(rf"\bbetween\s+(.+?),?\s+and\s+(.+?)(?:,\s*(?={QUESTION_WORD})|\?|$)", re.IGNORECASE)
 # A follow-up asking for a different paper than the ones already named.
 ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
 
@@ -294,6 +296,8 @@ def question_parts(text: str) -> list[Part]:
 def question_sides(text: str) -> list[str]:
     """The two papers an across-paper question describes ("which came first, the paper on X or the one on Y?"),
     each in its own words; [] when it does not set two apart."""
+    if between := BETWEEN.search(text):
+        return [between.group(1).strip(" ,"), between.group(2).strip(" ,")]
     body = re.split(r"[:,]\s+(?=(?:the|a|an)\b)|:\s*", text, maxsplit=1)
     body = body[1] if len(body) == 2 else text
     for separator in SIDES:
