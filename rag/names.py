@@ -28,6 +28,8 @@ NAME_CONNECTORS = {"of", "to", "for", "the", "in", "on", "at", "via", "a", "from
 CAPITALISED = r"[A-Z][\w^*!]*(?:-[A-Z0-9][\w^*!]*)*(?![\w-])"
 # "(b) What …": an enumerator starts a sentence of its own.
 ENUMERATOR_END = re.compile(ENUMERATOR + "$")
+# "Ablating …", "Leveraging …": a sentence opening with an inflected word, not a name.
+INFLECTED = re.compile(r"(?:ing|ed|ly)$")
 # Verbs a request starts with ("Compile the results …"): never a name, known to the corpus or not.
 ASKING_VERBS = {"give", "name", "list", "tell", "show", "compile", "describe", "explain", "summarise", "summarize",
                 "report", "provide", "state", "compare", "contrast", "find", "identify", "rank", "count"}
@@ -44,8 +46,8 @@ def english_words() -> frozenset[str]:
 
 def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list[str]:
     """One-word names in the text (accents folded). A capitalised word counts inside a sentence, or at its
-    start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …") or when a
-    paper's title leads with it ("Magma and RoboBrain …": `title_leads`, lower-cased)."""
+    start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …", nor an
+    inflected word: "Ablating one head …") or when a paper's title leads with it ("Magma and RoboBrain …": `title_leads`, lower-cased)."""
     text = folded(text)
     names = []
     for match in NAME.finditer(text):
@@ -57,8 +59,11 @@ def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list
             continue
         if plain_word and name != word and name.lower() in english_words():
             continue  # "Help-seeking", "Task-based": an ordinary word in a compound, not a work's name
-        if plain_word and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
-            if (name.lower() in english_words() or name.lower() in ASKING_VERBS) and name.lower() not in title_leads:
+        # "… Score (Ships)": a word alone in brackets after a spelled-out name is that name's short form.
+        short_form = before.endswith("(") and text[match.end():].startswith(")")
+        if plain_word and not short_form and (not before or before[-1] in ".?!\"“(" or ENUMERATOR_END.search(before)):
+            ordinary = name.lower() in english_words() or name.lower() in ASKING_VERBS or INFLECTED.search(name)
+            if ordinary and name.lower() not in title_leads:
                 continue
         if re.match(r"\s+et al\b", text[match.end():]):
             continue  # "Rafailov et al.": an author, not a work

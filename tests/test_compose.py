@@ -177,6 +177,9 @@ def test_names_single_and_multi_word():
 def test_an_ordinary_word_in_a_hyphenated_compound_is_no_name():
     assert question_names("KilnNet (Kiln Firing via Guided Help-seeking) and GlazeGPT-based tools") == [
         "KilnNet", "Kiln", "Firing", "Guided", "GlazeGPT"]
+    # An inflected word opening a sentence is no name; an ordinary word alone in brackets is a short form.
+    assert question_names("Ablating one head of KilnNet hurts.") == ["KilnNet"]
+    assert "Pots" in question_names("We score each kiln with the Pottery Output Score (Pots).")
 
 
 def test_mentions_and_versions():
