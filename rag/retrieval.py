@@ -8,6 +8,7 @@ table is derived from; no ANN index is loaded to answer a question."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import cached_property
@@ -19,15 +20,9 @@ from rag.corpus import Paper
 from rag.embedding import Encoder
 from rag.index import check_metadata, chroma_client, collection_metadata, open_collection, stored_table
 from rag.names import mentions
-from rag.table import DIGEST_KEY
+from rag.table import DIGEST_KEY, title_lead
 from rag.text import folded, terms
 from rag.types import Filters, Source
-
-
-def title_lead(title: str) -> str:
-    """The name a title leads with ("LServe" of "LServe: Efficient …"), lower-cased; "" when it has none."""
-    lead, colon, _ = title.partition(":")
-    return folded(lead).lower().strip(" !") if colon else ""
 
 
 # A name mentioned by more papers than this (and in the title of none or several) is a term, not a work's name.
@@ -90,13 +85,12 @@ class PaperIndex:
         return self._encoder
 
     @property
-    def papers(self) -> dict[str, Paper]:
+    def papers(self) -> Mapping[str, Paper]:
         return self.table.papers
 
-    @cached_property
+    @property
     def title_leads(self) -> frozenset[str]:
-        """The names titles lead with ("magma" of "Magma: A Foundation Model …"), lower-cased."""
-        return frozenset(lead for p in self.papers.values() if (lead := title_lead(p.title)))
+        return self.table.title_leads
 
     def __len__(self) -> int:
         return len(self.table.order)

@@ -7,20 +7,23 @@ collection's *content digest*: a hash of every stored paper's record hash, which
 collection's metadata when its writes complete (and clears before it starts writing). A saved table is used only
 when its digest is the collection's current one; no digest (an ingest running or interrupted), a missing or
 unreadable file all mean a rebuild from Chroma. Re-running an unchanged ingest or restarting the app is then a
-file read. The table is a pickle and its vectors a raw float16 matrix beside it, memory-mapped: like the Chroma
-folder beside them, the data dir is trusted.
+file read. The table is a pickle, its papers a file of one pickle each and its vectors a raw float16 matrix
+beside it, both memory-mapped: like the Chroma folder beside them, the data dir is trusted.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
 import logging
 import math
+import mmap
 import os
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,9 +36,17 @@ from rag.vectors import PaperVectors, map_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 6
+TABLE_FORMAT = 7
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
+# Papers kept decoded by a `PaperStore`: a question reads a few dozen.
+PAPERS_CACHED = 2048
+
+
+def title_lead(title: str) -> str:
+    """The name a title leads with ("LServe" of "LServe: Efficient …"), lower-cased; "" when it has none."""
+    lead, colon, _ = title.partition(":")
+    return folded(lead).lower().strip(" !") if colon else ""
 
 
 def content_digest(papers: Iterable[Paper]) -> str:
@@ -46,10 +57,75 @@ def content_digest(papers: Iterable[Paper]) -> str:
     return digest.hexdigest()[:32]
 
 
+class PaperStore(Mapping[str, Paper]):
+    """The papers of a saved table, each read from the table's papers file when asked for. At 100k papers
+    the papers as Python objects were the largest part of a serving process (about 300 MiB); a question reads
+    a few dozen of them. The file is memory-mapped: the system keeps what is read in its page cache, shared
+    between processes, and evicts it under pressure."""
+
+    def __init__(self, order: list[str], offsets: np.ndarray):
+        self.order = order
+        self.offsets = offsets  # row -> start of its pickled paper in the file; one more for the end
+        self._rows = {paper_id: row for row, paper_id in enumerate(order)}
+        self._blob: mmap.mmap | bytes | None = None
+        self._read = functools.lru_cache(maxsize=PAPERS_CACHED)(self._load)
+
+    def __getstate__(self) -> dict:
+        return {"order": self.order, "offsets": self.offsets}
+
+    def __setstate__(self, state: dict) -> None:
+        self.__init__(state["order"], state["offsets"])
+
+    def attach(self, path: Path) -> bool:
+        """Maps the papers file; False when it is missing or not the size the offsets say."""
+        try:
+            with open(path, "rb") as handle:
+                if os.fstat(handle.fileno()).st_size != int(self.offsets[-1]):
+                    return False
+                self._blob = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) if len(self.order) else b""
+        except OSError:
+            return False
+        return True
+
+    def _load(self, row: int) -> Paper:
+        return pickle.loads(self._blob[int(self.offsets[row]):int(self.offsets[row + 1])])
+
+    def __getitem__(self, paper_id: str) -> Paper:
+        return self._read(self._rows[paper_id])
+
+    def __contains__(self, paper_id: object) -> bool:
+        return paper_id in self._rows
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+
+def write_papers(path: Path, papers: Mapping[str, Paper], order: list[str]) -> np.ndarray:
+    """Writes each paper pickled, in `order`, to `path` (through a temporary file renamed); their offsets."""
+    offsets = np.zeros(len(order) + 1, dtype=np.int64)
+    written = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
+            written = Path(handle.name)
+            for row, paper_id in enumerate(order):
+                record = pickle.dumps(papers[paper_id], protocol=pickle.HIGHEST_PROTOCOL)
+                handle.write(record)
+                offsets[row + 1] = offsets[row] + len(record)
+        os.replace(written, path)
+    except BaseException:
+        if written:
+            written.unlink(missing_ok=True)
+        raise
+    return offsets
+
+
 @dataclass
 class PaperTable:
     digest: str
-    papers: dict[str, Paper]
+    papers: Mapping[str, Paper]  # a dict while built, a `PaperStore` once saved or loaded
     order: list[str]  # BM25 row -> paper_id
     # bm25s's index as plain arrays, so that loading the table needs neither bm25s nor the scipy it imports
     # (0.1 s of a cold `rag ask`): per term, the papers it occurs in and their score (CSC; Lucene variant).
@@ -59,6 +135,7 @@ class PaperTable:
     idf: dict[str, float]
     max_idf: float
     vocabulary: set[str]  # every lower-cased word of every title and abstract, accents folded
+    title_leads: frozenset[str]  # the names titles lead with ("magma" of "Magma: …"), lower-cased
     vectors: PaperVectors
     # Each paper's own vector (float32, in `order`): questions are scored against all of them exactly, which at
     # 100k papers is a few milliseconds and needs no ANN index in the serving process (`PaperIndex.dense_scores`).
@@ -92,10 +169,11 @@ class PaperTable:
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
+        title_leads = frozenset(lead for p in by_id.values() if (lead := title_lead(p.title)))
         paper_matrix = vectors.paper_rows(order)
         vectors.written.clear()  # held by `paper_matrix` now
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
-                   max(idf.values(), default=1.0), vocabulary, vectors, paper_matrix)
+                   max(idf.values(), default=1.0), vocabulary, title_leads, vectors, paper_matrix)
 
     def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
         """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed
@@ -172,26 +250,39 @@ def matrix_path(settings: RagSettings, collection_name: str, digest: str) -> Pat
     return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.f16"
 
 
+def papers_path(settings: RagSettings, collection_name: str, digest: str) -> Path:
+    """The table's papers, one pickle each (`PaperStore`), written by `save`."""
+    return tables_dir(settings) / f"{collection_name}-{digest}-v{TABLE_FORMAT}.papers"
+
+
 def load_saved(settings: RagSettings, collection_name: str, digest: str) -> PaperTable | None:
-    """The table saved under this digest with its vectors mapped, or None (none saved, unreadable, another
-    layout, or its matrix missing)."""
+    """The table saved under this digest with its papers and vectors mapped, or None (none saved, unreadable,
+    another layout, or its papers or matrix missing)."""
     table = _cached(table_path(settings, collection_name, digest)) if digest else None
-    if not isinstance(table, PaperTable) or table.digest != digest:
+    if not isinstance(table, PaperTable) or table.digest != digest or not isinstance(table.papers, PaperStore):
+        return None
+    if not table.papers.attach(papers_path(settings, collection_name, digest)):
         return None
     return table if map_matrix(matrix_path(settings, collection_name, digest), table.vectors) else None
 
 
 def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remove_others: bool = False) -> None:
-    """Written to a temporary file and renamed, so a reader never loads half a table; its matrix is already at
+    """Written to temporary files and renamed, so a reader never loads half a table (the papers file first,
+    then the table that points into it); its matrix is already at
     `matrix_path` (a table is saved after it). Only the writer (ingest, under its lock) removes the
     collection's other tables: a reader saving an older table must not delete the newer one. A failure to
     write is only a warning: the table is a cache, rebuilt from Chroma when missing."""
     path = table_path(settings, collection_name, table.digest)
+    papers_file = papers_path(settings, collection_name, table.digest)
     hashes = {paper_id: paper.record_hash for paper_id, paper in table.papers.items()}
     written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        for target, content in ((path, table), (hashes_path(settings, collection_name, table.digest), hashes)):
+        store = PaperStore(table.order, write_papers(papers_file, table.papers, table.order))
+        if not store.attach(papers_file):
+            raise OSError(f"{papers_file} changed while it was written")
+        saved = dataclasses.replace(table, papers=store)
+        for target, content in ((path, saved), (hashes_path(settings, collection_name, table.digest), hashes)):
             with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
                 written = Path(handle.name)
                 pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
@@ -200,17 +291,18 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
     except OSError as exc:
         if written:
             written.unlink(missing_ok=True)
-        for target in (path, hashes_path(settings, collection_name, table.digest),
+        for target in (path, hashes_path(settings, collection_name, table.digest), papers_file,
                        matrix_path(settings, collection_name, table.digest)):
             target.unlink(missing_ok=True)
         logger.warning("Could not save the paper table to %s (%s); it will be rebuilt from Chroma when needed.",
                        path, exc)
         return
+    table.papers = store  # from here on read from the file, as a process loading the table does
     if remove_others:
-        keep = {path, matrix_path(settings, collection_name, table.digest),
+        keep = {path, matrix_path(settings, collection_name, table.digest), papers_file,
                 hashes_path(settings, collection_name, table.digest),
                 sources_path(settings, collection_name, table.digest)}
-        for suffix in ("pkl", "f16", "hashes", "sources"):
+        for suffix in ("pkl", "f16", "hashes", "sources", "papers"):
             for old in path.parent.glob(f"{collection_name}-*.{suffix}"):
                 if old not in keep:
                     old.unlink(missing_ok=True)

@@ -39,7 +39,8 @@ from rag.index import (
 )
 from rag.retrieval import PaperIndex
 from rag.corpus import Paper, load_corpus
-from rag.table import DIGEST_KEY, PaperTable, content_digest, load_saved, matrix_path, save, table_path
+from rag.table import (DIGEST_KEY, PaperStore, PaperTable, content_digest, load_saved, matrix_path, papers_path,
+                       save, table_path)
 from rag.text import sentence_spans, terms
 from rag.types import Filters
 from rag.vectors import PaperVectors, sentences_from_metadata
@@ -332,6 +333,24 @@ def test_unreadable_table_is_rebuilt_from_chroma_and_saved_again(small_settings,
     assert content_digest(index.papers.values()) == digest
     assert load_saved(small_settings, collection.name, digest) is not None  # written back whole
     assert len(index.sentences_of(list(index.papers))) == 2 * len(sentence_spans(ABSTRACT))
+
+
+def test_a_saved_table_reads_its_papers_from_its_papers_file(small_settings, encoder, tmp_path):
+    papers = [paper("Alpha: A Paper"), paper("Beta Paper", upvotes=3)]
+    ingest(small_settings, [write_jsonl(tmp_path / "p.jsonl", papers)], encoder=encoder, progress=False)
+    collection = open_collection(small_settings)
+    digest = collection.metadata[DIGEST_KEY]
+    saved = load_saved(small_settings, collection.name, digest)
+    assert isinstance(saved.papers, PaperStore) and saved.title_leads == frozenset({"alpha"})
+    assert sorted((p.title, p.upvotes) for p in saved.papers.values()) == [("Alpha: A Paper", None),
+                                                                         ("Beta Paper", 3)]
+    assert content_digest(saved.papers.values()) == digest
+    # Without its papers file a saved table is not used: the view is rebuilt from Chroma and saved again.
+    papers_path(small_settings, collection.name, digest).unlink()
+    assert load_saved(small_settings, collection.name, digest) is None
+    index = PaperIndex(small_settings)
+    assert sorted(p.title for p in index.papers.values()) == ["Alpha: A Paper", "Beta Paper"]
+    assert papers_path(small_settings, collection.name, digest).exists()
 
 
 def test_interrupted_ingest_clears_the_digest_and_the_next_one_completes(small_settings, encoder, tmp_path,
