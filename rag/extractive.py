@@ -88,8 +88,8 @@ CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|rea
                         r"improving|reducing|surpassing)\b))\s+")
 # What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B", "'A' and B",
 # "A (a gloss on A) and B".
-JOINED = re.compile(r"(?:'s)?(?:\s*\([^()]{0,80}\))?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared? "
-                    r"(?:with|to|against))(?: the| its)?)[\s('‘\"“]*", re.IGNORECASE)
+JOINED = re.compile(r"(?:'s)?(?:\s*\([^()]{0,80}\))?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|"
+                    r"against|(?:\w+\s+)?compared? (?:with|to|against))(?: the| its)?)[\s('‘\"“]*", re.IGNORECASE)
 
 # The fixed wording around quotes (tests check that nothing else is added to an answer).
 MISSING_WORKS = "Not in the indexed papers: {}."
@@ -529,8 +529,9 @@ def introduced_as(name: str, abstract: str) -> bool:
 
 def named_subject(question: Question, works: dict[str, Candidate | None]) -> Candidate | None:
     """The paper of the one work the question names by the name its title leads with ("Locret", "TÜLU 3"), by
-    its whole title, or by the name that its abstract introduces ("we propose IKEA"): the question is about that paper, so the answer comes from it or not at all. A name that follows "on",
-    "than", "against"... ("its success rate on WebArena") is a condition, not the subject."""
+    its whole title, or by the name that its abstract introduces ("we propose IKEA"): the question is about
+    that paper, so the answer comes from it or not at all. A name that follows "on", "than", "against"... ("its
+    success rate on WebArena") is a condition, not the subject."""
     text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
            if c is not None and (folded(name).lower().strip("!") in (title_lead(c.paper.title), whole_title(c.paper))
@@ -677,7 +678,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     conditions = list_conditions(question, scorer.names, scorer.table.vocabulary)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
-    coverage = {paper_id: scorer.coverage(question.text, f"{item.candidate.paper.title} {item.candidate.paper.abstract}")
+    coverage = {paper_id: scorer.coverage(question.text, f"{item.candidate.paper.title} "
+                                                          f"{item.candidate.paper.abstract}")
                 for paper_id, item in best_per_paper.items()}
     top_coverage = max(coverage.values(), default=0.0)
     qualifying = []
@@ -687,7 +689,9 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         # the best-covering one, though no single sentence of it scores near the best.
         spread = (coverage[paper_id] >= scorer.weights.list_relative_coverage * top_coverage
                   and item.score >= scorer.weights.list_spread_cutoff * top)
-        if (item.score < cutoff and not spread) or not all(meets_condition(n, paper, question.text) for n in conditions):
+        if item.score < cutoff and not spread:
+            continue
+        if not all(meets_condition(n, paper, question.text) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage

@@ -47,7 +47,8 @@ def english_words() -> frozenset[str]:
 def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list[str]:
     """One-word names in the text (accents folded). A capitalised word counts inside a sentence, or at its
     start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …", nor an
-    inflected word: "Ablating one head …") or when a paper's title leads with it ("Magma and RoboBrain …": `title_leads`, lower-cased)."""
+    inflected word: "Ablating one head …") or when a paper's title leads with it ("Magma and RoboBrain …":
+    `title_leads`, lower-cased)."""
     text = folded(text)
     names = []
     for match in NAME.finditer(text):
