@@ -23,9 +23,10 @@ import os
 import pickle
 import re
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO, TypeVar
 
 import numpy as np
 
@@ -41,6 +42,7 @@ DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 # Papers kept decoded by a `PaperStore`: a question reads a few dozen.
 PAPERS_CACHED = 2048
+T = TypeVar("T")
 
 
 def title_lead(title: str) -> str:
@@ -103,23 +105,35 @@ class PaperStore(Mapping[str, Paper]):
         return len(self.order)
 
 
-def write_papers(path: Path, papers: Mapping[str, Paper], order: list[str]) -> np.ndarray:
-    """Writes each paper pickled, in `order`, to `path` (through a temporary file renamed); their offsets."""
-    offsets = np.zeros(len(order) + 1, dtype=np.int64)
-    written = None
+def write_atomically(path: Path, write: Callable[[BinaryIO], T]) -> T:
+    """What `write` returns after writing to a temporary file beside `path`, renamed to `path` once complete,
+    so a reader never sees half a file; the temporary file goes on any failure."""
+    handle = tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False)
     try:
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            written = Path(handle.name)
-            for row, paper_id in enumerate(order):
-                record = pickle.dumps(papers[paper_id], protocol=pickle.HIGHEST_PROTOCOL)
-                handle.write(record)
-                offsets[row + 1] = offsets[row] + len(record)
-        os.replace(written, path)
+        with handle:
+            result = write(handle)
+        os.replace(handle.name, path)
     except BaseException:
-        if written:
-            written.unlink(missing_ok=True)
+        Path(handle.name).unlink(missing_ok=True)
         raise
-    return offsets
+    return result
+
+
+def write_papers(path: Path, papers: Mapping[str, Paper], order: list[str]) -> np.ndarray:
+    """Writes each paper pickled, in `order`, to `path`; their offsets."""
+    def write(handle: BinaryIO) -> np.ndarray:
+        offsets = np.zeros(len(order) + 1, dtype=np.int64)
+        for row, paper_id in enumerate(order):
+            record = pickle.dumps(papers[paper_id], protocol=pickle.HIGHEST_PROTOCOL)
+            handle.write(record)
+            offsets[row + 1] = offsets[row] + len(record)
+        return offsets
+
+    return write_atomically(path, write)
+
+
+def _pickled(content: object) -> Callable[[BinaryIO], None]:
+    return lambda handle: pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 @dataclass
@@ -232,16 +246,10 @@ def load_sources(settings: RagSettings, collection_name: str, digest: str) -> di
 def save_sources(settings: RagSettings, collection_name: str, digest: str, sources: dict) -> None:
     """Written like the table (a temporary file renamed); a failure only costs the next ingest a parse."""
     path = sources_path(settings, collection_name, digest)
-    written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-            written = Path(handle.name)
-            pickle.dump(sources, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(written, path)
+        write_atomically(path, _pickled(sources))
     except OSError as exc:
-        if written:
-            written.unlink(missing_ok=True)
         logger.warning("Could not save %s (%s); the next unchanged ingest parses its sources again.", path, exc)
 
 
@@ -275,22 +283,14 @@ def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remo
     path = table_path(settings, collection_name, table.digest)
     papers_file = papers_path(settings, collection_name, table.digest)
     hashes = {paper_id: paper.record_hash for paper_id, paper in table.papers.items()}
-    written = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         store = PaperStore(table.order, write_papers(papers_file, table.papers, table.order))
         if not store.attach(papers_file):
             raise OSError(f"{papers_file} changed while it was written")
-        saved = dataclasses.replace(table, papers=store)
-        for target, content in ((path, saved), (hashes_path(settings, collection_name, table.digest), hashes)):
-            with tempfile.NamedTemporaryFile(dir=path.parent, suffix=".tmp", delete=False) as handle:
-                written = Path(handle.name)
-                pickle.dump(content, handle, protocol=pickle.HIGHEST_PROTOCOL)
-            os.replace(written, target)
-            written = None
+        write_atomically(path, _pickled(dataclasses.replace(table, papers=store)))
+        write_atomically(hashes_path(settings, collection_name, table.digest), _pickled(hashes))
     except OSError as exc:
-        if written:
-            written.unlink(missing_ok=True)
         for target in (path, hashes_path(settings, collection_name, table.digest), papers_file,
                        matrix_path(settings, collection_name, table.digest)):
             target.unlink(missing_ok=True)
