@@ -420,9 +420,14 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
         if not scored or scored[0].score < scorer.weights.part_threshold_share * threshold:
             missing.append(part)
             continue
-        number = scored[0].hit.number
-        if number not in best or best[number].score < scored[0].score:
-            best[number] = scored[0]
+        # Two parts ask two things: when another part already claimed this part's best sentence, the part gets
+        # its best sentence that says something else, if one answers it well enough.
+        floor = scorer.weights.part_threshold_share * threshold
+        fresh = [s for s in scored if s.hit.number not in best and s.score >= floor]
+        chosen = fresh[0] if fresh else scored[0]
+        number = chosen.hit.number
+        if number not in best or best[number].score < chosen.score:
+            best[number] = chosen
     ranked = sorted(best.values(), key=lambda s: (-s.score, s.hit.number))[:max_sentences]
     sentences = [s.hit for s in ranked]
     if sentences:

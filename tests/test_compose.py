@@ -285,6 +285,24 @@ def test_a_sentence_near_the_best_for_two_parts_does_not_replace_either_part_s_o
     assert "Loomwise" in answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4).text
 
 
+def test_a_part_whose_best_sentence_another_part_took_gets_its_best_other_sentence():
+    paper = make_paper("Tidewise: Forecasting Harbour Tides",
+                       "We present Tidewise, a forecaster for harbour tides. "
+                       "It corrects its forecasts with gauge readings every hour. "
+                       "Harbour pilots used it for a season.")
+    question = read("Which harbour tide forecaster is it, and what keeps it accurate?")
+    # The introduction scores best for both parts; the second part's own best other sentence answers it.
+    evidence = make_evidence(question, [(paper, [axis(0), axis(0) * 0.8 + axis(2) * 0.6, axis(3)])])
+    evidence.part_vectors = [axis(0), axis(0)]
+    scorer = Scorer(question, evidence, table_for([paper]))
+    assert scorer.for_part(1, paper.paper_id)[0].hit.number == 0
+    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=4)
+    assert sorted(h.number for h in sentences) == [0, 1] and missing == []
+    # No other sentence answers well enough (a higher threshold): the part stays with the shared sentence.
+    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=1.15, max_sentences=4)
+    assert [h.number for h in sentences] == [0] and missing == []
+
+
 def test_a_part_asking_for_a_stated_number_of_things_is_answered_by_a_sentence_listing_that_many():
     assert [p.items for p in question_parts("What were the four kinds of glaze tested, and how hot was the kiln?")] \
         == [4, 0]
