@@ -7,6 +7,7 @@ paper, sets two named works side by side, or says that a named work is not in th
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from functools import lru_cache
 from pathlib import Path
 
@@ -44,7 +45,7 @@ def english_words() -> frozenset[str]:
     return frozenset(line for line in lines if line and not line.startswith("#"))
 
 
-def question_names(text: str, title_leads: frozenset[str] = frozenset()) -> list[str]:
+def question_names(text: str, title_leads: Collection[str] = frozenset()) -> list[str]:
     """One-word names in the text (accents folded). A capitalised word counts inside a sentence, or at its
     start when it is not an ordinary English word ("Toolformer taught …", not "Roughly how much …", nor an
     inflected word: "Ablating one head …") or when a paper's title leads with it ("Magma and RoboBrain …":

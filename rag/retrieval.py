@@ -89,7 +89,7 @@ class PaperIndex:
         return self.table.papers
 
     @property
-    def title_leads(self) -> frozenset[str]:
+    def title_leads(self) -> Mapping[str, tuple[str, ...]]:
         return self.table.title_leads
 
     def __len__(self) -> int:
@@ -197,7 +197,9 @@ class PaperIndex:
         one work's name). None when no paper mentions it."""
         lexical = self.bm25_scores(name, Filters(), limit=GENERIC_MENTIONS * 4)
         retrieved = {c.paper.paper_id: c for c in ranked}
-        ordered = list(retrieved) + sorted((p for p in lexical if p not in retrieved), key=lambda p: -lexical[p])
+        # "Agent Q": BM25 on "agent" alone may rank the paper titled "Agent Q: …" far down; its title finds it.
+        led = self.table.title_leads.get(folded(name).lower().strip("!"), ())
+        ordered = list(dict.fromkeys([*retrieved, *led, *sorted(lexical, key=lambda p: -lexical[p])]))
         mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
         if not mentioning:
             return None

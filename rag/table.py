@@ -37,7 +37,7 @@ from rag.vectors import PaperVectors, map_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 7
+TABLE_FORMAT = 8
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 # Papers kept decoded by a `PaperStore`: a question reads a few dozen.
@@ -149,7 +149,9 @@ class PaperTable:
     idf: dict[str, float]
     max_idf: float
     vocabulary: set[str]  # every lower-cased word of every title and abstract, accents folded
-    title_leads: frozenset[str]  # the names titles lead with ("magma" of "Magma: …"), lower-cased
+    # The names titles lead with ("magma" of "Magma: …"), lower-cased, and the papers whose titles lead with each:
+    # a name of a question finds its paper by its title even when the name's words are too common for BM25.
+    title_leads: dict[str, tuple[str, ...]]
     vectors: PaperVectors
     # Each paper's own vector (float32, in `order`): questions are scored against all of them exactly, which at
     # 100k papers is a few milliseconds and needs no ANN index in the serving process (`PaperIndex.dense_scores`).
@@ -183,7 +185,10 @@ class PaperTable:
         idf = {term: math.log(1 + len(order) / df) for term, df in zip(term_ids, document_frequency.tolist())}
         numbers = {key: np.array([np.nan if getattr(p, key) is None else getattr(p, key) for p in by_id.values()],
                                  dtype=np.float64) for key in ("date_number", "upvotes", "authors")}
-        title_leads = frozenset(lead for p in by_id.values() if (lead := title_lead(p.title)))
+        title_leads: dict[str, tuple[str, ...]] = {}
+        for paper_id, paper in by_id.items():
+            if lead := title_lead(paper.title):
+                title_leads[lead] = (*title_leads.get(lead, ()), paper_id)
         paper_matrix = vectors.paper_rows(order)
         vectors.written.clear()  # held by `paper_matrix` now
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,

@@ -144,6 +144,14 @@ def test_a_follow_up_about_a_work_its_abstract_introduces_is_answered_from_that_
     assert cited_titles(answer) == ["Pay-Per-Search Models are Abstention Models"]
 
 
+def test_a_name_whose_words_are_common_finds_the_paper_its_title_leads_with(assistant):
+    # BM25 on "agent" (the "Q" is too short to be a term) ranks dozens of agent papers before "Agent Q: …";
+    # the title's lead finds it, so the answer does not claim that no paper mentions Agent Q.
+    answer = assistant.ask("Set Agent Q beside the step-level Q-value paper: how much does each improve its agent?")
+    assert not answer.abstained and "Agent Q" not in " ".join(answer.notes)
+    assert "Agent Q: Advanced Reasoning and Learning for Autonomous AI Agents" in cited_titles(answer)
+
+
 def test_filters_from_user_inputs():
     filters = Filters.from_inputs("2024", "2024-02", 5)
     assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)
