@@ -67,6 +67,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     # Works are looked up by name in the whole index: the filters still decide which may answer.
     works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
     sides = [c for c in _sides(parsed, works, index, answer_vector) if active.admits(c.paper)]
+    described = _described(parsed, works, index, active)
+    works |= described
     pool: dict[str, Candidate] = {}
     # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
     about_previous = previous is not None and not parsed.excludes_previous
@@ -81,7 +83,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     hits = index.sentences_of(list(pool), answer_vector)
     part_vectors = ([answer_vector] if len(parsed.parts) == 1
                     else list(index.encoder.encode([p.text for p in parsed.parts])))
-    return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides)
+    return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
+                               list(described))
 
 
 def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:
@@ -129,6 +132,24 @@ def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Can
         if found:
             sides.append(found[0])
     return sides if len(sides) == 2 else []
+
+
+def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filters) -> dict[str, Candidate]:
+    """A second work the question describes beside the one work it names ("Compare Agent Q and the step-level
+    Q-value model paper"): the description -> the paper its own words retrieve (not the named one)."""
+    text = folded(parsed.text)
+    named = {n: c for n, c in works.items() if c is not None and extractive.names_work(n, c)
+             and not extractive.is_condition(n, text)}
+    if len({c.paper.paper_id for c in named.values()}) != 1 or any(c is None for c in works.values()) \
+            or parsed.metadata_fields or parsed.previous_question:
+        return {}
+    name, candidate = next(iter(named.items()))
+    description = extractive.described_beside(name, parsed.text)
+    if description is None or any(names_of.mentions(n, description) for n in works):
+        return {}
+    found = [c for c in index.search(description, k=2, filters=filters)
+             if c.paper.paper_id != candidate.paper.paper_id]
+    return {description: found[0]} if found else {}
 
 
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:

@@ -140,6 +140,9 @@ class Evidence:
     names: list[str] = field(default_factory=list)  # every name in the question, found in the corpus or not
     previous: list[Candidate] | None = None  # papers of the previous answer, for a follow-up about them
     sides: list[Candidate] = field(default_factory=list)  # the two papers an across-paper question describes
+    # Works the question describes beside a named one ("Agent Q and the step-level Q-value paper"): each
+    # description is also a key of `works`, with the paper its words retrieve.
+    described: list[str] = field(default_factory=list)
     scope: str | None = None  # "3 of 314 papers match the filters: …" when filters leave fewer than k papers
 
 
@@ -469,7 +472,7 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
                    max_sentences: int) -> Draft:
     """The answer from the abstracts, shaped by what the question asks."""
     candidates = evidence.candidates
-    sides = side_by_side(question, evidence.works)
+    sides = side_by_side(question, evidence.works, evidence.described)
     texts = [f"{c.paper.title} {c.paper.abstract}" for c in candidates]
     # "Orca 2" when the corpus has Orca, "UniPic 3.0" when it has 2.0: another version is not this one.
     versions = [n for n, c in evidence.works.items() if c is None and (base := version_of(n))
@@ -835,12 +838,14 @@ def spelled_out(name: str, text: str) -> bool:
     return re.search(rf"[A-Z][\w-]*(?:\s+[\w-]+){{1,8}}\s+\({escaped}\)|(?<![\w-]){escaped}\s+\([A-Z]", folded(text)) is not None
 
 
-def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list[str]:
+def side_by_side(question: Question, works: dict[str, Candidate | None], described: list[str] = ()) -> list[str]:
     """The named works the question sets side by side: two names joined by and/or/vs/"compared with", or every
     named work when a comparing word ("differ", "compare") is used. Only works named in their paper's title, or
-    absent from the corpus, count: a model or benchmark an abstract mentions is not a work being compared."""
+    absent from the corpus, count: a model or benchmark an abstract mentions is not a work being compared. A
+    work the question describes beside a named one (`described`) counts too."""
     text = folded(question.text)
-    eligible = [n for n, c in works.items() if (c is None or names_work(n, c)) and not is_condition(n, text)]
+    eligible = [n for n, c in works.items() if (c is None or names_work(n, c) or n in described)
+                and not is_condition(n, text)]
     sides: list[str] = []
     positions = sorted((text.find(n), n) for n in eligible if text.find(n) >= 0)
     for (a, first), (b, second) in zip(positions, positions[1:]):
@@ -851,6 +856,29 @@ def side_by_side(question: Question, works: dict[str, Candidate | None]) -> list
     distinct = {works[n].paper.paper_id if works[n] else n for n in sides}
     present = [n for n in sides if works[n] is not None]
     return sides if len(distinct) >= 2 and present else []
+
+
+# "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
+# what it does, headed by a word for a work.
+WORK_NOUN = re.compile(r"\b(?:paper|work|study|method|approach|model|system|framework|technique|algorithm|"
+                       r"benchmark|dataset|agent)s?\b", re.IGNORECASE)
+DESCRIPTION = r"((?:the|a|an)\s+[^,;:?!()\"“”]{3,90}?)"
+
+
+def described_beside(name: str, text: str) -> str | None:
+    """The description of a second work that the question joins to a named one ("Compare Agent Q and the
+    step-level Q-value model paper", "how do the best-first tree search method for LM agents and WebPilot
+    compare"), when it reads as a work of its own: a word for a work and at least two words of content."""
+    escaped = re.escape(folded(name))
+    joiner = r"\s+(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
+    ends = r"(?=\s*(?:[,;:?!]|$|\s(?:compare|compares|differ|differs|do|does|did|is|are|each|in|on)\b))"
+    text = folded(text)
+    for pattern in (rf"(?<![\w-]){escaped}(?![\w-]){joiner}{DESCRIPTION}{ends}",
+                    rf"{DESCRIPTION}{joiner}{escaped}(?![\w-])"):
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match and WORK_NOUN.search(match.group(1)) and len(terms(match.group(1))) >= 3:
+            return match.group(1)
+    return None
 
 
 def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, sides: list[str], threshold: float,

@@ -152,6 +152,14 @@ def test_a_name_whose_words_are_common_finds_the_paper_its_title_leads_with(assi
     assert "Agent Q: Advanced Reasoning and Learning for Autonomous AI Agents" in cited_titles(answer)
 
 
+def test_a_work_described_beside_a_named_one_is_answered_side_by_side(assistant):
+    answer = assistant.ask("What about Agent Q and the Q-value models for step-level decisions, what gains do "
+                           "they each claim?")
+    assert set(cited_titles(answer)) >= {"Agent Q: Advanced Reasoning and Learning for Autonomous AI Agents",
+                                         "Enhancing Decision-Making for LLM Agents via Step-Level Q-Value Models"}
+    assert len(answer.text.splitlines()) >= 2 and all(line.startswith("- “") for line in answer.text.splitlines())
+
+
 def test_filters_from_user_inputs():
     filters = Filters.from_inputs("2024", "2024-02", 5)
     assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)

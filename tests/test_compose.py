@@ -21,6 +21,7 @@ from rag.extractive import (
     appositive,
     completing,
     covering_sentences,
+    described_beside,
     enumerated,
     definition_subject,
     extended,
@@ -370,6 +371,26 @@ def test_a_part_no_sentence_answers_is_said_to_be_missing():
     draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
     assert "31%" in draft.text and draft.missing == ["how many kilns were sold"]
     assert "does not say “how many kilns were sold”" in draft.text
+
+
+def test_a_work_described_beside_a_named_one_is_a_side_of_the_comparison():
+    text = "Compare KilnNet and the glaze colour prediction model: what does each reach?"
+    assert described_beside("KilnNet", text) == "the glaze colour prediction model"
+    text = "How do the recipe-based glaze colour model and KilnNet differ in accuracy?"
+    assert described_beside("KilnNet", text) == "the recipe-based glaze colour model"
+    # Not a work of its own: no word for a work, or too few words.
+    assert described_beside("KilnNet", "Compare KilnNet and the old firing schedules.") is None
+    assert described_beside("KilnNet", "Compare KilnNet with the model.") is None
+    question = read("Compare KilnNet and the glaze colour prediction model: what does each reach?")
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0),
+             "the glaze colour prediction model": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    assert side_by_side(question, works, ["the glaze colour prediction model"]) == \
+        ["KilnNet", "the glaze colour prediction model"]
+    assert side_by_side(question, works) == []  # a description is no name of its own
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2)], works=works)
+    evidence.described = ["the glaze colour prediction model"]
+    lines = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4).text.splitlines()
+    assert lines[0].startswith("- “KilnNet") and lines[1].startswith("- “GlazeGPT") and "87%" in lines[1]
 
 
 def test_two_named_works_are_compared_each_from_its_own_paper():
