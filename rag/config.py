@@ -63,8 +63,12 @@ class ComposerSettings(BaseModel):
         "work, and whose best-ranked paper's cosine similarity is below this is about a topic the papers lack: it "
         "abstains (\"speech recognition\", \"weather forecasting\").")
     max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
-    sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list or "
-                                    "comparison, and per definition.")
+    sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list, and "
+                                    "per definition.")
+    sentences_per_side: int = Field(default=4, ge=1, description="Most sentences quoted per work of a comparison: "
+                                    "what was asked of it, what it is and what it achieves (4 rather than 3: "
+                                    "comparisons 44 -> 48 of 68 on the tuning sets, median quoted words of a "
+                                    "comparison 141 -> 166; docs/EVAL.md).")
     measurement_bonus: float = Field(
         default=0.35, ge=0, description="Added to a sentence with the figure a \"how much\" question asks for "
         "(and taken from a definition candidate that reports results).")

@@ -899,7 +899,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         # The parts about this work: those naming it, or naming no other work of the comparison.
         indices = [i for i, p in enumerate(question.parts) if mentions(name, p.text)
                    or not any(mentions(other, p.text) for other in sides if other != name)]
-        per_line = scorer.weights.sentences_per_line
+        per_line = scorer.weights.sentences_per_side
         sentences, _ = covering_sentences(scorer, candidate, threshold, per_line - 1, indices or None)
         sentences += completing(scorer, candidate, sentences, per_line - 1 - len(sentences))
         # What the work is comes first: the introduction, when none of the chosen sentences is one.

@@ -393,6 +393,22 @@ def test_a_work_described_beside_a_named_one_is_a_side_of_the_comparison():
     assert lines[0].startswith("- “KilnNet") and lines[1].startswith("- “GlazeGPT") and "87%" in lines[1]
 
 
+def test_each_side_of_a_comparison_quotes_at_most_its_sentences_per_side():
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "We propose KilnNet, a controller for pottery kilns. It reads thermocouples every second. "
+                      "It plans the cooling curve from the glaze. It lowers energy use by 31% on stoneware. "
+                      "Potters can override it.")
+    question = read("How do KilnNet and GlazeGPT differ?")
+    works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(kiln, [axis(0)] * 5), (GLAZE, [axis(0)] * 2)], works=works)
+    quoted = {}
+    for per_side in (2, 4):
+        draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4,
+                       weights=ComposerSettings(sentences_per_side=per_side))
+        quoted[per_side] = sum(len(sentence_spans(c.quote)) for c in draft.citations if c.paper_id == kiln.paper_id)
+    assert quoted[2] == 2 and 2 < quoted[4] <= 4
+
+
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
