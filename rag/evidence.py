@@ -14,7 +14,7 @@ from rag import names as names_of
 from rag.config import RagSettings
 from rag.query import Question
 from rag.retrieval import Candidate, PaperIndex
-from rag.text import folded
+from rag.text import expansion_pattern, folded
 from rag.types import Filters
 
 # How much of a previous answer is searched for the names of its papers.
@@ -104,6 +104,10 @@ def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tup
                if n not in covered and not any(n in phrase for phrase in works)]
     for name in singles:
         found = index.find_named(name, ranked, vector)
+        # "Directional Stimulus Prompting … what gain did DSP get": a short form the question itself spells
+        # out is the spelled-out work, though no paper uses the short form.
+        if found is None and name.isupper() and (spelled := expansion_pattern(name).search(text)):
+            found = index.find_named(spelled.group(0), ranked, vector)
         if isinstance(found, Candidate):
             works[name] = found
         elif found is None and names_of.is_specific(name, vocabulary):

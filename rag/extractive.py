@@ -853,6 +853,10 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
             sides += [n for n in (first, second) if n not in sides]
     if not sides and question.compares:
         sides = eligible
+    if not sides:
+        # "What reward does A add, and what does B add?": each part asks about a work of its own.
+        own = [named[0] for part in question.parts if len(named := [n for n in eligible if mentions(n, part.text)]) == 1]
+        sides = own if len(own) >= 2 and len(set(own)) == len(own) else []
     distinct = {works[n].paper.paper_id if works[n] else n for n in sides}
     present = [n for n in sides if works[n] is not None]
     return sides if len(distinct) >= 2 and present else []

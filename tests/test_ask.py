@@ -160,6 +160,14 @@ def test_a_work_described_beside_a_named_one_is_answered_side_by_side(assistant)
     assert len(answer.text.splitlines()) >= 2 and all(line.startswith("- “") for line in answer.text.splitlines())
 
 
+def test_a_short_form_the_question_spells_out_is_that_work_though_no_paper_uses_it(assistant):
+    # No abstract says "DSP"; the question spells it out, so it is not a missing work.
+    answer = assistant.ask("About Directional Stimulus Prompting: how many MultiWOZ dialogues did DSP need to lift "
+                           "ChatGPT, and by how much?")
+    assert not answer.abstained and "41.4%" in answer.text
+    assert cited_titles(answer) == ["Guiding Large Language Models via Directional Stimulus Prompting"]
+
+
 def test_filters_from_user_inputs():
     filters = Filters.from_inputs("2024", "2024-02", 5)
     assert (filters.date_from, filters.date_to, filters.min_upvotes) == ("2024-01-01", "2024-02-29", 5)

@@ -409,6 +409,15 @@ def test_each_side_of_a_comparison_quotes_at_most_its_sentences_per_side():
     assert quoted[2] == 2 and 2 < quoted[4] <= 4
 
 
+def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_side():
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    question = read("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?")
+    assert not question.compares and side_by_side(question, works) == ["GlazeGPT", "KilnNet"]
+    # One part naming both, or one work only, is no such pairing.
+    assert side_by_side(read("How much energy does KilnNet save when GlazeGPT picks the glaze?"), works) == []
+    assert side_by_side(read("What does KilnNet read, and how much energy does it save?"), works) == []
+
+
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
