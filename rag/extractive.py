@@ -706,6 +706,12 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         if coverage[paper_id] < needed:
             continue
         sentences, missing = covering_sentences(scorer, item.candidate, threshold, scorer.weights.sentences_per_line)
+        if missing and sentences:
+            # "… and what is each change meant to achieve?": a part whose own words no sentence holds is
+            # answered, as far as the paper allows, by its next-best sentence for the whole question.
+            floor = scorer.weights.part_threshold_share * threshold
+            sentences += [s.hit for s in scorer.for_question(paper_id) if s.hit not in sentences
+                          and s.score >= floor and not URL.search(s.hit.text)][:1]
         answered = not any(p.wants_quantity for p in missing)
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):

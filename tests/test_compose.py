@@ -418,6 +418,22 @@ def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_sid
     assert side_by_side(read("What does KilnNet read, and how much energy does it save?"), works) == []
 
 
+def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
+    slow = make_paper("Slow Cooling for Stoneware Kilns",
+                      "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
+                      "Pots crack less often with it. Potters liked the glaze.")
+    damper = make_paper("Gas Kiln Firing with Damper Control",
+                        "Kiln firing in gas kilns wastes fuel. We present damper control for kiln firing. "
+                        "It saves a fifth of the gas.")
+    question = read("Which papers change kiln firing, and what is each change meant to achieve?")
+    lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
+    evidence = make_evidence(question, [(slow, lean + [axis(3)]), (damper, lean)])
+    evidence.part_vectors = [axis(0), -axis(0)]  # no sentence is near "what is each change meant to achieve"
+    draft = answer(question, evidence, table_for([slow, damper]), threshold=0.5, max_sentences=4)
+    assert "Pots crack less often with it." in draft.text and "It saves a fifth of the gas." in draft.text
+    assert "Potters liked the glaze." not in draft.text
+
+
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
