@@ -145,6 +145,11 @@ class RagSettings(BaseSettings):
     top_k: int = Field(default=8, ge=1, le=MAX_K, description="Papers retrieved per question.")
     rrf_k: int = Field(default=10, ge=1, description="Reciprocal-rank-fusion constant (higher flattens ranks).")
     dense_weight: float = Field(default=0.5, ge=0, description="Weight of the dense ranking in the fusion.")
+    paper_vector_share: float = Field(
+        default=0.5, ge=0, le=1,
+        description="The dense ranking orders papers by this share of their whole-paper vector's similarity plus the "
+        "rest of their best paper-or-sentence similarity: one sentence on the topic no longer ranks a paper about "
+        "something else first (at 10k papers recall@5 / MRR on the dev sets 0.869 / 0.861 -> 0.886 / 0.899).")
     bm25_weight: float = Field(default=1.0, ge=0, description="Weight of the BM25 ranking in the fusion.")
     feedback_papers: int = Field(default=2, ge=1, description="A list question's BM25 query is expanded with "
                                  "words of this many top papers (pseudo-relevance feedback).")

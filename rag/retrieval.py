@@ -151,7 +151,7 @@ class PaperIndex:
         else:
             dense = self.dense_scores_within(vector, within)
             lexical = {p: s for p, s in self.bm25_scores(text, filters).items() if p in within}
-        fused = self._fuse(dense, lexical, pool)
+        fused = self._fuse(self._dense_ranking(dense, vector), lexical, pool)
         if expand and within is None and self.settings.feedback_terms:
             # A list question's other qualifying papers share the words of the ones found first, not only the
             # question's: the top papers' most telling words, weighted down, join the BM25 query (pseudo-relevance
@@ -163,7 +163,7 @@ class PaperIndex:
             lexical = {p: lexical.get(p, 0.0) + weight * added.get(p, 0.0) for p in set(lexical) | set(added)}
             dense |= self.dense_scores_within(vector, set(lexical) - set(dense))
             # The papers the feedback came from keep their places; the expanded query ranks the rest.
-            expanded = self._fuse(dense, lexical, pool)
+            expanded = self._fuse(self._dense_ranking(dense, vector), lexical, pool)
             rest = sorted((p for p in expanded if p not in top), key=lambda p: (-expanded[p], p))
             floor = fused[top[-1]] if top else 0.0
             fused = {p: fused[p] for p in top} | {p: min(expanded[p], floor) for p in rest}
@@ -182,6 +182,15 @@ class PaperIndex:
             for term in counts.keys() - asked:
                 weights[term] += counts[term] / length * self.table.idf.get(term, 0.0)
         return sorted(weights, key=lambda t: (-weights[t], t))[:self.settings.feedback_terms]
+
+    def _dense_ranking(self, dense: dict[str, float], vector: np.ndarray) -> dict[str, float]:
+        """What the dense side ranks papers by: their best paper-or-sentence similarity (`dense`), blended with
+        their whole-paper vector's. A paper is ranked on what it is about as a whole, not on one sentence."""
+        share = self.settings.paper_vector_share
+        if not share:
+            return dense
+        whole = self.table.vectors.paper_similarity(list(dense), vector)
+        return {p: (1 - share) * best + share * whole.get(p, best) for p, best in dense.items()}
 
     def _fuse(self, dense: dict[str, float], lexical: dict[str, float], pool: int) -> dict[str, float]:
         fused: dict[str, float] = {}

@@ -65,6 +65,14 @@ class PaperVectors:
         starts = np.cumsum([0] + [len(r) for r in rows[:-1]])
         return dict(zip(known, np.maximum.reduceat(similarities, starts).tolist()))
 
+    def paper_similarity(self, paper_ids: list[str], query: np.ndarray) -> dict[str, float]:
+        """Per paper, the cosine similarity of the query to its whole-paper vector alone."""
+        known = [p for p in paper_ids if p in self.location]
+        if not known:
+            return {}
+        rows = self.matrix[[self.location[p][0] for p in known]].astype(np.float32)
+        return dict(zip(known, (rows @ query).tolist()))
+
     def paper_rows(self, paper_ids: list[str]) -> np.ndarray:
         """The papers' own vectors, float32, one row each in the order given (zeros for a paper without)."""
         rows = np.zeros((len(paper_ids), self.dimension), np.float32)

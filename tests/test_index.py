@@ -489,3 +489,22 @@ def test_ingest_device_takes_a_gpu_only_where_torch_sees_one(monkeypatch):
         ingest_device("cuda")
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     assert ingest_device("auto") == "cuda" and ingest_device("cpu") == "cpu"
+
+
+def test_the_dense_ranking_weighs_what_a_paper_is_about_not_one_sentence(small_settings, tmp_path):
+    # A paper about tides with one sentence on kilns, and a paper on kilns throughout. Its one sentence gives
+    # the tide paper the best single-sentence match to a kiln question; the whole-paper vectors do not.
+    papers = [paper("Tidal Forecasts for Harbours", "We forecast harbour tides from gauge readings. "
+                    "Kiln firing schedules for stoneware glaze. Tide tables help pilots plan. "
+                    "Our forecasts beat the tables by an hour."),
+              paper("Kiln Firing Schedules", "Slow kiln firing schedules keep stoneware glaze even. "
+                    "Kiln firing schedules for stoneware set the cooling. Firing schedules for stoneware glaze "
+                    "come from kiln logs.")]
+    ingest(small_settings, [write_jsonl(tmp_path / "p.jsonl", papers)], encoder=HashedWords(), progress=False)
+    question = "kiln firing schedules for stoneware glaze"
+    first = {}
+    for share in (0.0, 0.5):
+        settings = small_settings.model_copy(update={"paper_vector_share": share, "bm25_weight": 0.0})
+        index = PaperIndex(settings, HashedWords())
+        first[share] = index.search(question, k=2)[0].paper.title
+    assert first == {0.0: "Tidal Forecasts for Harbours", 0.5: "Kiln Firing Schedules"}
