@@ -333,12 +333,12 @@ class Composer:
         self.citations.append(Citation.of(number, paper, quote, field, start))
         return number
 
-    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str]) -> str:
+    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], figures: bool = False) -> str:
         """The sentences as verbatim spans of the abstract (neighbours joined), each cited."""
         abstract = candidate.paper.abstract
         spans: list[list[int]] = []  # [start, end, number of the last sentence, end of that whole sentence]
         for hit in sorted(sentences, key=lambda h: h.number):
-            start, end = clause_of(hit, focus)
+            start, end = clause_of(hit, focus, figures)
             if spans and spans[-1][2] == hit.number - 1 and spans[-1][1] == spans[-1][3] and start == hit.start:
                 spans[-1][1:] = [end, hit.number, hit.end]
             else:
@@ -349,13 +349,15 @@ class Composer:
             pieces.append(f"{_as_text(quote)} [{self.cite(candidate, quote, start=start)}]")
         return " ".join(pieces)
 
-    def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False) -> str:
-        return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {self.quoted(candidate, sentences, focus)}"
+    def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False,
+             figures: bool = False) -> str:
+        return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {self.quoted(candidate, sentences, focus, figures)}"
 
 
-def clause_of(hit: SentenceHit, focus: set[str]) -> tuple[int, int]:
-    """A long sentence cut to its clauses that hold the focus terms (the whole sentence when all do or none
-    can be singled out); short sentences are kept whole. Offsets are into the abstract."""
+def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple[int, int]:
+    """A long sentence cut to its clauses that hold the focus terms, or a measurement when the question asks
+    for `figures` (the whole sentence when all do or none can be singled out); short sentences are kept whole.
+    Offsets are into the abstract."""
     if len(hit.text.split()) <= LONG_SENTENCE_WORDS or not focus:
         return hit.start, hit.end
     bounds, start = [], 0
@@ -365,7 +367,8 @@ def clause_of(hit: SentenceHit, focus: set[str]) -> tuple[int, int]:
     bounds.append((start, len(hit.text)))
     if len(bounds) == 1:
         return hit.start, hit.end
-    keep = [i for i, (a, b) in enumerate(bounds) if focus & set(terms(hit.text[a:b]))]
+    keep = [i for i, (a, b) in enumerate(bounds) if focus & set(terms(hit.text[a:b]))
+            or (figures and MEASUREMENT.search(hit.text[a:b]))]
     if not keep or len(keep) == len(bounds):
         return hit.start, hit.end
     first, last = bounds[keep[0]][0], bounds[keep[-1]][1]
@@ -611,7 +614,7 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     if scorer.whole.wants_mechanism:
         sentences += method_run(scorer, best.candidate, sentences,
                                 min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
-    text = composer.line(best.candidate, sentences, _focus(parts))
+    text = composer.line(best.candidate, sentences, _focus(parts), figures=question.wants_quantity)
     if missing:
         text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))
     return Draft(text, composer.citations, False, [], [p.text for p in missing])
@@ -719,7 +722,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         sentences = (_naming(scorer, item.candidate, sentences or [item.hit]) + (sentences or [item.hit]))
         qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
     composer = Composer()
-    lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True)
+    lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True,
+                           figures=question.wants_quantity)
              for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:scorer.weights.max_lines]]
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
@@ -917,7 +921,8 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         leading = [h for h in profile[:1] if INTRODUCTION.search(h.text)]
         sentences = (leading + sentences + profile[len(leading):])[:per_line]
         if sentences:
-            lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True))
+            lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
+                                       figures=question.wants_quantity))
     if not lines:
         return abstention(evidence.candidates, MISSING_WORKS.format(", ".join(missing)) if missing else None)
     if missing:

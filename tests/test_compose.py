@@ -20,6 +20,7 @@ from rag.extractive import (
     answer,
     appositive,
     completing,
+    clause_of,
     covering_sentences,
     described_beside,
     enumerated,
@@ -432,6 +433,17 @@ def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_
     draft = answer(question, evidence, table_for([slow, damper]), threshold=0.5, max_sentences=4)
     assert "Pots crack less often with it." in draft.text and "It saves a fifth of the gas." in draft.text
     assert "Potters liked the glaze." not in draft.text
+
+
+def test_a_cut_sentence_keeps_the_clause_with_the_figure_when_figures_are_asked():
+    text = ("Trials in four studios across a whole season of work show that fuel use drops by 31% on stoneware and "
+            "12% on porcelain in every firing program we ran, while keeping every glaze colour intact.")
+    hit = SentenceHit("p", 0, 0, len(text), text, 0.0, axis(0))
+    focus = set(terms("which controller keeps glaze colour, and by how much"))
+    start, end = clause_of(hit, focus)
+    assert text[start:end] == "while keeping every glaze colour intact."
+    start, end = clause_of(hit, focus, figures=True)
+    assert "31%" in text[start:end] and text[start:end].endswith("intact.")
 
 
 def test_two_named_works_are_compared_each_from_its_own_paper():
