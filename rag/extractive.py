@@ -930,17 +930,22 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     return Draft("\n".join(lines), composer.citations, False, [], missing)
 
 
+
+
 def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
     """What a comparison needs of each work beside what the parts asked: what it does (the sentence that
-    introduces it), for a question on how the works work another sentence on that, and what it achieves (its
-    best sentence with a figure), whichever the chosen lack."""
+    introduces it, by name where one does), for a question on how the works work another sentence on that, and
+    what it achieves (its best sentence with a figure), whichever the chosen lack."""
     scored = scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
-    added = []
-    if not any(INTRODUCTION.search(h.text) for h in chosen):
-        added += [s.hit for s in scored if INTRODUCTION.search(s.hit.text)][:1]
+    introducing = [s.hit for s in scored if INTRODUCTION.search(s.hit.text)]
+    # "We propose … (CREAM)", "we introduce … (GRPO-D)": introducing words and the work's name (one the question
+    # uses, or a rare one of the paper's own); "We then introduce the regularization …" introduces no work.
+    named = [h for h in chosen + introducing if INTRODUCTION.search(h.text)
+             and (scorer.new_names(h) or any(mentions(n, h.text) for n in scorer.names))]
+    introduction = named[0] if named else introducing[0] if introducing else None
+    added = [introduction] if introduction is not None and introduction not in chosen else []
     # The sentence right after the introduction says what the work is made of ("We include 40 … tasks").
-    introductions = [h for h in chosen + added if INTRODUCTION.search(h.text)][:1]
-    added += [h for h in (method_run(scorer, candidate, introductions, 1) if introductions else [])
+    added += [h for h in (method_run(scorer, candidate, [introduction], 1) if introduction else [])
               if h not in chosen]
     if any(p.wants_mechanism for p in scorer.question.parts):
         # "How does each do it?": a second sentence on how the work works, not its results.

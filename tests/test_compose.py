@@ -446,6 +446,23 @@ def test_a_cut_sentence_keeps_the_clause_with_the_figure_when_figures_are_asked(
     assert "31%" in text[start:end] and text[start:end].endswith("intact.")
 
 
+def test_a_comparison_side_leads_with_the_sentence_introducing_the_work_by_name():
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Firing pottery wastes fuel. We propose KilnNet, a controller that reads kiln thermocouples. "
+                      "We then introduce a damper regularization to keep the firing curve smooth. Potters liked it.")
+    question = read("How do KilnNet and GlazeGPT keep their output steady?")
+    works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(kiln, [axis(1), axis(3), axis(0), axis(2)]), (GLAZE, [axis(0)] * 2)],
+                             works=works)
+    evidence.names = ["KilnNet", "GlazeGPT"]
+    # "We then introduce a damper regularization" has introducing words but names no work: it does not stand in
+    # for the sentence that says what KilnNet is.
+    draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4,
+                   weights=ComposerSettings(sentences_per_side=2))
+    first = draft.text.splitlines()[0]
+    assert "We propose KilnNet" in first and "damper regularization" in first and "Potters" not in first
+
+
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
