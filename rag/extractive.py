@@ -236,6 +236,13 @@ class Scorer:
         return [n for n in question_names(hit.text) if not mentions(n, self.question.text) and not mentions(n, title)
                 and (words := terms(n)) and max(self.weight(t) for t in words) >= rare]
 
+    def introduces_work(self, hit: SentenceHit, names: list[str] = ()) -> bool:
+        """Whether the sentence introduces a work by its name: introducing words ("we propose", "… (CREAM)")
+        with one of `names` or a rare name of the paper's own. "We then introduce a regularization …" or "we
+        design a series of tasks in Minecraft" introduce no work."""
+        return bool((INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text))
+                    and (self.new_names(hit) or any(mentions(n, hit.text) for n in names)))
+
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
         """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
@@ -736,11 +743,10 @@ def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> 
     listed work is called."""
     # A title's lead names the work when it is short ("LServe: …"); "When to Act, When to Wait: …" is a phrase.
     lead = title_lead(candidate.paper.title)
-    if (lead and len(lead.split()) <= NAME_WORDS) or any(INTRODUCTION.search(h.text) or EXPANSION.search(h.text)
-                                                         for h in chosen):
+    if (lead and len(lead.split()) <= NAME_WORDS) or any(scorer.introduces_work(h) for h in chosen):
         return []
     naming = [s.hit for s in scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
-              if (INTRODUCTION.search(s.hit.text) or EXPANSION.search(s.hit.text)) and question_names(s.hit.text)]
+              if scorer.introduces_work(s.hit)]
     return naming[:1]
 
 
@@ -917,7 +923,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         sentences, _ = covering_sentences(scorer, candidate, threshold, per_line - 1, indices or None)
         sentences += completing(scorer, candidate, sentences, per_line - 1 - len(sentences))
         # What the work is comes first: the introduction, when none of the chosen sentences is one.
-        profile = _profile(scorer, candidate, sentences)
+        profile = _profile(scorer, candidate, sentences, name)
         leading = [h for h in profile[:1] if INTRODUCTION.search(h.text)]
         sentences = (leading + sentences + profile[len(leading):])[:per_line]
         if sentences:
@@ -932,16 +938,14 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
 
 
 
-def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
+def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], name: str) -> list[SentenceHit]:
     """What a comparison needs of each work beside what the parts asked: what it does (the sentence that
     introduces it, by name where one does), for a question on how the works work another sentence on that, and
     what it achieves (its best sentence with a figure), whichever the chosen lack."""
     scored = scorer.for_question(candidate.paper.paper_id, wants_quantity=False)
     introducing = [s.hit for s in scored if INTRODUCTION.search(s.hit.text)]
-    # "We propose … (CREAM)", "we introduce … (GRPO-D)": introducing words and the work's name (one the question
-    # uses, or a rare one of the paper's own); "We then introduce the regularization …" introduces no work.
-    named = [h for h in chosen + introducing if INTRODUCTION.search(h.text)
-             and (scorer.new_names(h) or any(mentions(n, h.text) for n in scorer.names))]
+    # "We propose … (CREAM)", "we introduce … (GRPO-D)", not "We then introduce the regularization …".
+    named = [h for h in chosen + introducing if INTRODUCTION.search(h.text) and scorer.introduces_work(h, [name])]
     introduction = named[0] if named else introducing[0] if introducing else None
     added = [introduction] if introduction is not None and introduction not in chosen else []
     # The sentence right after the introduction says what the work is made of ("We include 40 … tasks").

@@ -463,6 +463,22 @@ def test_a_comparison_side_leads_with_the_sentence_introducing_the_work_by_name(
     assert "We propose KilnNet" in first and "damper regularization" in first and "Potters" not in first
 
 
+def test_a_list_line_names_its_work_unless_a_chosen_sentence_introduces_it_by_name():
+    paper = make_paper("Learning to Fire Stoneware Kilns Without Cracks",
+                       "We propose Crackless, a kiln controller learned from firing logs. "
+                       "To test it, we design a series of firing tasks in stoneware kilns. Pots cracked less.")
+    other = make_paper("Glaze Colours from Recipes", "We study glaze colour prediction in stoneware kilns. It works.")
+    question = read("Which papers run experiments in stoneware kilns?")
+    evidence = make_evidence(question, [(paper, [axis(2), axis(0), axis(3)]), (other, [axis(1), axis(3)])])
+    table = table_for([paper, other])
+    table.idf = dict.fromkeys(table.idf, 5.0)  # every word rare, so "Crackless" is a name of the paper's own
+    # "we design a series of firing tasks" has introducing words but names no work: the line still says what
+    # the listed work is called.
+    lines = answer(question, evidence, table, threshold=0.3, max_sentences=4).text.splitlines()
+    assert lines[0].startswith("- “Learning to Fire") and "We propose Crackless" in lines[0]
+    assert "we design a series of firing tasks" in lines[0]
+
+
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
