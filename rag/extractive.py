@@ -237,10 +237,10 @@ class Scorer:
                 and (words := terms(n)) and max(self.weight(t) for t in words) >= rare]
 
     def introduces_work(self, hit: SentenceHit, names: list[str] = ()) -> bool:
-        """Whether the sentence introduces a work by its name: introducing words ("we propose", "… (CREAM)")
-        with one of `names` or a rare name of the paper's own. "We then introduce a regularization …" or "we
-        design a series of tasks in Minecraft" introduce no work."""
-        return bool((INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text))
+        """Whether the sentence introduces a work by its name: a name spelled out ("BlendKiln (Balanced Kiln
+        Blending)"), or introducing words with one of `names` or a rare name of the paper's own. "We then
+        introduce a regularization …" or "we design a series of tasks in Minecraft" introduce no work."""
+        return bool(EXPANSION.search(hit.text) or INTRODUCTION.search(hit.text)
                     and (self.new_names(hit) or any(mentions(n, hit.text) for n in names)))
 
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
