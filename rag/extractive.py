@@ -508,12 +508,15 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
 def off_topic_words(question: Question, evidence: Evidence, table: PaperTable, similarity: float) -> list[str]:
     """The question's words that no indexed paper uses, when the question is about a topic the papers lack:
     it names no indexed work and the paper ranked first is far from it. A word alone does not say so ("went",
-    "obey" are missing from abstracts too), nor does a low similarity alone (a question naming a work)."""
-    if any(evidence.works.values()) or question.restrict_to_previous or not evidence.candidates:
+    "obey" are missing from abstracts too), nor does a low similarity alone (a question naming a work). A
+    follow-up's own words are not its whole topic: the conversation is."""
+    if any(evidence.works.values()) or question.previous_question or not evidence.candidates:
         return []
     if evidence.candidates[0].dense >= similarity:
         return []
-    words = dict.fromkeys(WORD.findall(folded(question.text).lower()))
+    # "shouldn't", "don't": a contraction is no word of a topic.
+    text = re.sub(r"\w+n['’]t\b", " ", folded(question.text).lower())
+    words = dict.fromkeys(WORD.findall(text))
     return [w for w in words if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in table.vocabulary]
 
 

@@ -840,6 +840,11 @@ def test_a_question_on_a_topic_the_papers_lack_abstains_saying_which_words_no_pa
     evidence.candidates[0].dense = far
     evidence.works = {"KilnNet": evidence.candidates[0]}
     assert off_topic_words(question, evidence, table, similarity=0.4) == []
+    evidence.works = {}
+    # A contraction is no topic word; a follow-up's own words are not its whole topic.
+    assert off_topic_words(read("Which controller shouldn't use energy?"), evidence, table, similarity=0.4) == []
+    follow_up = read("And does it know the weather?", history=[Turn("Which papers fire kilns?", "KilnNet fires kilns.")])
+    assert follow_up.previous_question and off_topic_words(follow_up, evidence, table, similarity=0.4) == []
 
 
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
