@@ -340,7 +340,8 @@ class Composer:
         self.citations.append(Citation.of(number, paper, quote, field, start))
         return number
 
-    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], figures: bool = False) -> str:
+    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str],
+               figures: bool = False) -> str:
         """The sentences as verbatim spans of the abstract (neighbours joined), each cited."""
         abstract = candidate.paper.abstract
         spans: list[list[int]] = []  # [start, end, number of the last sentence, end of that whole sentence]
@@ -358,7 +359,8 @@ class Composer:
 
     def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False,
              figures: bool = False) -> str:
-        return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {self.quoted(candidate, sentences, focus, figures)}"
+        quoted = self.quoted(candidate, sentences, focus, figures)
+        return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {quoted}"
 
 
 def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple[int, int]:
@@ -426,16 +428,16 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     indices = list(range(len(question.parts))) if parts is None else parts
     best: dict[int, ScoredSentence] = {}
     missing: list[Part] = []
+    floor = scorer.weights.part_threshold_share * threshold
     for index in indices:
         part = question.parts[index]
         scored = [s for s in scorer.for_part(index, paper_id) if _answers_part(s.hit, part, question)]
         scored = _of_kind(scorer, scored, part)
-        if not scored or scored[0].score < scorer.weights.part_threshold_share * threshold:
+        if not scored or scored[0].score < floor:
             missing.append(part)
             continue
         # Two parts ask two things: when another part already claimed this part's best sentence, the part gets
         # its best sentence that says something else, if one answers it well enough.
-        floor = scorer.weights.part_threshold_share * threshold
         fresh = [s for s in scored if s.hit.number not in best and s.score >= floor]
         chosen = fresh[0] if fresh else scored[0]
         number = chosen.hit.number
@@ -874,7 +876,8 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
         sides = eligible
     if not sides:
         # "What reward does A add, and what does B add?": each part asks about a work of its own.
-        own = [named[0] for part in question.parts if len(named := [n for n in eligible if mentions(n, part.text)]) == 1]
+        own = [named[0] for part in question.parts
+               if len(named := [n for n in eligible if mentions(n, part.text)]) == 1]
         sides = own if len(own) >= 2 and len(set(own)) == len(own) else []
     distinct = {works[n].paper.paper_id if works[n] else n for n in sides}
     present = [n for n in sides if works[n] is not None]
@@ -937,8 +940,6 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     if missing:
         lines.append(MISSING_WORKS.format(", ".join(missing)))
     return Draft("\n".join(lines), composer.citations, False, [], missing)
-
-
 
 
 def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], name: str) -> list[SentenceHit]:
