@@ -23,7 +23,8 @@ from rag.types import Answer
 DEFAULT_QUESTIONS = PROJECT_ROOT / "eval" / "questions.jsonl"
 EVAL_K = 10
 RETRIEVAL_METRICS = ["recall@1", "recall@5", "recall@10", "mrr@10", "ndcg@10"]
-ANSWER_METRICS = ["must_contain", "fact_recall", "citation_valid", "gold_cited", "abstain_recall", "false_abstain"]
+ANSWER_METRICS = ["must_contain", "fact_recall", "citation_valid", "gold_cited", "cited_precision", "abstain_recall",
+                  "false_abstain"]
 ALL_METRICS = RETRIEVAL_METRICS + ANSWER_METRICS
 
 
@@ -121,7 +122,11 @@ def answer_scores(question: EvalQuestion, answer: Answer, gold_ids: set[str],
     scores = {"citation_valid": float(not citation_problems(answer, papers))}
     if question.answerable:
         scores["false_abstain"] = float(answer.abstained)
-        scores["gold_cited"] = float(bool(gold_ids & {c.paper_id for c in answer.citations}))
+        cited = {c.paper_id for c in answer.citations}
+        scores["gold_cited"] = float(bool(gold_ids & cited))
+        if cited:
+            # A list that names every gold paper among many others answers less well than one naming only them.
+            scores["cited_precision"] = len(gold_ids & cited) / len(cited)
         if question.must_contain:
             text = answer.text.lower()
             found = [s.lower() in text for s in question.must_contain]

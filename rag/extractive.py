@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import is_specific, mentions, names_a_version, question_names, version_of
+from rag.names import is_specific, mentions, mentions_form, names_a_version, question_names, version_of
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import WORD, PaperTable
@@ -584,7 +584,7 @@ def meets_condition(name: str, paper: Paper, question: str) -> bool:
     the question names too ("… or its Lite subset")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
-    return mentions(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+    return mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
@@ -680,10 +680,30 @@ def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: Sente
     return []
 
 
-def list_conditions(question: Question, names: list[str], vocabulary: set[str]) -> list[str]:
-    """"Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection": names a listed paper
-    must mention (after "on", "than"…, or a specific name: a version, a benchmark, one the corpus lacks)."""
-    return [n for n in names if is_condition(n, folded(question.text)) or is_specific(n, vocabulary)]
+def list_conditions(question: Question, names: list[str], table: PaperTable, first: Paper | None,
+                    rare_share: float) -> list[str]:
+    """"Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection", "which papers use
+    Minecraft as a testbed?": names a listed paper must mention. A name after "on", "than"…; a specific name (a
+    version, a benchmark, one the corpus lacks); or a name few papers use (at most `rare_share` of them) that the
+    first paper found mentions. A name the first paper lacks describes the topic instead ("the algorithm
+    popularized by DeepSeek"), and an aside (`is_aside`) is not needed."""
+    text = folded(question.text)
+    rare = np.log1p(1 / rare_share)
+
+    def is_rare(name: str) -> bool:
+        return (first is not None and mentions_form(name, f"{first.title}\n{first.abstract}")
+                and max((table.idf.get(t, table.max_idf) for t in terms(name)), default=0.0) >= rare)
+
+    return [n for n in names if is_condition(n, text) or is_specific(n, table.vocabulary)
+            or (is_rare(n) and not is_aside(n, text))]
+
+
+def is_aside(name: str, text: str) -> bool:
+    """Whether the name is one side of an "or" ("Monte Carlo or best-first tree search", "R2R or Habitat") or
+    stands in brackets ("R2R (including its Habitat version)"): no condition every listed paper must meet."""
+    name = re.escape(folded(name))
+    return re.search(rf"{name}(?:\s+[\w-]+)?\s+or\b|\bor\s+(?:[\w-]+\s+)?{name}|\([^()]*{name}[^()]*\)",
+                     text, re.IGNORECASE) is not None
 
 
 def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
@@ -698,7 +718,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
-    conditions = list_conditions(question, scorer.names, scorer.table.vocabulary)
+    first = scorer.candidates[0].paper if scorer.candidates else None
+    conditions = list_conditions(question, scorer.names, scorer.table, first, scorer.weights.rare_name_share)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
     coverage = {paper_id: scorer.coverage(question.text, f"{item.candidate.paper.title} "

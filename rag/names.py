@@ -103,6 +103,11 @@ def mentions(name: str, text: str) -> bool:
     return _found(name, r"(?!\w|(?-i:-[A-Z]))", text)
 
 
+def mentions_form(name: str, text: str) -> bool:
+    """`mentions`, or the singular of a plural name ("GFlowNets" where the paper says "GFlowNet")."""
+    return mentions(name, text) or (re.search(r"[a-z\d]s$", name) is not None and mentions(name[:-1], text))
+
+
 def _found(name: str, after: str, text: str) -> bool:
     """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
     and "GPT 4"."""

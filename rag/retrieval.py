@@ -19,7 +19,7 @@ from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.embedding import Encoder
 from rag.index import check_metadata, chroma_client, collection_metadata, open_collection, stored_table
-from rag.names import mentions
+from rag.names import mentions, mentions_form
 from rag.table import DIGEST_KEY, title_lead
 from rag.text import folded, terms
 from rag.types import Filters, Source
@@ -243,7 +243,7 @@ class PaperIndex:
         """Papers that mention the name (at most `limit`, most BM25-relevant to it first), within the filters."""
         lexical = self.bm25_scores(name, filters, limit=limit * 4)
         ids = [p for p in sorted(lexical, key=lambda p: -lexical[p])
-               if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")
+               if mentions_form(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")
                and filters.admits_author(self.papers[p])][:limit]
         dense = self.dense_scores_within(vector, set(ids))
         return [Candidate(self.papers[p], 0.0, dense.get(p, 0.0), lexical[p]) for p in ids]

@@ -31,12 +31,13 @@ from rag.extractive import (
     off_topic_words,
     has_figure,
     is_condition,
+    list_conditions,
     meets_condition,
     side_by_side,
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import is_specific, mentions, names_a_version, phrase_names, question_names, version_of
+from rag.names import is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
@@ -523,6 +524,35 @@ def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
     evidence.names = ["KilnNet", "Raku"]
     draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
     assert draft.abstained and "Raku" in draft.text
+
+
+def test_a_rare_name_the_first_paper_mentions_is_a_list_condition_unless_it_is_an_aside():
+    papers = [make_paper(f"Kiln Paper {i}", "A study of glazes and kilns.") for i in range(40)]
+    raku = make_paper("Raku Firing Agents", "We build agents that fire pots in Rakuworld and test them.")
+    table = table_for(papers + [raku])
+    table.idf = {t: np.log1p(41 / sum(t in terms(f"{p.title} {p.abstract}") for p in papers + [raku]))
+                 for t in table.idf}
+    first = raku
+
+    def conditions(text: str, name: str) -> list[str]:
+        return list_conditions(read(text), [name], table, first, rare_share=0.05)
+
+    assert conditions("Which papers use Rakuworld as their testbed, and what does each build?", "Rakuworld")
+    # Named to describe the topic: the first paper found does not use it.
+    first = papers[0]
+    assert not conditions("Which papers train agents the way Rakuworld popularised?", "Rakuworld")
+    first = raku
+    # One of two alternatives, or a remark in brackets: not needed by every listed paper.
+    assert not conditions("Which papers use Rakuworld or another kiln simulator?", "Rakuworld")
+    assert not conditions("Which papers test on kilns (for example in Rakuworld)?", "Rakuworld")
+    # A name many papers use is the topic's vocabulary, not a condition.
+    assert not conditions("Which kiln papers study glazes?", "Kiln")
+
+
+def test_a_plural_name_is_mentioned_by_its_singular():
+    assert mentions_form("GlazeNets", "We adapt GlazeNet training to kilns.")
+    assert not mentions("GlazeNets", "We adapt GlazeNet training to kilns.")
+    assert not mentions_form("GlazeNets", "We adapt glaze networks to kilns.")
 
 
 def define(name: str, title: str, abstract: str, question: str, sentence_axes=None):
