@@ -111,9 +111,14 @@ def mentions_form(name: str, text: str) -> bool:
 def _found(name: str, after: str, text: str) -> bool:
     """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
     and "GPT 4"."""
-    parts = [re.escape(p) for p in re.split(r"[-\s~]+", folded(name)) if p]
+    parts = [re.escape(p) for p in re.split(r"[-\s~]+", unmarked(name)) if p]
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
-    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, folded(text), flags) is not None
+    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, unmarked(text), flags) is not None
+
+
+def unmarked(text: str) -> str:
+    """Folded, without the corpus's superscript marks: "FaSTA^*" is FaSTA*, "A^2Nav" is A2Nav (as "A²Nav")."""
+    return folded(text).replace("^", "")
 
 
 def spelled_like_a_word(name: str) -> bool:

@@ -549,6 +549,11 @@ def test_a_rare_name_the_first_paper_mentions_is_a_list_condition_unless_it_is_a
     assert not conditions("Which kiln papers study glazes?", "Kiln")
 
 
+def test_a_superscript_mark_in_a_name_is_no_letter_of_it():
+    assert mentions("KilnA*", "KilnA^*: Fast Firing with Search") and mentions("K2Glaze", "We train K^2Glaze on pots.")
+    assert mentions("K²Glaze", "We train K^2Glaze on pots.") and not mentions("K3Glaze", "We train K^2Glaze on pots.")
+
+
 def test_a_plural_name_is_mentioned_by_its_singular():
     assert mentions_form("GlazeNets", "We adapt GlazeNet training to kilns.")
     assert not mentions("GlazeNets", "We adapt GlazeNet training to kilns.")
