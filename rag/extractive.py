@@ -146,6 +146,12 @@ class Evidence:
     scope: str | None = None  # "3 of 314 papers match the filters: …" when filters leave fewer than k papers
 
 
+def reports_result(text: str) -> bool:
+    """Whether the sentence reports what a work achieved ("… while reducing computation by 25%", "X
+    outperforms …"), not the problem, the setup or the work's introduction."""
+    return bool(RESULT.search(text) or MEASUREMENT.search(text)) and not INTRODUCTION.search(text)
+
+
 def has_figure(text: str, asked: str, question: str = "") -> bool:
     """Whether the text gives the figure a question part asks for: a measurement (39.7%, 8x, 3 times), a
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
@@ -209,7 +215,7 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
-                          single.items)
+                          single.items, single.wants_outcome)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -270,7 +276,8 @@ class Scorer:
     def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:
         """The kinds of sentence the part asks for: one saying how the work works, one naming things."""
         return [kind for kind, wanted in ((self.describes_work, part.wants_mechanism),
-                                          (lambda hit, _: self.names_things(hit, part), part.wants_names)) if wanted]
+                                          (lambda hit, _: self.names_things(hit, part), part.wants_names),
+                                          (lambda hit, _: reports_result(hit.text), part.wants_outcome)) if wanted]
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
@@ -293,6 +300,8 @@ class Scorer:
         if part.wants_names and self.names_things(hit, part):
             score += self.weights.names_bonus
         if part.wants_mechanism and self.describes_work(hit, candidate):
+            score += self.weights.mechanism_bonus
+        if part.wants_outcome and reports_result(hit.text):
             score += self.weights.mechanism_bonus
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             # "Our code is available at …" answers nothing but a request for the code.
@@ -746,8 +755,11 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
             # "… and what is each change meant to achieve?": a part whose own words no sentence holds is
             # answered, as far as the paper allows, by its next-best sentence for the whole question.
             floor = scorer.weights.part_threshold_share * threshold
-            sentences += [s.hit for s in scorer.for_question(paper_id) if s.hit not in sentences
-                          and s.score >= floor and not URL.search(s.hit.text)][:1]
+            others = [s for s in scorer.for_question(paper_id) if s.hit not in sentences
+                      and s.score >= floor and not URL.search(s.hit.text)]
+            for part in missing:  # of the kind the part asks for, where the paper has one ("what benefit": a result)
+                others = _of_kind(scorer, others, part)
+            sentences += [s.hit for s in others][:1]
         answered = not any(p.wants_quantity for p in missing)
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):

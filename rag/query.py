@@ -119,6 +119,10 @@ ASKS_MECHANISM = re.compile(
     r"\b(?:differ|different|differences?)\s+in\s+how\b(?!\s+(?:well|much|many|fast|often|large|long|big|small)\b)|"
     r"\bwhat\s+(?:does|do|did)\s+(?:\S+\s+){0,4}?do\b|\bhow\s+(?:does|do|did)\s+each\b",
     re.IGNORECASE)
+# "What main benefit does each claim?", "what is each change meant to achieve?": a part that asks what a work
+# achieved, answered by a sentence reporting a result, not by its motivation or its setup.
+ASKS_OUTCOME = re.compile(r"\b(?:benefits?|advantages?|achieve|gains?|effects?|impact|outcomes?|payoff|pay off)\b",
+                          re.IGNORECASE)
 # "What are the three kinds of tasks?": how many things the part asks for.
 ITEM_COUNT = re.compile(r"\b(?:which|what|the|name|list)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
                         r"(two|three|four|five|six|seven|eight|2|3|4|5|6|7|8)\s+(?:[a-z][\w-]*\s+){0,2}?"
@@ -176,6 +180,7 @@ class Part:
     wants_names: bool = False  # asks which things (benchmarks, tasks, modules): answered by names
     wants_mechanism: bool = False  # asks how a work works: answered where the work is the subject
     items: int = 0  # "the three kinds of tasks": how many things it asks for (0: not said)
+    wants_outcome: bool = False  # asks what a work achieved: answered by a sentence reporting a result
 
 
 @dataclass
@@ -285,8 +290,10 @@ def question_parts(text: str) -> list[Part]:
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
-                  not counts and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
-                  not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p)) for p in pieces]
+                  not counts and not ASKS_OUTCOME.search(p)
+                  and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
+                  not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),
+                  not counts and ASKS_OUTCOME.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]

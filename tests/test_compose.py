@@ -436,6 +436,21 @@ def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_
     assert "Potters liked the glaze." not in draft.text
 
 
+def test_a_part_asking_what_a_work_achieved_is_answered_by_a_result_not_its_setup():
+    parts = question_parts("Which papers change kiln firing, and what main benefit does each claim?")
+    assert parts[1].wants_outcome and not parts[1].wants_names and not parts[0].wants_outcome
+    slow = make_paper("Slow Cooling for Stoneware Kilns",
+                      "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
+                      "The schedule was tuned in three studios over a winter. Pots crack 40% less often with it.")
+    question = read("Which papers change kiln firing, and what main benefit does each claim?")
+    lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
+    evidence = make_evidence(question, [(slow, lean + [axis(3)])])
+    evidence.part_vectors = [axis(0), -axis(0)]  # no sentence is near "what main benefit does each claim"
+    draft = answer(question, evidence, table_for([slow]), threshold=0.5, max_sentences=4)
+    assert "Pots crack 40% less often with it." in draft.text
+    assert "tuned in three studios" not in draft.text
+
+
 def test_a_cut_sentence_keeps_the_clause_with_the_figure_when_figures_are_asked():
     text = ("Trials in four studios across a whole season of work show that fuel use drops by 31% on stoneware and "
             "12% on porcelain in every firing program we ran, while keeping every glaze colour intact.")
