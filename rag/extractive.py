@@ -273,11 +273,21 @@ class Scorer:
             return max(enumerated(hit.text), len(self.new_names(hit))) >= part.items
         return bool(self.new_names(hit))
 
+    def defined_names(self, part: Part) -> list[str]:
+        """The names a part asks what they are ("What is MoPPS", "what are PAVs and …")."""
+        return [n for n in self.names if re.match(r"\W*(?:so\s+|and\s+)?(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+"
+                                                  r"(?:the\s+|an?\s+)?" + re.escape(folded(n)) + r"(?![\w-])",
+                                                  folded(part.text), re.IGNORECASE)]
+
     def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:
-        """The kinds of sentence the part asks for: one saying how the work works, one naming things."""
+        """The kinds of sentence the part asks for: one saying how the work works, one naming things, one
+        reporting a result, one introducing the name the part asks about."""
+        defined = self.defined_names(part)
         return [kind for kind, wanted in ((self.describes_work, part.wants_mechanism),
                                           (lambda hit, _: self.names_things(hit, part), part.wants_names),
-                                          (lambda hit, _: reports_result(hit.text), part.wants_outcome)) if wanted]
+                                          (lambda hit, _: reports_result(hit.text), part.wants_outcome),
+                                          (lambda hit, _: any(introduces_name(n, hit.text) for n in defined),
+                                           bool(defined))) if wanted]
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
@@ -884,6 +894,14 @@ def appositive(name: str, text: str) -> bool:
         if not before or before[-1].lower() not in PREPOSITIONS:
             return True
     return False
+
+
+def introduces_name(name: str, text: str) -> bool:
+    """Whether the sentence says what the name is: spelled out, introduced ("we propose X"), "X, a …", "X is
+    a …"."""
+    return (spelled_out(name, text) or appositive(name, text) or introduced_as(name, text)
+            or re.search(r"(?<![\w-])" + re.escape(folded(name)) + r"[)\"”]?\s+(?:is|are)\s+(?:a|an)\b", folded(text),
+                         re.IGNORECASE) is not None)
 
 
 def spelled_out(name: str, text: str) -> bool:

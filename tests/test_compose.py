@@ -451,6 +451,22 @@ def test_a_part_asking_what_a_work_achieved_is_answered_by_a_result_not_its_setu
     assert "tuned in three studios" not in draft.text
 
 
+def test_a_part_asking_what_a_named_work_is_is_answered_by_the_sentence_introducing_it():
+    paper = make_paper("Learning Glaze Recipes from Studio Notes",
+                       "Potters keep notes on glaze recipes. "
+                       "Unlike lookup tables, this work studies recipes and introduces Glaze Recipe Network (GlazeNet), "
+                       "a model of glaze chemistry. "
+                       "GlazeNet predicts colour from recipes and firing curves. "
+                       "Potters in four studios liked its colour predictions.")
+    question = read("What is GlazeNet and how does it predict colour?")
+    evidence = make_evidence(question, [(paper, [axis(2), axis(3), axis(0) * 0.7 + axis(1) * 0.7,
+                                                 axis(0) * 0.6 + axis(1) * 0.6])])
+    evidence.names = ["GlazeNet"]
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=2)
+    assert "introduces Glaze Recipe Network (GlazeNet)" in draft.text
+    assert "GlazeNet predicts colour" in draft.text
+
+
 def test_a_cut_sentence_keeps_the_clause_with_the_figure_when_figures_are_asked():
     text = ("Trials in four studios across a whole season of work show that fuel use drops by 31% on stoneware and "
             "12% on porcelain in every firing program we ran, while keeping every glaze colour intact.")
