@@ -62,6 +62,13 @@ class ComposerSettings(BaseModel):
         default=0.4, ge=0, le=1, description="A question that uses words no indexed paper uses, names no indexed "
         "work, and whose best-ranked paper's cosine similarity is below this is about a topic the papers lack: it "
         "abstains (\"speech recognition\", \"weather forecasting\").")
+    off_topic_carried_similarity: float = Field(
+        default=0.6, ge=0, le=1, description="... or below this, when one of those words carries the question "
+        "(`topic_word_similarity`): \"music from text descriptions\" answered from a text-generation paper.")
+    topic_word_similarity: float = Field(
+        default=0.35, ge=0, le=1, description="A word no paper uses carries the question when its own embedding's "
+        "cosine similarity to the question's is at least this (\"federated\", \"weather\"; not \"went\" or "
+        "\"surveying\").")
     max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
     sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list, and "
                                     "per definition.")

@@ -144,6 +144,9 @@ class Evidence:
     # description is also a key of `works`, with the paper its words retrieve.
     described: list[str] = field(default_factory=list)
     scope: str | None = None  # "3 of 314 papers match the filters: …" when filters leave fewer than k papers
+    question_vector: np.ndarray | None = None  # the user's own words' embedding
+    # The embedding of each question word no indexed paper uses: whether one carries the question's topic.
+    word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def reports_result(text: str) -> bool:
@@ -513,7 +516,7 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
               and not any(re.search(extended(name), folded(t)) for t in texts)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
-    if unknown := off_topic_words(question, evidence, table, scorer.weights.off_topic_similarity):
+    if unknown := off_topic_words(question, evidence, table, scorer.weights):
         return abstention(candidates, UNKNOWN_WORDS.format(", ".join(unknown)))
     if sides:
         return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
@@ -526,19 +529,32 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     return answer_fact(question, scorer, subject, threshold, max_sentences)
 
 
-def off_topic_words(question: Question, evidence: Evidence, table: PaperTable, similarity: float) -> list[str]:
+def unknown_words(text: str, vocabulary: set[str]) -> list[str]:
+    """The words of the text that no indexed paper uses."""
+    # "shouldn't", "don't": a contraction is no word of a topic.
+    text = re.sub(r"\w+n['’]t\b", " ", folded(text).lower())
+    return [w for w in dict.fromkeys(WORD.findall(text))
+            if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in vocabulary]
+
+
+def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
+                    weights: ComposerSettings) -> list[str]:
     """The question's words that no indexed paper uses, when the question is about a topic the papers lack:
-    it names no indexed work and the paper ranked first is far from it. A word alone does not say so ("went",
-    "obey" are missing from abstracts too), nor does a low similarity alone (a question naming a work). A
-    follow-up's own words are not its whole topic: the conversation is."""
+    it names no indexed work, and the paper ranked first is far from it, or not close and one such word
+    carries the question (its embedding is near the whole question's: "music", "federated", not "went" or
+    "obey", which are missing from abstracts too). A low similarity alone does not say so (a question naming a
+    work). A follow-up's own words are not its whole topic: the conversation is."""
     if any(evidence.works.values()) or question.previous_question or not evidence.candidates:
         return []
-    if evidence.candidates[0].dense >= similarity:
+    similarity = evidence.candidates[0].dense
+    if similarity >= weights.off_topic_carried_similarity:
         return []
-    # "shouldn't", "don't": a contraction is no word of a topic.
-    text = re.sub(r"\w+n['’]t\b", " ", folded(question.text).lower())
-    words = dict.fromkeys(WORD.findall(text))
-    return [w for w in words if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in table.vocabulary]
+    words = unknown_words(question.text, table.vocabulary)
+    if similarity < weights.off_topic_similarity:
+        return words
+    carrying = [w for w in words if w in evidence.word_vectors and evidence.question_vector is not None
+                and float(np.dot(evidence.word_vectors[w], evidence.question_vector)) >= weights.topic_word_similarity]
+    return words if carrying else []
 
 
 def extended(name: str) -> str:

@@ -64,6 +64,9 @@ def test_metadata_question_cites_the_listing(assistant):
     "What does Orca 2 teach small language models?",             # absent, while Orca is present
     "What is a good recipe for spaghetti carbonara?",
     "Which papers predict earthquakes from seismograph readings?",  # a topic no paper has words for
+    # Papers near enough to pass a similarity bound, but a word no paper uses carries the question.
+    "Which papers generate piano music with diffusion models?",
+    "Which papers train language models with federated learning on phones?",
 ])
 def test_unanswerable_questions_abstain_with_suggestions(assistant, question):
     answer = assistant.ask(question)
@@ -71,6 +74,11 @@ def test_unanswerable_questions_abstain_with_suggestions(assistant, question):
     assert answer.citations == []
     assert "don't seem to answer" in answer.text
     assert answer.sources  # the closest papers are still offered
+
+
+def test_a_word_no_paper_uses_that_does_not_carry_the_question_does_not_make_it_abstain(assistant):
+    answer = assistant.ask("Which paper has agents shopping on simulated web shops with tree search?")
+    assert not answer.abstained and "Tree Search for Language Model Agents" in cited_titles(answer)
 
 
 def test_every_answer_has_valid_citations(assistant):

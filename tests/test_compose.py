@@ -891,26 +891,37 @@ def test_the_thing_asked_for_is_quoted_even_where_the_title_holds_its_word():
     assert [h.number for h in completing(scorer, evidence.candidates[0], chosen, room=1)] == [2]
 
 
+WEIGHTS = ComposerSettings()
+
+
 def test_a_question_on_a_topic_the_papers_lack_abstains_saying_which_words_no_paper_uses():
     question = read("Which papers forecast tomorrow's weather for pottery?")
     evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])])
     table = table_for([KILN])
     far = 0.2
     evidence.candidates[0].dense = far
-    assert off_topic_words(question, evidence, table, similarity=0.4) == ["forecast", "tomorrow", "weather"]
+    assert off_topic_words(question, evidence, table, WEIGHTS) == ["forecast", "tomorrow", "weather"]
     draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
     assert draft.abstained and "weather" in draft.text and draft.citations == []
     # Near papers, or a work the papers name, make the unknown words ordinary ones.
     evidence.candidates[0].dense = 0.6
-    assert off_topic_words(question, evidence, table, similarity=0.4) == []
+    assert off_topic_words(question, evidence, table, WEIGHTS) == []
+    # Not far, not close: the unknown words say so only when one of them carries the question.
+    evidence.candidates[0].dense = 0.5
+    evidence.question_vector = axis(0)
+    evidence.word_vectors = {"forecast": axis(1), "tomorrow": axis(2), "weather": axis(3)}
+    assert off_topic_words(question, evidence, table, WEIGHTS) == []
+    evidence.word_vectors["weather"] = axis(0) * 0.6 + axis(3) * 0.8
+    assert off_topic_words(question, evidence, table, WEIGHTS) == ["forecast", "tomorrow", "weather"]
+    evidence.word_vectors = {}
     evidence.candidates[0].dense = far
     evidence.works = {"KilnNet": evidence.candidates[0]}
-    assert off_topic_words(question, evidence, table, similarity=0.4) == []
+    assert off_topic_words(question, evidence, table, WEIGHTS) == []
     evidence.works = {}
     # A contraction is no topic word; a follow-up's own words are not its whole topic.
-    assert off_topic_words(read("Which controller shouldn't use energy?"), evidence, table, similarity=0.4) == []
+    assert off_topic_words(read("Which controller shouldn't use energy?"), evidence, table, WEIGHTS) == []
     follow_up = read("And does it know the weather?", history=[Turn("Which papers fire kilns?", "KilnNet fires kilns.")])
-    assert follow_up.previous_question and off_topic_words(follow_up, evidence, table, similarity=0.4) == []
+    assert follow_up.previous_question and off_topic_words(follow_up, evidence, table, WEIGHTS) == []
 
 
 def test_quoted_titles_are_set_side_by_side_and_where_something_comes_from_asks_how_it_works():
