@@ -614,12 +614,22 @@ def is_condition(name: str, text: str) -> bool:
 NEGATED_WORD = r"\b(?:not|excluding|except|without|other than)\s+(?:the\s+|its\s+|a\s+)?([A-Z]\w*)"
 
 
-def meets_condition(name: str, paper: Paper, question: str) -> bool:
-    """Whether the paper mentions the condition: the name itself, or a variant of it ("WebArena-Lite") that
-    the question names too ("… or its Lite subset")."""
+def glossed(name: str, names: list[str], question: str) -> list[str]:
+    """The names the question gives as the same thing in brackets: "Generative Flow Networks (GFlowNets)"."""
+    text = folded(question)
+    return [other for other in names if other != name and re.search(
+        rf"{re.escape(folded(name))}\s*\({re.escape(folded(other))}\)|{re.escape(folded(other))}\s*\({re.escape(folded(name))}\)",
+        text, re.IGNORECASE)]
+
+
+def meets_condition(name: str, paper: Paper, question: str, names: list[str] = ()) -> bool:
+    """Whether the paper mentions the condition: the name itself, another name the question glosses it with
+    ("Generative Flow Networks (GFlowNets)"), or a variant of it ("WebArena-Lite") that the question names too
+    ("… or its Lite subset")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
-    return mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+    return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+            or any(mentions_form(other, text) for other in glossed(name, list(names), question)))
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
@@ -628,7 +638,7 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
     # never from another paper's figures for something else.
     conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
-    meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text)
+    meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names)
                                       for n in conditions)]
     # "The 7-billion-parameter version": a model size the question states is a condition too.
     sizes = stated_sizes(question.text)
@@ -770,7 +780,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
                   and item.score >= scorer.weights.list_spread_cutoff * top)
         if item.score < cutoff and not spread:
             continue
-        if not all(meets_condition(n, paper, question.text) for n in conditions):
+        if not all(meets_condition(n, paper, question.text, scorer.names) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage

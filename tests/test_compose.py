@@ -580,6 +580,16 @@ def test_a_rare_name_the_first_paper_mentions_is_a_list_condition_unless_it_is_a
     assert not conditions("Which kiln papers study glazes?", "Kiln")
 
 
+def test_a_condition_is_met_by_the_name_the_question_glosses_it_with():
+    paper = make_paper("Flow Kilns", "We adapt a GFlowNet to sample kiln schedules.")
+    names = ["Generative Flow Networks", "GFlowNets"]
+    glossed_question = "Which papers use Generative Flow Networks (GFlowNets) to fire kilns?"
+    assert meets_condition("Generative Flow Networks", paper, glossed_question, names)
+    assert not meets_condition("Generative Flow Networks", paper, glossed_question)
+    assert not meets_condition("Generative Flow Networks", paper, "Do Generative Flow Networks or GFlowNets fire kilns?",
+                               names)
+
+
 def test_a_superscript_mark_in_a_name_is_no_letter_of_it():
     assert mentions("KilnA*", "KilnA^*: Fast Firing with Search") and mentions("K2Glaze", "We train K^2Glaze on pots.")
     assert mentions("K²Glaze", "We train K^2Glaze on pots.") and not mentions("K3Glaze", "We train K^2Glaze on pots.")
