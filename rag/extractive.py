@@ -1008,7 +1008,12 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         # What the work is comes first: the introduction, when none of the chosen sentences is one.
         profile = _profile(scorer, candidate, sentences, name)
         leading = [h for h in profile[:1] if INTRODUCTION.search(h.text)]
-        sentences = (leading + sentences + profile[len(leading):])[:per_line]
+        sentences = leading + sentences + profile[len(leading):]
+        # Before a paper introduces its work it sets out the problem: not what the work does, unless asked.
+        introduced = scorer.introduced_at.get(candidate.paper.paper_id, 0)
+        sentences = ([h for h in sentences if h.number >= introduced] if not scorer.asks_problem else []) \
+            or sentences
+        sentences = sentences[:per_line]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))

@@ -411,6 +411,20 @@ def test_each_side_of_a_comparison_quotes_at_most_its_sentences_per_side():
     assert quoted[2] == 2 and 2 < quoted[4] <= 4
 
 
+def test_a_comparison_side_leaves_out_the_problem_its_paper_sets_out_before_its_work_unless_asked():
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Pottery kilns waste energy and both controllers and glazes face two major challenges. "
+                      "We propose KilnNet, a controller for pottery kilns. It reads thermocouples every second.")
+    works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    for question, quoted in (("How do KilnNet and GlazeGPT differ?", False),
+                             ("What problem do KilnNet and GlazeGPT each address?", True)):
+        parsed = read(question)
+        evidence = make_evidence(parsed, [(kiln, [axis(0), axis(1), axis(2)]), (GLAZE, [axis(0)] * 2)], works=works)
+        draft = answer(parsed, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4)
+        assert "We propose KilnNet" in draft.text
+        assert ("two major challenges" in draft.text) is quoted, question
+
+
 def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_side():
     works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
     question = read("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?")
