@@ -88,7 +88,9 @@ ASKING = re.compile(r"\?\s*$|^(?:and\s+|so\s+|also\s+)?(?:give|name|list|tell|sh
                     r"can|could|please|i(?:'d| would) like|i want|i need)\b", re.IGNORECASE)
 # "What is it called, how many heads …": a comma before a question word starts another ask, once the piece
 # itself asks ("In the model that …, how much faster …" is one ask after a lead-in).
-COMMA_ASK = re.compile(rf",\s+(?={QUESTION_WORD})", re.IGNORECASE)
+# ", into how many categories …", ", on which benchmark …": a preposition may lead the next ask.
+COMMA_ASK = re.compile(rf",\s+(?=(?:(?:in|into|on|at|for|from|by|with|across|over|of|to|under)\s+)?{QUESTION_WORD})",
+                       re.IGNORECASE)
 ASKS_FIRST = re.compile(rf"(?:and\s+|so\s+|also\s+)?(?:{QUESTION_WORD}|(?:please\s+)?(?:tell me|give|list|name|report|"
                         r"state|provide)\b)", re.IGNORECASE)
 # More parts than this are not separate asks but a pasted text: the first ones stand for it.

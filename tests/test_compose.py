@@ -73,6 +73,9 @@ def test_a_comma_before_a_question_word_starts_another_part_once_the_piece_asks(
     parts = question_parts("A study of diffusion samplers for audio: what is the new audio sampler called, and "
                            "how many denoising steps does it use?")
     assert [p.text for p in parts] == ["what is the new audio sampler called", "how many denoising steps does it use"]
+    # A preposition may lead the next ask.
+    parts = question_parts("How many clips does the archive hold, into how many genres are they sorted?")
+    assert [p.text for p in parts] == ["How many clips does the archive hold", "into how many genres are they sorted"]
 
 
 def test_a_request_splits_like_a_question_and_plural_dates_ask_for_the_listing():
