@@ -242,6 +242,15 @@ def test_cli_ask_json_and_errors(built_settings):
     assert missing.returncode == 2 and "rag ingest" in missing.stderr
 
 
+def test_cli_ask_into_a_reader_that_stops_reading_ends_quietly(built_settings):
+    env = {"RAG_DATA_DIR": str(built_settings.data_dir), "PATH": "", "HF_HUB_OFFLINE": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "rag.cli", "ask", "How much faster are LLM-written CUDA kernels?"],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=PROJECT_ROOT)
+    process.stdout.close()  # `rag ask … | head -0`: the reader is gone before the answer is printed
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=120) == 141 and "Traceback" not in stderr, stderr
+
+
 def test_names_with_accents_are_names_in_either_spelling():
     assert question_names("How many GPU hours did Tülu 3 take to train?") == ["GPU", "Tulu 3"]
     assert mentions("Tulu 3", "We release TÜLU 3.") and mentions("TÜLU 3", "tulu-3 is open")
