@@ -89,7 +89,8 @@ class ComposerSettings(BaseModel):
         "GDELT) when a part asks which things (\"which tasks\", \"what are the three algorithms\").")
     mechanism_bonus: float = Field(
         default=0.15, ge=0, description="Added to a sentence whose subject is the work (\"X uses …\", \"It "
-        "leverages …\") and that reports no result, when a part asks how the work works.")
+        "leverages …\") and that reports no result, when a part asks how the work works; and to a sentence "
+        "reporting a result when a part asks what a work achieved (\"what main benefit does each claim\").")
     rare_name_share: float = Field(
         default=0.05, gt=0, le=1, description="A name counts as rare (an answer to \"which things\") when at most "
         "this share of papers use its rarest word.")

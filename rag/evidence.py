@@ -84,7 +84,9 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     hits = index.sentences_of(list(pool), answer_vector)
     part_vectors = ([answer_vector] if len(parsed.parts) == 1
                     else list(index.encoder.encode([p.text for p in parsed.parts])))
-    unknown = extractive.unknown_words(parsed.text, index.table.vocabulary)
+    # Words no paper uses are embedded only where `off_topic_words` weighs them: most questions skip the encoder.
+    unknown = (extractive.unknown_words(parsed.text, index.table.vocabulary)
+               if top and extractive.topic_word_band(top[0].dense, settings.composer) else [])
     word_vectors = dict(zip(unknown, index.encoder.encode(unknown))) if unknown else {}
     return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
                                list(described), question_vector=answer_vector, word_vectors=word_vectors)

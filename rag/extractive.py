@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -537,6 +537,12 @@ def unknown_words(text: str, vocabulary: set[str]) -> list[str]:
             if w.isalpha() and len(w) > 2 and w not in STOPWORDS and w not in vocabulary]
 
 
+def topic_word_band(similarity: float, weights: ComposerSettings) -> bool:
+    """Whether the first paper's similarity is neither far nor close: then a word no paper uses says the question
+    is off-topic only if it carries the question (and only then are such words embedded)."""
+    return weights.off_topic_similarity <= similarity < weights.off_topic_carried_similarity
+
+
 def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
                     weights: ComposerSettings) -> list[str]:
     """The question's words that no indexed paper uses, when the question is about a topic the papers lack:
@@ -550,7 +556,7 @@ def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
     if similarity >= weights.off_topic_carried_similarity:
         return []
     words = unknown_words(question.text, table.vocabulary)
-    if similarity < weights.off_topic_similarity:
+    if not topic_word_band(similarity, weights):
         return words
     carrying = [w for w in words if w in evidence.word_vectors and evidence.question_vector is not None
                 and float(np.dot(evidence.word_vectors[w], evidence.question_vector)) >= weights.topic_word_similarity]
@@ -614,7 +620,7 @@ def is_condition(name: str, text: str) -> bool:
 NEGATED_WORD = r"\b(?:not|excluding|except|without|other than)\s+(?:the\s+|its\s+|a\s+)?([A-Z]\w*)"
 
 
-def glossed(name: str, names: list[str], question: str) -> list[str]:
+def glossed(name: str, names: Sequence[str], question: str) -> list[str]:
     """The names the question gives as the same thing in brackets: "Generative Flow Networks (GFlowNets)"."""
     text = folded(question)
     return [other for other in names if other != name and re.search(
@@ -622,14 +628,14 @@ def glossed(name: str, names: list[str], question: str) -> list[str]:
         text, re.IGNORECASE)]
 
 
-def meets_condition(name: str, paper: Paper, question: str, names: list[str] = ()) -> bool:
+def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = ()) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
     ("Generative Flow Networks (GFlowNets)"), or a variant of it ("WebArena-Lite") that the question names too
     ("… or its Lite subset")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
     return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
-            or any(mentions_form(other, text) for other in glossed(name, list(names), question)))
+            or any(mentions_form(other, text) for other in glossed(name, names, question)))
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
