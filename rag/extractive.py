@@ -218,7 +218,7 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
-                          single.items, single.wants_outcome)
+                          single.items, single.wants_outcome, single.wants_called)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -290,7 +290,9 @@ class Scorer:
                                           (lambda hit, _: self.names_things(hit, part), part.wants_names),
                                           (lambda hit, _: reports_result(hit.text), part.wants_outcome),
                                           (lambda hit, _: any(introduces_name(n, hit.text) for n in defined),
-                                           bool(defined))) if wanted]
+                                           bool(defined)),
+                                          (lambda hit, _: any(introduces_name(n, hit.text) for n in self.new_names(hit)),
+                                           part.wants_called)) if wanted]
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
@@ -435,8 +437,12 @@ def _of_kind(scorer: Scorer, scored: list[ScoredSentence], part: Part) -> list[S
     """The sentences of the kind the part asks for (how the work works; names the question lacks), when the
     paper has any: a near-best sentence of another kind does not answer it."""
     kinds = scorer.kinds(part)
-    typed = [s for s in scored if all(kind(s.hit, s.candidate) for kind in kinds)]
-    return typed or scored
+    # The kinds run from broad to narrow ("names the question lacks", then "gives the work its name"): the
+    # narrowest that some sentence meets decides.
+    for end in range(len(kinds), 0, -1):
+        if typed := [s for s in scored if all(kind(s.hit, s.candidate) for kind in kinds[:end])]:
+            return typed
+    return scored
 
 
 def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, max_sentences: int,

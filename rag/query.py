@@ -183,6 +183,7 @@ class Part:
     wants_mechanism: bool = False  # asks how a work works: answered where the work is the subject
     items: int = 0  # "the three kinds of tasks": how many things it asks for (0: not said)
     wants_outcome: bool = False  # asks what a work achieved: answered by a sentence reporting a result
+    wants_called: bool = False  # asks what a work is called: answered where the paper gives it its name
 
 
 @dataclass
@@ -295,7 +296,8 @@ def question_parts(text: str) -> list[Part]:
                   not counts and not ASKS_OUTCOME.search(p)
                   and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),
-                  not counts and ASKS_OUTCOME.search(p) is not None) for p in pieces]
+                  not counts and ASKS_OUTCOME.search(p) is not None,
+                  re.search(CALLED, p, re.IGNORECASE) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]
