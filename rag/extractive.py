@@ -204,6 +204,7 @@ class Scorer:
         # Sentences before an abstract's "we propose …" set out the problem: not what a paper found or did.
         self.asks_problem = PROBLEM.search(question.text) is not None
         self.introduced_at: dict[str, int] = {}
+        self._own_names: dict[str, list[str]] = {}
         for hit in sorted(self.hits, key=lambda h: h.number):
             if INTRODUCTION.search(hit.text):
                 self.introduced_at.setdefault(hit.paper_id, hit.number)
@@ -258,6 +259,7 @@ class Scorer:
         if MEASUREMENT.search(hit.text) or RESULT.search(hit.text):
             return False
         names = [n for n in self.names if mentions(n, f"{candidate.paper.title} {candidate.paper.abstract}")]
+        names += self.own_names(candidate)
         subjects = [re.escape(folded(n)) for n in names + [title_lead(candidate.paper.title)] if n]
         for body in (hit.text, hit.text[LEAD_IN.match(hit.text).end():]):
             named = any(re.match(r"(?:(?:the|this|these|our|each|such)\s+)?" + subject + r"(?![\w-])", folded(body),
@@ -268,6 +270,14 @@ class Scorer:
                 return self.introduced_at.get(hit.paper_id) != hit.number and \
                     not any(introduced_as(name, hit.text) for name in names)
         return False
+
+    def own_names(self, candidate: Candidate) -> list[str]:
+        """The names the paper's abstract gives its own work ("… a technique named PCB-Merging")."""
+        paper = candidate.paper
+        if paper.paper_id not in self._own_names:
+            self._own_names[paper.paper_id] = [n for n in question_names(paper.abstract)
+                                               if introduced_as(n, paper.abstract)]
+        return self._own_names[paper.paper_id]
 
     def names_things(self, hit: SentenceHit, part: Part) -> bool:
         """Whether the sentence holds the things a part asks for: as many items as it says ("the three kinds

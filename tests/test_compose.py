@@ -827,6 +827,18 @@ def test_how_a_work_works_is_where_the_work_is_the_subject_not_its_results_or_it
     assert "improves fuel use" not in draft.text
 
 
+def test_the_name_a_paper_gives_its_work_is_the_subject_of_how_it_works():
+    paper = make_paper("Balancing Controllers for Kiln Blending",
+                       "Blending kiln controllers loses detail. "
+                       "This paper introduces a technique named Kiln-Balance for blending controllers. "
+                       "Kiln-Balance weighs each controller by the entropy of its firing curve.")
+    scorer, evidence = scorer_for(read("How does each kiln blending method work?"), paper)
+    hits = {h.number: h for h in evidence.hits}
+    # Neither the question nor the title names Kiln-Balance: the abstract gives its work that name.
+    assert scorer.describes_work(hits[2], evidence.candidates[0])
+    assert not scorer.describes_work(hits[1], evidence.candidates[0])  # the introduction says what it is
+
+
 def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
     assert appositive("Kiln! Mind", "We build it as Kiln! Mind: a planner that reads logs.")
     assert not appositive("POKE", "In POKE, a planner reads sensor logs.")
