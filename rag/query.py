@@ -16,6 +16,8 @@ YEAR = r"((?:19|20)\d{2})"
 MULTI = re.compile(
     r"\b(which|what|list|name|any|all|several|some)\s+(?:[\w-]+\s+){0,3}(papers|works|studies|methods|approaches|"
     r"ones|models|benchmarks|systems|frameworks|resources|datasets|agents|techniques|variants)\b|"
+    # "What defenses … are proposed in the collection?": asked of the whole collection, so of several papers.
+    r"\b(?:in|across|from|among)\s+(?:the|this|your)\s+(?:collection|corpus|index|library)\b|"
     r"\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on|where|with)\b|\b(of|among) (those|these)\b|"
     r"\b(does|did) each\b|\beach (one|paper|of them)\b|\bare there\b|\bname them\b|\bacross the\b|"
     r"\b(?:any|every|each)\s+(?:[\w-]+\s+){0,2}(paper|work|study|method|model|benchmark|system|framework|agent|"

@@ -98,6 +98,9 @@ def test_one_papers_benchmarks_are_not_a_list_of_papers():
     assert not read("The kiln paper with the 31% saving was tested on which datasets?").wants_several
     assert read("Which papers report results on which datasets?").wants_several
     assert read("Which benchmarks measure glaze colour prediction?").wants_several
+    # Asked of the whole collection: every paper that qualifies, whatever the noun.
+    assert read("What glaze recipes are proposed across the corpus?").wants_several
+    assert not read("Which kiln shelves can the controller skip?").wants_several
 
 
 def test_nouns_joined_by_and_stay_one_part():
