@@ -149,8 +149,15 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
     text = folded(parsed.text)
     named = {n: c for n, c in works.items() if c is not None and extractive.names_work(n, c)
              and not extractive.is_condition(n, text)}
-    if len({c.paper.paper_id for c in named.values()}) != 1 or any(c is None for c in works.values()) \
-            or parsed.metadata_fields or parsed.previous_question:
+    if any(c is None for c in works.values()) or parsed.metadata_fields or parsed.previous_question:
+        return {}
+    if not named and (pair := extractive.described_pair(parsed.text)):
+        # Two described works: each description retrieves its own paper, and they must be two papers.
+        first = index.search(pair[0], k=1, filters=filters)
+        second = [c for c in index.search(pair[1], k=2, filters=filters)
+                  if not first or c.paper.paper_id != first[0].paper.paper_id]
+        return {pair[0]: first[0], pair[1]: second[0]} if first and second else {}
+    if len({c.paper.paper_id for c in named.values()}) != 1:
         return {}
     name, candidate = next(iter(named.items()))
     description = extractive.described_beside(name, parsed.text)

@@ -1006,6 +1006,18 @@ def described_beside(name: str, text: str) -> str | None:
     return None
 
 
+def described_pair(text: str) -> list[str]:
+    """Two works the question describes, neither named ("Compare the paper asking whether small models can win
+    with the work that treats scaling as a graph problem"): each description, when both read as works."""
+    text = folded(text)
+    for pattern in (rf"\bcompare\s+{DESCRIPTION}\s+(?:with|to|and|against)\s+{DESCRIPTION}\s*(?:[?.!]|$)",
+                    rf"\bhow\s+(?:do|does)\s+{DESCRIPTION}\s+(?:and|compare\s+with)\s+{DESCRIPTION}\s+(?:differ|compare)\b"):
+        match = re.search(pattern, text, re.IGNORECASE)
+        if match and all(WORK_NOUN.search(d) and len(terms(d)) >= 3 for d in match.groups()):
+            return list(match.groups())
+    return []
+
+
 def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, sides: list[str], threshold: float,
                       max_sentences: int) -> Draft:
     """One line per named work, each from its own paper; named works not in the corpus are said to be missing."""

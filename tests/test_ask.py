@@ -168,6 +168,14 @@ def test_a_work_described_beside_a_named_one_is_answered_side_by_side(assistant)
     assert len(answer.text.splitlines()) >= 2 and all(line.startswith("- “") for line in answer.text.splitlines())
 
 
+def test_two_described_works_are_answered_side_by_side(assistant):
+    answer = assistant.ask("Compare the study that asks if a tiny 1B model can beat a 405B one with the work that "
+                           "casts compute-optimal test-time scaling as optimising a graph.")
+    assert set(cited_titles(answer)) == {"Can 1B LLM Surpass 405B LLM? Rethinking Compute-Optimal Test-Time Scaling",
+                                         "Generalizing Test-time Compute-optimal Scaling as an Optimizable Graph"}
+    assert len(answer.text.splitlines()) == 2 and all(line.startswith("- “") for line in answer.text.splitlines())
+
+
 def test_a_short_form_the_question_spells_out_is_that_work_though_no_paper_uses_it(assistant):
     # No abstract says "DSP"; the question spells it out, so it is not a missing work.
     answer = assistant.ask("About Directional Stimulus Prompting: how many MultiWOZ dialogues did DSP need to lift "

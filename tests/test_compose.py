@@ -23,6 +23,7 @@ from rag.extractive import (
     clause_of,
     covering_sentences,
     described_beside,
+    described_pair,
     enumerated,
     definition_subject,
     extended,
@@ -383,6 +384,16 @@ def test_a_part_no_sentence_answers_is_said_to_be_missing():
     draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
     assert "31%" in draft.text and draft.missing == ["how many kilns were sold"]
     assert "does not say “how many kilns were sold”" in draft.text
+
+
+def test_two_works_described_without_names_are_the_two_sides():
+    assert described_pair("Compare the paper that fires kilns with less gas with the model that predicts glaze "
+                          "colour from recipes.") == ["the paper that fires kilns with less gas",
+                                                      "the model that predicts glaze colour from recipes"]
+    assert described_pair("How do the kiln firing framework and the glaze colour prediction model differ?") == [
+        "the kiln firing framework", "the glaze colour prediction model"]
+    # Not works of their own: no word for a work on one side.
+    assert described_pair("Compare the paper that fires kilns with less gas with the old schedules.") == []
 
 
 def test_a_work_described_beside_a_named_one_is_a_side_of_the_comparison():
