@@ -44,6 +44,8 @@ SIZE_WORDS = re.compile(r"\b(?:parameters?|params|size|sizes|scale|tokens?|data|
 # "the 7B version", "a 70-billion-parameter model": a model size the question states.
 STATED_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]?(?:(b|m)\b|(billion|million)\b)", re.IGNORECASE)
 # "how many tasks": what a count in the answer must count.
+PERCENT = re.compile(r"%|percentage points?|p\.p\.")
+SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percentage|rate)\b", re.IGNORECASE)
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
@@ -165,6 +167,9 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     for match in MEASUREMENT.finditer(text):
         # For "how many X", a measurement counts only when it is of X ("90% of the tasks").
         of_counted = not counted or counted & set(terms(" ".join(text[match.end():].split()[:3])))
+        # "How many tasks did they design" asks for a count: "90% of the tasks" answers only "how many of …".
+        if counted and PERCENT.search(match.group(0)) and not SHARE_ASKED.search(asked):
+            continue
         if of_counted and not any(token in stated for token in FIGURE_TOKEN.findall(match.group(0))):
             return True
     for match in FIGURE_TOKEN.finditer(text):

@@ -280,12 +280,20 @@ def item_count(text: str) -> int:
     return int(word) if word.isdigit() else COUNTS[word]
 
 
+def comma_asks(piece: str) -> list[str]:
+    """The asks a piece joins with commas ("how many tasks, what share did it solve"); a lead-in clause before
+    the first ("In the work where …, how many …") stays with it."""
+    asks = COMMA_ASK.split(piece)
+    if len(asks) > 1 and not ASKS_FIRST.match(asks[0].strip()):
+        asks = [f"{asks[0]}, {asks[1]}"] + asks[2:]
+    return asks
+
+
 def question_parts(text: str) -> list[Part]:
     """The separate things a question asks, each with its own words; one part when it asks one thing."""
     _, asking = asking_sentences(text)
     pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
-              for piece in PART_BREAK.split(s)
-              for p in (COMMA_ASK.split(piece) if ASKS_FIRST.match(piece.strip()) else [piece])]
+              for piece in PART_BREAK.split(s) for p in comma_asks(piece)]
     pieces = [p for p in pieces if terms(p)]
     if len(pieces) > 1 and not QUANTITY.search(pieces[0]) and len(terms(pieces[0])) <= 3 \
             and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):

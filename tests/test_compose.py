@@ -74,6 +74,11 @@ def test_a_comma_before_a_question_word_starts_another_part_once_the_piece_asks(
     parts = question_parts("A study of diffusion samplers for audio: what is the new audio sampler called, and "
                            "how many denoising steps does it use?")
     assert [p.text for p in parts] == ["what is the new audio sampler called", "how many denoising steps does it use"]
+    # A lead-in clause stays with the first ask; the asks after it are parts of their own.
+    parts = question_parts("In the study where a kiln learns its own schedule, how many glazes did they test, "
+                           "what share cracked, and how long was a firing?")
+    assert [p.text for p in parts] == ["In the study where a kiln learns its own schedule, how many glazes did "
+                                       "they test", "what share cracked", "how long was a firing"]
     # A preposition may lead the next ask.
     parts = question_parts("How many clips does the archive hold, into how many genres are they sorted?")
     assert [p.text for p in parts] == ["How many clips does the archive hold", "into how many genres are they sorted"]
@@ -210,6 +215,10 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert has_figure("It cuts latency by 2.5x.", "how much faster is it")
     assert has_figure("The suite holds twelve probing tasks.", "how many tasks are there")
     assert not has_figure("The suite holds twelve probing tasks.", "how many annotators took part")
+    # "How many X" asks for a count; a share of X answers only "how many of …" or a share asked.
+    assert not has_figure("The kiln fires 80% of the planned glazes.", "how many glazes did they plan")
+    assert has_figure("The kiln fires 80% of the planned glazes.", "how many of the planned glazes does it fire")
+    assert has_figure("The kiln fires 80% of the planned glazes.", "what share of the planned glazes does it fire")
     assert not has_figure("We build on Llama 3.1 and Qwen2.5.", "how many parameters")
     assert not has_figure("It ran in 2024.", "how large is it")
     assert has_figure("after 35K more steps", "how many did it need")  # no noun asked: any magnitude
