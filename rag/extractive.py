@@ -851,6 +851,10 @@ def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> 
     return naming[:1]
 
 
+LOCATOR = re.compile(r"\b(?:in|from)\s+(?:the|that|this|a)\s+(?:[\w-]+\s+){0,2}?(?:paper|work|study|article|"
+                     r"preprint)\b[^?.]*", re.IGNORECASE)
+
+
 def definition_subject(question: Question, works: dict[str, Candidate | None]) -> tuple[str, Candidate] | None:
     """(name, paper) when the question asks what a named work is, and little else."""
     if not question.defines:
@@ -862,6 +866,9 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
         if not mentions(name, asking) and len(works) > 1:
             continue  # "What is it?" is about the one work named before; "How do A and B differ?" defines neither
         rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)
+        # "What is LOOP in the work on RL for long-horizon agents?": the clause says where X is, not what else
+        # to answer.
+        rest = LOCATOR.sub(" ", rest)
         if candidate is not None and len(terms(rest)) <= 4:
             return name, candidate
     return None

@@ -899,6 +899,12 @@ def test_a_work_its_abstract_introduces_is_the_subject_and_a_benchmark_after_on_
     assert named_subject(question, works) is works["AKSA"]
     # "How does AKSA do on KilnBench?": about AKSA, never a definition of KilnBench.
     assert definition_subject(read("How does AKSA perform on KilnBench?"), works)[0] == "AKSA"
+    # Where the work is ("in the paper on …") says which AKSA, not something more to answer.
+    works = {"AKSA": Candidate(kiln, 1.0, 0.6, 1.0)}
+    assert definition_subject(read("What is AKSA in the paper on smarter kiln firing with learned fuel-saving "
+                                   "schedules?"), works)[0] == "AKSA"
+    assert definition_subject(read("What is AKSA and how does it schedule firings across several studios with "
+                                   "shared kilns?"), works) is None
     # An acronym spelled out in passing is no work of the paper's.
     assert not introduced_as("KV", "Serving needs memory to keep the key-value (KV) cache of each request.")
 
