@@ -52,7 +52,7 @@ METADATA_WORDING = re.compile(
 # speed-up, a gain...).
 QUANTITY = re.compile(
     r"^\s*how (?:well|accurately)\b|"  # "how well did it do?" asks for a result; "tests how well …" does not
-    r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by how|(?<!\bit )(?<!\bthey )(?<!\bthat )(?<!\bwho )"
+    r"\b(how (much|many|fast|quickly|often|large|small|big|long)|by (?:how|what)\b|(?<!\bit )(?<!\bthey )(?<!\bthat )(?<!\bwho )"
     r"(fraction|percentage|share|proportion|accurac(?:y|ies)|scores?|rates?|speed-?ups?|ratios?|improvements?|gains?|"
     r"compression|reductions?|drops?|increases?|decreases?|cost|compute|figures?|numbers|results?|latency|throughput|"
     r"percent|size))\b",
@@ -111,7 +111,7 @@ ASKS_NAMES = re.compile(
     r"(?!(?:is|are|was|were|does|do|did|can|could|would|will|has|have|had|kind|type|sort|paper|papers|work|works|"
     r"study|studies|about|if|the|it|its|they|this|that|these|those|each|happens|makes|problem|problems|mechanism|"
     r"idea|method|approach)\b)"
-    r"[a-z][\w-]*\s+(?:[a-z][\w-]*\s+)?(?:does|do|did|is|are|was|were|can|could|has|have|had|it|they|each)\b|"
+    r"[a-z][\w-]*\s+(?:[a-z][\w-]*\s+){0,2}(?:does|do|did|is|are|was|were|can|could|has|have|had|it|they|each)\b|"
     r"\b(?:which|what)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}\w+s\b",
     re.IGNORECASE)
 # "How does X defend against …", "what mechanism does it rely on": a part that asks how a work works, answered
@@ -280,6 +280,16 @@ def item_count(text: str) -> int:
     return int(word) if word.isdigit() else COUNTS[word]
 
 
+def asks_quantity(part: str) -> bool:
+    """Whether the part asks for a number: not how a work works, and not which thing ("on which benchmark did it
+    show improvements": the measurement word comes after the thing asked for)."""
+    quantity = QUANTITY.search(part)
+    if quantity is None or ASKS_HOW_IT_WORKS.search(part):
+        return False
+    names = ASKS_NAMES.search(part)
+    return names is None or quantity.start() < names.end()
+
+
 def comma_asks(piece: str) -> list[str]:
     """The asks a piece joins with commas ("how many tasks, what share did it solve"); a lead-in clause before
     the first ("In the work where …, how many …") stays with it."""
@@ -302,7 +312,7 @@ def question_parts(text: str) -> list[Part]:
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
-    parts = [Part(p, counts := bool(QUANTITY.search(p)) and not ASKS_HOW_IT_WORKS.search(p), bool(NAMING.search(p)),
+    parts = [Part(p, counts := asks_quantity(p), bool(NAMING.search(p)),
                   not counts and not ASKS_OUTCOME.search(p)
                   and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),

@@ -805,6 +805,11 @@ def test_a_part_asking_which_things_wants_names_and_one_asking_how_wants_the_mec
     assert question_parts("How does KilnNet keep the firing even?")[0].wants_mechanism
     assert not question_parts("How does KilnNet compare with GlazeGPT?")[0].wants_mechanism
     assert not question_parts("How much fuel does KilnNet save?")[0].wants_mechanism
+    # Which thing, though a measurement word follows; the measurement word heading the ask is a quantity.
+    part = question_parts("On which other long-running glaze benchmark did the kiln also show gains?")[0]
+    assert part.wants_names and not part.wants_quantity
+    assert question_parts("What accuracy does the kiln reach on GlazeBench?")[0].wants_quantity
+    assert question_parts("By what factor does the kiln cut firing time?")[0].wants_quantity
 
 
 def scorer_for(question, paper: Paper) -> tuple[Scorer, Evidence]:
