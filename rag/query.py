@@ -281,13 +281,16 @@ def item_count(text: str) -> int:
 
 
 def asks_quantity(part: str) -> bool:
-    """Whether the part asks for a number: not how a work works, and not which thing ("on which benchmark did it
-    show improvements": the measurement word comes after the thing asked for)."""
-    quantity = QUANTITY.search(part)
-    if quantity is None or ASKS_HOW_IT_WORKS.search(part):
-        return False
+    """Whether the part asks for a number: not how a work works, and not which thing (see `heads_ask`)."""
+    return heads_ask(QUANTITY, part) and not ASKS_HOW_IT_WORKS.search(part)
+
+
+def heads_ask(pattern: re.Pattern, part: str) -> bool:
+    """Whether the part asks for what the pattern matches, not for which thing: in "on which benchmark did it show
+    improvements" the measurement word comes after the thing asked for."""
+    found = pattern.search(part)
     names = ASKS_NAMES.search(part)
-    return names is None or quantity.start() < names.end()
+    return found is not None and (names is None or found.start() < names.end())
 
 
 def comma_asks(piece: str) -> list[str]:
@@ -313,10 +316,10 @@ def question_parts(text: str) -> list[Part]:
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
     parts = [Part(p, counts := asks_quantity(p), bool(NAMING.search(p)),
-                  not counts and not ASKS_OUTCOME.search(p)
+                  not counts and not heads_ask(ASKS_OUTCOME, p)
                   and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),
-                  not counts and ASKS_OUTCOME.search(p) is not None,
+                  not counts and heads_ask(ASKS_OUTCOME, p),
                   re.search(CALLED, p, re.IGNORECASE) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
