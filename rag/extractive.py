@@ -47,7 +47,7 @@ STATED_SIZE = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)[\s-]?(?:(b|m)\b|(billion|mi
 PERCENT = re.compile(r"%|percentage points?|p\.p\.")
 SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percentage|rate)\b", re.IGNORECASE)
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
-                     r"([\w-]+(?:\s+[\w-]+){0,3})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
+                     r"([\w-]+(?:\s+[\w-]+){0,5})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe|derive|frame|formulate|build|create)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.

@@ -215,6 +215,8 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert has_figure("It cuts latency by 2.5x.", "how much faster is it")
     assert has_figure("The suite holds twelve probing tasks.", "how many tasks are there")
     assert not has_figure("The suite holds twelve probing tasks.", "how many annotators took part")
+    # The verb after the subject says what was counted: "evaluate 7 models" answers "how many LMs did they evaluate".
+    assert has_figure("We build a kiln agent and evaluate 7 models: A, B and C.", "how many LMs did the authors evaluate")
     # "How many X" asks for a count; a share of X answers only "how many of …" or a share asked.
     assert not has_figure("The kiln fires 80% of the planned glazes.", "how many glazes did they plan")
     assert has_figure("The kiln fires 80% of the planned glazes.", "how many of the planned glazes does it fire")
