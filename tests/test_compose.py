@@ -105,7 +105,7 @@ def test_one_papers_benchmarks_are_not_a_list_of_papers():
     assert read("Which papers report results on which datasets?").wants_several
     assert read("Which benchmarks measure glaze colour prediction?").wants_several
     # Asked of the whole collection: every paper that qualifies, whatever the noun.
-    assert read("What glaze recipes are proposed across the corpus?").wants_several
+    assert read("What glaze recipes are proposed in the collection?").wants_several
     assert not read("Which kiln shelves can the controller skip?").wants_several
 
 
