@@ -39,7 +39,7 @@ from rag.text import sentence_spans
 from rag.vectors import VectorWriter, sentence_metadata, sentences_from_metadata
 
 # Bumped when the record layout or the sentence split changes; an index in another format must be rebuilt.
-INDEX_FORMAT = 5
+INDEX_FORMAT = 6
 # Papers encoded together and written in one `add` call (Chroma rejects very large writes).
 WRITE_BATCH_PAPERS = 64
 

@@ -14,8 +14,9 @@ CITATION_MARK = re.compile(r"\[(\d+)\]")
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "etc", "fig", "cf", "eq", "approx", "resp", "dr", "inc", "no", "sec", "viz"}
-# A sentence ends at . ! or ? followed by space and something that can start a sentence.
-BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])")
+# A sentence ends at . ! or ? followed by space and something that can start a sentence, or glued to the next
+# sentence's first word as some abstracts have it ("… limiting exploration.To address this, …").
+BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])|(?<=[a-z]{2})[.!?](?=[A-Z][a-z])")
 # "(a)", "(ii)", "(3)": an enumerator that starts one of several asks.
 ENUMERATOR = r"\((?:[a-e]|i{1,3}|iv|[1-5])\)"
 TERM = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")

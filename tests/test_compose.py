@@ -879,6 +879,10 @@ def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
     assert appositive("Kiln! Mind", "We build it as Kiln! Mind: a planner that reads logs.")
     assert not appositive("POKE", "In POKE, a planner reads sensor logs.")
     assert sentence_spans("We build Kiln! Mind: a planner. It works.") == [(0, 31), (32, 41)]
+    # A sentence glued to the next one ("… every shelf.To fix this, …") still ends there; "e.g." does not end one.
+    text = "Kilns heat unevenly across every shelf.To fix this, we add dampers, e.g.Celadon ones."
+    assert [text[a:b] for a, b in sentence_spans(text)] == [
+        "Kilns heat unevenly across every shelf.", "To fix this, we add dampers, e.g.Celadon ones."]
 
 
 def test_a_quantity_inside_a_how_it_works_question_is_not_what_it_asks():
