@@ -402,9 +402,6 @@ class Composer:
         return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {quoted}"
 
 
-DIGITS = re.compile(r"\d")
-
-
 def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple[int, int]:
     """A long sentence cut to its clauses that hold the focus terms, or a measurement when the question asks
     for `figures` (the whole sentence when all do or none can be singled out); short sentences are kept whole.
@@ -419,7 +416,7 @@ def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple
     if len(bounds) == 1:
         return hit.start, hit.end
     keep = [i for i, (a, b) in enumerate(bounds) if focus & set(terms(hit.text[a:b]))
-            or (figures and (MEASUREMENT.search(hit.text[a:b]) or DIGITS.search(hit.text[a:b])))]
+            or (figures and MEASUREMENT.search(hit.text[a:b]))]
     if not keep or len(keep) == len(bounds):
         return hit.start, hit.end
     first, last = bounds[keep[0]][0], bounds[keep[-1]][1]
