@@ -2,9 +2,12 @@
 the paper vectors would pay: the exact scan's top candidates against an inverted-file index (k-means clusters,
 the nearest few probed) and against a PCA-reduced matrix, each with its recall of the exact top 50 and its time.
 
-Run on an index built by the bench (100k synthetic papers):
-    python -m benchmarks.bench --sizes 100000 --out bench-work   # or any RAG_DATA_DIR holding a large index
-    RAG_DATA_DIR=<that index's data folder> python scripts/retrieve_cost.py
+Run on a large index, e.g. the bench's 100k synthetic papers (the bench removes its own index when it ends, but
+leaves the papers file and the sentence-vector cache, so the index is rebuilt without encoding anything):
+    python -m benchmarks.bench --sizes 100000 --out bench-work
+    RAG_DATA_DIR=/tmp/d100k python -m benchmarks.bench step ingest bench-work/bench-100000/papers.jsonl \
+        bench-work/bench-cache/sentence-vectors.npz
+    RAG_DATA_DIR=/tmp/d100k python scripts/retrieve_cost.py
 """
 
 from __future__ import annotations
