@@ -544,6 +544,13 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     if question.wants_several or question.restrict_to_previous:
         return answer_list(question, scorer, evidence, threshold)
     subject = named_subject(question, evidence.works)
+    if question.compares and subject is not None and not question.wants_quantity:
+        # "How does PoAct differ from a ReAct-style agent?": one work set against an approach the papers only
+        # mention. Its line says what the work is, then how it differs, as each side of a comparison does (a
+        # figure asked is a fact's, whose missing part abstains).
+        name = next((n for n, c in evidence.works.items() if c is subject and names_work(n, c)), None)
+        if name is not None:
+            return answer_comparison(question, scorer, evidence, [name], threshold, max_sentences)
     definition = definition_subject(question, evidence.works)
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
