@@ -711,6 +711,16 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     return Draft(text, composer.citations, False, [], [p.text for p in missing])
 
 
+def spelling_of(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], name: str) -> list[SentenceHit]:
+    """The sentence where the paper spells out a short name the question uses ("Model Selection with Aptitude
+    Test (Model-SAT)"), when no chosen sentence does: it says what the name stands for, though the short name's
+    own sentences are nearer the question."""
+    if any(spelled_out(name, h.text) for h in chosen):
+        return []
+    hits = sorted((h for h in scorer.hits if h.paper_id == candidate.paper.paper_id), key=lambda h: h.number)
+    return [h for h in hits if spelled_out(name, h.text)][:1]
+
+
 def stated_sizes(text: str) -> set[str]:
     """Model sizes in the text, normalised ("7-billion-parameter", "7B" and "7 billion" are all "7B")."""
     return {f"{m.group(1)}{'B' if (m.group(2) or m.group(3)).lower().startswith('b') else 'M'}"
@@ -916,6 +926,8 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
                  or set(question_names(chosen[0].text)) & set(question_names(following[0].text))
                  or set(terms(" ".join(following[0].text.split()[:SUBJECT_WORDS]))) & set(terms(chosen[0].text))):
         chosen += following
+    if not in_title:
+        chosen += spelling_of(scorer, candidate, chosen, name)
     chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer()

@@ -656,6 +656,15 @@ def define(name: str, title: str, abstract: str, question: str, sentence_axes=No
     return answer(parsed, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
 
 
+def test_a_definition_says_what_a_short_name_stands_for_where_the_paper_spells_it_out():
+    # The sentences using the short name are nearest the question; the one spelling it out is quoted too.
+    draft = define("K-Fire", "Learning Kiln Schedules from Studio Logs",
+                   "Studios log every firing. We introduce Kiln Firing Estimation (K-Fire) for planning. "
+                   "K-Fire plans each firing from the studio logs. K-Fire works in any gas kiln.",
+                   "What does K-Fire do?", sentence_axes=[axis(1) * 0.1, axis(1) * 0.1, axis(0), axis(0)])
+    assert "Kiln Firing Estimation (K-Fire)" in draft.text and "K-Fire plans each firing" in draft.text
+
+
 def test_definition_quotes_the_introduction_and_how_it_works():
     draft = define("SlipCast", "SlipCast: Casting Moulds by Diffusion",
                    "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
