@@ -645,6 +645,9 @@ def test_a_plural_name_is_mentioned_by_its_singular():
     assert mentions_form("GlazeNets", "We adapt GlazeNet training to kilns.")
     assert not mentions("GlazeNets", "We adapt GlazeNet training to kilns.")
     assert not mentions_form("GlazeNets", "We adapt glaze networks to kilns.")
+    # An acronym in the singular ("KFE rewards") is mentioned by its plural.
+    assert mentions_form("KFE", "We train kiln firing estimators (KFEs) on studio logs.")
+    assert not mentions_form("KFE", "We train KFEX models on studio logs.")
 
 
 def define(name: str, title: str, abstract: str, question: str, sentence_axes=None):
