@@ -169,6 +169,9 @@ def asked_things(text: str) -> list[str]:
 
 # "Between A, the paper on X, and B, …, which …": two sides, each possibly with a description after a comma.
 BETWEEN = re.compile(rf"\bbetween\s+(.+?),?\s+and\s+(.+?)(?:,\s*(?={QUESTION_WORD})|\?|$)", re.IGNORECASE)
+# "authors and date", "date, upvotes": a listing field named bare right after another one.
+FIELD_WORDS = {"date": "date", "dates": "date", "upvotes": "upvotes", "authors": "authors", "org": "org"}
+JOINED_FIELD = re.compile(r"(?:\band|,|\bplus)\s+(?:the\s+|its\s+|their\s+)?(dates?|upvotes|authors|org)\b", re.I)
 # A follow-up asking for a different paper than the ones already named.
 ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
 
@@ -347,6 +350,10 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
     previous, previous_answer = (last[0].question, last[0].answer) if last else (None, None)
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
+    if fields:
+        # "number of authors and date?": beside a field asked, a bare field word joined to it is asked too.
+        fields = sorted(set(fields) | {(m.start(), FIELD_WORDS[m.group(1).lower()]) for m in JOINED_FIELD.finditer(text)
+                                        if FIELD_WORDS[m.group(1).lower()] not in {name for _, name in fields}})
     metadata_fields = [name for _, name in fields]
     parts = question_parts(text)
     # "When was X posted, and how much faster is it?": the listing answers one part, the abstract the others.

@@ -1131,6 +1131,10 @@ def test_a_request_in_the_first_person_asks_and_its_date_is_a_listing_field():
     assert read("The kiln white paper: how many authors does it list, and what is its date?").metadata_fields == \
         ["authors", "date"]
     assert question_parts("What is the kiln model called?")[0].wants_names
+    # A bare field word joined to an asked field is asked too; alone it asks nothing of the listing.
+    assert read("KilnNet listing: number of authors and date?").metadata_fields == ["authors", "date"]
+    assert read("When was KilnNet listed, and which authors and studios built it?").metadata_fields == ["date"]
+    assert read("Which kiln papers are up to date?").metadata_fields == []
 
 
 def test_a_model_size_the_question_states_must_be_in_the_paper_and_a_size_is_no_score():
