@@ -1082,7 +1082,8 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))
-    if not lines:
+    if not lines or (missing and question.wants_quantity and len(sides) == 2):
+        # "How much faster is A than B?" with B not indexed: a figure of A alone does not answer it.
         return abstention(evidence.candidates, MISSING_WORKS.format(", ".join(missing)) if missing else None)
     if missing:
         lines.append(MISSING_WORKS.format(", ".join(missing)))

@@ -574,6 +574,11 @@ def test_a_compared_work_that_is_not_in_the_corpus_is_said_to_be_missing():
     evidence = make_evidence(question, [(KILN, [axis(0)] * 3)], works=works)
     draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
     assert draft.text.splitlines()[-1] == "Not in the indexed papers: Potterformer." and not draft.abstained
+    # A figure of one work against a work not indexed cannot be given: the answer abstains and says why.
+    question = read("How does KilnNet compare with Potterformer in accuracy?")
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)], works=works)
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "Potterformer" in draft.text and not draft.citations
 
 
 def test_a_missing_name_that_is_not_compared_means_abstention():
