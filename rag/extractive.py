@@ -74,6 +74,10 @@ EXPERIMENTS = re.compile(r"\bexperiments?\b", re.IGNORECASE)
 RESULT = re.compile(r"\b(?:improve[sd]|outperform(?:s|ed)|surpass(?:es|ed)|achieve[sd]|attain(?:s|ed)|exceed(?:s|ed)|"
                     r"beats|boost(?:s|ed)|yield(?:s|ed)|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
                     r"display(?:s|ed))\b", re.IGNORECASE)
+# "+47.5%", "improves … by 20%", "from 4.8% to 42.4%", "2.9x faster": a sentence reporting a change.
+CHANGE = re.compile(r"(?<![\w.])[+−]\d|\b(?:improv|increas|boost|reduc|rais|gain|speed-?up|accelerat|faster|slower|"
+                    r"outperform|surpass|lift|lower|higher|fewer|cut|sav|drop|declin|decreas)\w*|"
+                    r"\bfrom\s+[\d.]+\s*%?\s+to\s+[\d.]+", re.IGNORECASE)
 PREPOSITIONS = {"in", "on", "at", "for", "with", "by", "of", "from", "to", "into", "under", "over", "across", "unlike",
                 "like", "beyond", "without", "within", "than"}
 # A sentence pointing to code or a website answers nothing but a question about them.
@@ -224,7 +228,7 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
-                          single.items, single.wants_outcome, single.wants_called)
+                          single.items, single.wants_outcome, single.wants_called, single.wants_change)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -307,7 +311,9 @@ class Scorer:
                                           (lambda hit, _: any(introduces_name(n, hit.text) for n in defined),
                                            bool(defined)),
                                           (lambda hit, _: any(introduces_name(n, hit.text) for n in self.new_names(hit)),
-                                           part.wants_called)) if wanted]
+                                           part.wants_called),
+                                          (lambda hit, _: CHANGE.search(hit.text) is not None, part.wants_change))
+                if wanted]
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""

@@ -127,6 +127,11 @@ ASKS_MECHANISM = re.compile(
 # achieved, answered by a sentence reporting a result, not by its motivation or its setup.
 ASKS_OUTCOME = re.compile(r"\b(?:benefits?|advantages?|achieve|gains?|effects?|impact|outcomes?|payoff|pay off)\b",
                           re.IGNORECASE)
+# "How much does it raise the success rate", "how much faster": a figure of a change, not a level.
+ASKS_CHANGE = re.compile(r"\bhow much (?:\w+\s+){1,4}?(?:raise|improve|boost|increase|reduce|cut|lower|lift|speed|"
+                         r"accelerate|shrink|save|gain)\b|\bhow much (?:better|faster|more|less|higher|lower|"
+                         r"smaller|larger|quicker|cheaper)\b|\bby how much\b|\bby what (?:factor|margin)\b",
+                         re.IGNORECASE)
 # "What are the three kinds of tasks?": how many things the part asks for.
 ITEM_COUNT = re.compile(r"\b(?:which|what|the|name|list)\s+(?:(?:are|were)\s+(?:the\s+)?)?"
                         r"(two|three|four|five|six|seven|eight|2|3|4|5|6|7|8)\s+(?:[a-z][\w-]*\s+){0,2}?"
@@ -189,6 +194,7 @@ class Part:
     items: int = 0  # "the three kinds of tasks": how many things it asks for (0: not said)
     wants_outcome: bool = False  # asks what a work achieved: answered by a sentence reporting a result
     wants_called: bool = False  # asks what a work is called: answered where the paper gives it its name
+    wants_change: bool = False  # asks by how much something changed: answered by a sentence reporting a change
 
 
 @dataclass
@@ -323,7 +329,8 @@ def question_parts(text: str) -> list[Part]:
                   and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
                   not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),
                   not counts and heads_ask(ASKS_OUTCOME, p),
-                  re.search(CALLED, p, re.IGNORECASE) is not None) for p in pieces]
+                  re.search(CALLED, p, re.IGNORECASE) is not None,
+                  counts and ASKS_CHANGE.search(p) is not None) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]

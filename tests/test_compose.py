@@ -864,6 +864,23 @@ def test_what_a_work_is_called_is_answered_where_the_paper_gives_it_its_name():
     assert "Slow Ramp Cooling (SRC)" in sentences[0].text
 
 
+def test_by_how_much_a_work_raised_something_is_answered_by_the_change_not_the_level_before():
+    part = question_parts("How much does KilnNet raise the glaze yield?")[0]
+    assert part.wants_change and part.wants_quantity
+    assert not question_parts("What glaze yield does KilnNet reach?")[0].wants_change
+    paper = make_paper("KilnNet: Firing Schedules for Ceramics",
+                       "The best glaze yield of hand-tuned kilns stands at around 20% per firing. "
+                       "We propose KilnNet, a controller for pottery kilns. "
+                       "KilnNet brings a +31% glaze yield on stoneware.")
+    question = read("How much does KilnNet raise the glaze yield?")
+    # The level before the work is nearest the question; the change the work brings answers it.
+    evidence = make_evidence(question, [(paper, [axis(0), axis(1), axis(0) * 0.6 + axis(1) * 0.8])])
+    table = table_for([paper])
+    sentences, _ = covering_sentences(Scorer(question, evidence, table), evidence.candidates[0], threshold=0.3,
+                                      max_sentences=1)
+    assert sentences[0].text == "KilnNet brings a +31% glaze yield on stoneware."
+
+
 def test_how_a_work_works_is_where_the_work_is_the_subject_not_its_results_or_its_setting():
     paper = make_paper("KilnMix: Blending Kiln Controllers",
                        "Blending controllers for kilns is hard. We introduce KilnMix, a way to blend controllers. "
