@@ -1080,10 +1080,12 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         profile = _profile(scorer, candidate, sentences, name)
         leading = [h for h in profile[:1] if INTRODUCTION.search(h.text)]
         sentences = leading + sentences + profile[len(leading):]
-        # Before a paper introduces its work it sets out the problem: not what the work does, unless asked.
+        # Before a paper introduces its work it sets out the problem: not what the work does, unless asked, or
+        # unless it says what the approach the work is set against lacks ("DPO relies on paired preference data").
         introduced = scorer.introduced_at.get(candidate.paper.paper_id, 0)
-        sentences = ([h for h in sentences if h.number >= introduced] if not scorer.asks_problem else []) \
-            or sentences
+        against = [n for n in scorer.names if len(sides) == 1 and not mentions(n, name) and not mentions(name, n)]
+        sentences = ([h for h in sentences if h.number >= introduced or any(mentions(n, h.text) for n in against)]
+                     if not scorer.asks_problem else []) or sentences
         sentences = sentences[:per_line]
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,

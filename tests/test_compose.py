@@ -1130,6 +1130,19 @@ def test_one_work_set_against_an_approach_the_papers_only_mention_gets_a_compari
     assert "KilnNet cuts fuel use by 31%" in draft.text and "react to each reading" not in draft.text
 
 
+def test_one_work_set_against_a_named_approach_keeps_what_the_paper_says_that_approach_lacks():
+    kiln = make_paper("Firing Kilns by Plan",
+                      "Unlike a plan, KilnPID reacts to each reading and overshoots on stoneware. "
+                      "We propose KilnPlan, a controller that plans the whole firing curve ahead. "
+                      "KilnPlan cuts fuel use by 31% on stoneware.")
+    question = read("How does KilnPlan differ from KilnPID?")
+    works = {"KilnPlan": Candidate(kiln, 1.0, 0.6, 1.0), "KilnPID": Candidate(kiln, 1.0, 0.6, 1.0)}
+    evidence = make_evidence(question, [(kiln, [axis(0), axis(0) * 0.6 + axis(1) * 0.8, axis(2)])], works=works)
+    evidence.names = ["KilnPlan", "KilnPID"]
+    draft = answer(question, evidence, table_for([kiln]), threshold=0.3, max_sentences=4)
+    assert "KilnPID reacts to each reading" in draft.text and "We propose KilnPlan" in draft.text
+
+
 def test_each_side_of_a_comparison_says_what_the_work_is_made_of_after_its_introduction():
     kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
                       "Kilns crack pots when heated unevenly. "
