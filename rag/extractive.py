@@ -662,13 +662,25 @@ def glossed(name: str, names: Sequence[str], question: str) -> list[str]:
         text, re.IGNORECASE)]
 
 
+VARIANTS_ASKED = re.compile(r"\b(?:variants?|versions?|subsets?|splits?|extensions?)\b", re.IGNORECASE)
+
+
+def variants_asked(question: str) -> bool:
+    """Whether the question admits variants ("or an R2R variant"), not excludes them ("not the Lite subset")."""
+    return any(not re.search(r"\b(?:not|no|excluding|except|without|other than)\b[^,;:.?()]{0,30}$",
+                             question[:m.start()], re.IGNORECASE) for m in VARIANTS_ASKED.finditer(question))
+
+
 def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = ()) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
     ("Generative Flow Networks (GFlowNets)"), or a variant of it ("WebArena-Lite") that the question names too
     ("… or its Lite subset")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
-    return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+    # "… on R2R (or an R2R variant)": any variant the paper names ("R2R-Habitat") meets it.
+    variant = variants_asked(question) and re.search(
+        r"(?<![\w-])" + re.escape(folded(name)) + r"-[A-Z][\w-]*", folded(text)) is not None
+    return (variant or mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
             or any(mentions_form(other, text) for other in glossed(name, names, question)))
 
 

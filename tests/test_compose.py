@@ -598,6 +598,9 @@ def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
     assert not meets_condition("KilnBench", lite, "What does the small kiln model reach on KilnBench?")
     assert meets_condition("KilnBench", lite, "What does it reach on KilnBench (or its Lite version)?")
     assert not meets_condition("KilnBench", lite, "What does it reach on the full KilnBench (not the Lite one)?")
+    # "Or a variant" admits any variant the paper names; "not the … variants" admits none.
+    assert meets_condition("KilnBench", lite, "Which papers report results on KilnBench (or a KilnBench variant)?")
+    assert not meets_condition("KilnBench", lite, "Which papers give a number on KilnBench (not the small variants)?")
 
 
 def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
