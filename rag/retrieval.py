@@ -211,7 +211,9 @@ class PaperIndex:
         ordered = list(dict.fromkeys([*retrieved, *led, *sorted(lexical, key=lambda p: -lexical[p])]))
         mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
         if not mentioning:
-            return None
+            # "The Meta AI study …": an organisation its listing names (read for the retrieved papers only).
+            listed = [c for c in ranked if c.paper.org and mentions(name, c.paper.org)]
+            return listed[0] if listed else None
         titled = [p for p in mentioning if mentions(name, self.papers[p].title)]
         if len(mentioning) > GENERIC_MENTIONS:
             # A name many papers use belongs only to the paper that introduces it: "DPO: …", not "Unpacking DPO".

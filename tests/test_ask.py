@@ -176,6 +176,14 @@ def test_two_described_works_are_answered_side_by_side(assistant):
     assert len(answer.text.splitlines()) == 2 and all(line.startswith("- “") for line in answer.text.splitlines())
 
 
+def test_an_organisation_the_listing_names_is_no_missing_work(assistant):
+    # No abstract says "Meta AI"; the paper's listing does (its organisation line).
+    answer = assistant.ask("Which hierarchical knowledge benchmark did the Meta AI paper on RL and knowledge "
+                           "traversal use?")
+    assert not answer.abstained and "MedConceptsQA" in answer.text
+    assert cited_titles(answer) == ["Reinforcement Learning Improves Traversal of Hierarchical Knowledge in LLMs"]
+
+
 def test_a_short_form_the_question_spells_out_is_that_work_though_no_paper_uses_it(assistant):
     # No abstract says "DSP"; the question spells it out, so it is not a missing work.
     answer = assistant.ask("About Directional Stimulus Prompting: how many MultiWOZ dialogues did DSP need to lift "
