@@ -19,7 +19,8 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import is_specific, mentions, mentions_form, names_a_version, question_names, version_of
+from rag.names import (is_specific, mentions, mentions_form, mentions_variant, names_a_version, question_names,
+                       version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import WORD, PaperTable
@@ -673,14 +674,12 @@ def variants_asked(question: str) -> bool:
 
 def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = ()) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
-    ("Generative Flow Networks (GFlowNets)"), or a variant of it ("WebArena-Lite") that the question names too
-    ("… or its Lite subset")."""
+    ("Generative Flow Networks (GFlowNets)"), a variant of it ("WebArena-Lite") that the question names too
+    ("… or its Lite subset"), or any variant when the question admits them ("on R2R (or an R2R variant)")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
-    # "… on R2R (or an R2R variant)": any variant the paper names ("R2R-Habitat") meets it.
-    variant = variants_asked(question) and re.search(
-        r"(?<![\w-])" + re.escape(folded(name)) + r"-[A-Z][\w-]*", folded(text)) is not None
-    return (variant or mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+    return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+            or (variants_asked(question) and mentions_variant(name, text))
             or any(mentions_form(other, text) for other in glossed(name, names, question)))
 
 

@@ -110,6 +110,11 @@ def mentions_form(name: str, text: str) -> bool:
         or (re.search(r"[A-Z]{2}$", name) is not None and mentions(f"{name}s", text))
 
 
+def mentions_variant(name: str, text: str) -> bool:
+    """Whether the text names a variant of the name: "R2R-Habitat" for R2R, "WebArena-Lite" for WebArena."""
+    return _found(name, r"(?-i:-[A-Z])", text)
+
+
 def _found(name: str, after: str, text: str) -> bool:
     """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
     and "GPT 4"."""
