@@ -1021,6 +1021,11 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
             sides += [n for n in (first, second) if n not in sides]
     if not sides and question.compares:
         sides = eligible
+    if not sides and len(eligible) == 2 and any(PLURAL_REFERENCE.search(p.text) and not any(
+            mentions(n, p.text) for n in eligible) for p in question.parts):
+        # "Put A's best agent next to B's: what success rates do they report?": two titled works, then an ask
+        # of "they" that names neither, asks it of both.
+        sides = eligible
     if not sides:
         # "What reward does A add, and what does B add?": each part asks about a work of its own.
         own = [named[0] for part in question.parts
@@ -1031,6 +1036,7 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
     return sides if len(distinct) >= 2 and present else []
 
 
+PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
 # "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
 # what it does, headed by a word for a work.
 WORK_NOUN = re.compile(r"\b(?:paper|work|study|method|approach|model|system|framework|technique|algorithm|"

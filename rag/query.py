@@ -177,8 +177,12 @@ BETWEEN = re.compile(rf"\bbetween\s+(.+?),?\s+and\s+(.+?)(?:,\s*(?={QUESTION_WOR
 # "authors and date", "date, upvotes": a listing field named bare right after another one.
 FIELD_WORDS = {"date": "date", "dates": "date", "upvotes": "upvotes", "authors": "authors", "org": "org"}
 JOINED_FIELD = re.compile(r"(?:\band|,|\bplus)\s+(?:the\s+|its\s+|their\s+)?(dates?|upvotes|authors|org)\b", re.I)
-# A follow-up asking for a different paper than the ones already named.
+# A follow-up asking for a different paper than the ones already named ("Is there another paper doing this?").
 ANOTHER = re.compile(r"\b(another|other|else|different)\b", re.IGNORECASE)
+# "On which other benchmark did they show gains" asks where the same paper did: after a preposition, "which
+# other …" is a condition, not another paper.
+OTHER_CONDITION = re.compile(r"\b(?:on|in|at|to|with|for|over|against|from|than|under|across|beyond)\s+"
+                             r"(?:which|what)\s+(?:other|different)\b", re.IGNORECASE)
 
 
 @dataclass
@@ -388,7 +392,7 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         previous_answer=previous_answer if is_follow_up else None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
         refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
-        excludes_previous=is_follow_up and bool(ANOTHER.search(text)),
+        excludes_previous=is_follow_up and bool(ANOTHER.search(OTHER_CONDITION.sub(" ", text))),
         parts=parts,
         defines=len(parts) == 1 and not QUANTITY.search(text)
         and any(DEFINITION.search(s) for s in asking_sentences(text)[1]),

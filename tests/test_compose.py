@@ -168,6 +168,9 @@ def test_follow_ups_about_the_previous_answer():
     assert read("Which of those needs no retraining?", history).restrict_to_previous
     assert read("What ratio does it reach?", history).refers_to_previous
     assert read("Is there another paper doing this?", history).excludes_previous
+    # "Which other …" after a preposition is where the same paper did something, not another paper.
+    same = read("In which other languages did they test it, and with what gain?", history)
+    assert same.refers_to_previous and not same.excludes_previous
     assert read("Which of those needs no retraining?").previous_question is None  # no history, no follow-up
     odd = read("Which of those needs no retraining?", [{"question": "Which papers?", "answer": 42}])
     assert odd.previous_answer == "42" and read("And it?", [{"question": None}]).previous_question is None
@@ -464,6 +467,15 @@ def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_sid
     # One part naming both, or one work only, is no such pairing.
     assert side_by_side(read("How much energy does KilnNet save when GlazeGPT picks the glaze?"), works) == []
     assert side_by_side(read("What does KilnNet read, and how much energy does it save?"), works) == []
+
+
+def test_an_ask_of_they_after_two_named_works_asks_it_of_both():
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    question = read("Set KilnNet's best schedule beside GlazeGPT's largest model: what energy use do they report?")
+    assert not question.compares and side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
+    # "it", or an ask naming one of them, is about that one work.
+    assert side_by_side(read("KilnNet's schedule beside GlazeGPT's: what energy use does it report?"), works) == []
+    assert side_by_side(read("Beside GlazeGPT, what energy use do they report for KilnNet?"), works) == []
 
 
 def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
