@@ -371,11 +371,20 @@ class Scorer:
         return sorted(scored, key=lambda s: -s.score)
 
 
+# A sentence naming what the previous one described ("We term this approach X", "We call this framework
+# Y"): it is quoted with that sentence, which says what the name stands for.
+REFERS_BACK = re.compile(r"\W*(?:[\w-]+\s+){0,3}?(?:this|these|such)\s+(?:[\w-]+\s+)?(?:approach|method|framework|"
+                         r"paradigm|problem|setting|technique|model|process|idea|task|objective|procedure|strategy|"
+                         r"mechanism|formulation|family|class|pipeline|system)s?\b", re.IGNORECASE)
+NAMING = re.compile(r"\b(?:term|call|name|dub)(?:s|ed)?\b|\brefer(?:red)? to\b", re.IGNORECASE)
+
+
 class Composer:
     """Collects quotes and their citations; one citation per quote, so each [n] shows its own evidence."""
 
-    def __init__(self):
+    def __init__(self, hits: Sequence[SentenceHit] = ()):
         self.citations: list[Citation] = []
+        self.hits = {(h.paper_id, h.number): h for h in hits}
 
     def cite(self, candidate: Candidate, quote: str, field: str = "abstract", start: int | None = None) -> int:
         paper = candidate.paper
@@ -390,6 +399,11 @@ class Composer:
                figures: bool = False) -> str:
         """The sentences as verbatim spans of the abstract (neighbours joined), each cited."""
         abstract = candidate.paper.abstract
+        # "We term this approach NLHF": what "this approach" is, the sentence before says.
+        numbers = {h.number for h in sentences}
+        sentences = list(sentences) + [previous for h in sentences if REFERS_BACK.match(h.text)
+                                       and NAMING.search(h.text) and h.number - 1 not in numbers
+                                       and (previous := self.hits.get((h.paper_id, h.number - 1)))]
         spans: list[list[int]] = []  # [start, end, number of the last sentence, end of that whole sentence]
         for hit in sorted(sentences, key=lambda h: h.number):
             start, end = clause_of(hit, focus, figures)
@@ -705,7 +719,7 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     best = scored[0] if scored else None
     if best is None or best.score < threshold:
         return abstention(scorer.candidates)
-    composer = Composer()
+    composer = Composer(scorer.hits)
     parts = question.parts
     if len(parts) > 1 or parts[0].wants_quantity or scorer.names:
         sentences, missing = covering_sentences(scorer, best.candidate, threshold, max_sentences)
@@ -863,7 +877,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
         sentences = (_naming(scorer, item.candidate, sentences or [item.hit]) + (sentences or [item.hit]))
         qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
-    composer = Composer()
+    composer = Composer(scorer.hits)
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True,
                            figures=question.wants_quantity)
              for _, _, item, sentences in sorted(qualifying, key=lambda q: q[:2])[:scorer.weights.max_lines]]
@@ -947,7 +961,7 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
         chosen += spelling_of(scorer, candidate, chosen, name)
     chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
-    composer = Composer()
+    composer = Composer(scorer.hits)
     return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
 
 
@@ -1076,7 +1090,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
                       max_sentences: int) -> Draft:
     """One line per named work, each from its own paper; named works not in the corpus are said to be missing."""
     scorer = scorer.comparing()
-    composer = Composer()
+    composer = Composer(scorer.hits)
     lines, missing, seen = [], [], set()
     for name in sides:
         candidate = evidence.works[name]
@@ -1162,7 +1176,7 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
         # The paper is the one named, else the best retrieved one: its sentences need not be the ones closest
         # to a metadata question.
         papers = [subject or candidates[0]]
-    composer = Composer()
+    composer = Composer(scorer.hits)
     lines, gaps = [], []
     values: dict[tuple[str, str], tuple[object, int]] = {}
     for candidate in papers:
@@ -1185,7 +1199,7 @@ def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
     candidate = by_id.get(draft.citations[0].paper_id) if draft.citations else None
     if candidate is None:
         return draft
-    composer = Composer()
+    composer = Composer(scorer.hits)
     composer.citations = list(draft.citations)
     gaps: list[str] = []
     lines = [draft.text, _listing_line(question, candidate, composer, gaps, {})]

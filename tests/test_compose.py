@@ -1207,3 +1207,18 @@ def test_those_in_a_follow_up_refers_to_the_previous_answer():
     assert question.refers_to_previous and not question.restrict_to_previous
     question = read("Which of those is training-free?", history)
     assert question.restrict_to_previous
+
+
+def test_a_sentence_naming_what_the_one_before_describes_is_quoted_with_it():
+    paper = make_paper("Cooling Schedules for Stoneware",
+                       "Stoneware cracks when kilns cool fast. "
+                       "We cool the kiln in three slow ramps held at the quartz inversion. "
+                       "We call this method RampCool. "
+                       "RampCool halves the cracked pots.")
+    question = read("What is RampCool?")
+    evidence = make_evidence(question, [(paper, [axis(2), axis(1), axis(0), axis(3)])],
+                             works={"RampCool": Candidate(paper, 1.0, 0.6, 1.0)})
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=1)
+    # "this method" is the three slow ramps: the sentence saying so comes with the name.
+    assert "three slow ramps" in draft.text and "We call this method RampCool" in draft.text
+    assert "Stoneware cracks" not in draft.text
