@@ -235,10 +235,11 @@ class Scorer:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
         return self.table.idf.get(term, self.table.max_idf)
 
-    def coverage(self, text: str, evidence_text: str) -> float:
-        """Share of the text's idf-weighted terms that the evidence holds; an acronym and its spelled-out form
-        hold each other ("KL" and "Kullback-Leibler", "key-value cache" and "KV cache")."""
-        wanted = set(terms(text))
+    def coverage(self, text: str, evidence_text: str, ignored: frozenset[str] = frozenset()) -> float:
+        """Share of the text's idf-weighted terms (but the `ignored` ones) that the evidence holds; an acronym
+        and its spelled-out form hold each other ("KL" and "Kullback-Leibler", "key-value cache" and "KV
+        cache")."""
+        wanted = set(terms(text)) - ignored
         total = sum(self.weight(t) for t in wanted)
         held = wanted & set(terms(evidence_text))
         held |= {t for t, letters in acronyms(text).items()
@@ -826,6 +827,12 @@ def is_aside(name: str, text: str) -> bool:
                      text, re.IGNORECASE) is not None
 
 
+# "of those three", "among these papers": the words pointing at the previous answer's papers, which a paper's
+# text need not hold.
+PREVIOUS_PAPERS = re.compile(r"\b(?:of|among|from)\s+(?:those|these|them)(?:\s+(?:two|three|four|five|six|papers?|"
+                             r"works?|methods?|studies|ones?))*\b", re.IGNORECASE)
+
+
 def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """Every paper whose evidence covers the question, one line each, leading with the facts asked. Which
     papers qualify is decided on the topic (no bonus for figures); papers that give the figure asked for come
@@ -842,9 +849,15 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     conditions = list_conditions(question, scorer.names, scorer.table, first, scorer.weights.rare_name_share)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
-    coverage = {paper_id: scorer.coverage(question.text, f"{item.candidate.paper.title} "
-                                                          f"{item.candidate.paper.abstract}")
-                for paper_id, item in best_per_paper.items()}
+    texts = {paper_id: f"{item.candidate.paper.title} {item.candidate.paper.abstract}"
+             for paper_id, item in best_per_paper.items()}
+    # "Which of those three train their agents with RL?", of three agent papers: a word every one of them
+    # holds ("agents") does not tell them apart; the rest of the question does.
+    shared = frozenset.intersection(*(frozenset(terms(t)) for t in texts.values())) \
+        if restricted and len(texts) >= 2 else frozenset()
+    asked = PREVIOUS_PAPERS.sub(" ", question.text) if restricted else question.text
+    coverage = {paper_id: scorer.coverage(asked, text, shared) if set(terms(asked)) - shared else 1.0
+                for paper_id, text in texts.items()}
     top_coverage = max(coverage.values(), default=0.0)
     qualifying = []
     for paper_id, item in best_per_paper.items():

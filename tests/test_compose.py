@@ -775,6 +775,25 @@ def test_which_of_those_says_none_when_no_previous_paper_qualifies():
     assert draft.abstained and "None of the papers of the previous answer" in draft.text
 
 
+def test_which_of_those_weighs_only_the_words_that_tell_the_previous_papers_apart():
+    history = [{"question": "Which papers build kilns?", "answer": "Three kiln papers."}]
+    papers = [make_paper(f"{name} Kilns", f"We build {name.lower()} kilns for stoneware. Our kilns fire pots "
+                                          f"{detail}.")
+              for name, detail in (("Gas", "evenly"), ("Wood", "with ash glaze"), ("Electric", "at cone six"))]
+    previous = [Candidate(p, 1.0, 0.6, 1.0) for p in papers]
+    evidence = make_evidence(read("Which of those fire stoneware kilns with solar heat?", history),
+                             [(p, [axis(0)] * 2) for p in papers], previous=previous)
+    # Every one of them fires stoneware kilns; none uses solar heat.
+    draft = answer(read("Which of those fire stoneware kilns with solar heat?", history), evidence,
+                   table_for(papers), threshold=0.3, max_sentences=4)
+    assert draft.abstained and "None of the papers of the previous answer" in draft.text
+    # A question with nothing beyond what they share is met by all of them.
+    shared = read("Which of those fire stoneware kilns?", history)
+    both = answer(shared, make_evidence(shared, [(p, [axis(0)] * 2) for p in papers], previous=previous),
+                  table_for(papers), threshold=0.3, max_sentences=4)
+    assert not both.abstained and len({c.paper_id for c in both.citations}) == 3
+
+
 def test_metadata_of_two_papers_with_which_came_first():
     early = make_paper("Early Kilns", "An abstract about early kilns and their firing.", date="2021-03-02",
                        date_text="Mar 2, 2021", upvotes=4, authors=3)
