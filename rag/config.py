@@ -71,6 +71,10 @@ class ComposerSettings(BaseModel):
         default=0.35, ge=0, le=1, description="A word no paper uses carries the question when its own embedding's "
         "cosine similarity to the question's is at least this (\"federated\", \"weather\"; not \"went\" or "
         "\"surveying\").")
+    titled_subject_share: float = Field(
+        default=0.8, ge=0, le=1, description="A question holding this idf-weighted share of a retrieved paper's "
+        "title words, and a word for a work (\"the tree search approach for language model agents\"), is about "
+        "that paper: a figure it asks on a benchmark the paper lacks abstains.")
     max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
     sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list, and "
                                     "per definition.")

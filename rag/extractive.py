@@ -576,7 +576,37 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     definition = definition_subject(question, evidence.works)
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
-    return answer_fact(question, scorer, subject, threshold, max_sentences)
+    return answer_fact(question, scorer, subject or titled_subject(question, scorer), threshold, max_sentences)
+
+
+def titled_subject(question: Question, scorer: Scorer) -> Candidate | None:
+    """The one retrieved paper the question calls by its title's words ("the tree search approach for language
+    model agents" for "Tree Search for Language Model Agents"): the question is about that paper, so the
+    answer comes from it or not at all."""
+    if not WORK_NOUN.search(question.text):
+        return None
+    asked = terms(question.text)
+    titled = []
+    for candidate in scorer.candidates:
+        words = set(terms(candidate.paper.title.split(":")[-1]))
+        held = words & set(asked)
+        total = sum(scorer.weight(t) for t in words)
+        if len(words) >= TITLE_WORDS and total and \
+                sum(scorer.weight(t) for t in held) / total >= scorer.weights.titled_subject_share and \
+                _window(asked, held) <= len(held) + 2:  # the title's words together, as one description
+            titled.append(candidate)
+    return titled[0] if len(titled) == 1 else None
+
+
+def _window(words: list[str], wanted: set[str]) -> int:
+    """The fewest consecutive words holding every wanted one."""
+    best, last = len(words) + 1, {}
+    for i, word in enumerate(words):
+        if word in wanted:
+            last[word] = i
+            if len(last) == len(wanted):
+                best = min(best, i - min(last.values()) + 1)
+    return best
 
 
 def unknown_words(text: str, vocabulary: set[str]) -> list[str]:
@@ -1063,6 +1093,8 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
     return sides if len(distinct) >= 2 and present else []
 
 
+# A title of fewer content words than this ("Reward Models") says too little to pick out one paper.
+TITLE_WORDS = 4
 PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
 # "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
 # what it does, headed by a word for a work.

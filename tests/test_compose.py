@@ -1241,3 +1241,23 @@ def test_a_sentence_naming_what_the_one_before_describes_is_quoted_with_it():
     # "this method" is the three slow ramps: the sentence saying so comes with the name.
     assert "three slow ramps" in draft.text and "We call this method RampCool" in draft.text
     assert "Stoneware cracks" not in draft.text
+
+
+def test_a_paper_called_by_its_title_words_is_the_subject_of_a_fact_question():
+    slow = make_paper("Slow Cooling Schedules for Stoneware Kilns",
+                      "Kilns crack pots. We propose slow cooling schedules for stoneware kilns. "
+                      "On Raku-4 they save 12% energy.")
+    other = make_paper("Glaze Prediction Networks",
+                       "We predict glazes. On Raku-9 our networks save 30% energy in kilns.")
+    question = read("What energy saving did the slow cooling approach for stoneware kilns report on Raku-9?")
+    evidence = make_evidence(question, [(slow, [axis(0)] * 3), (other, [axis(0)] * 2)])
+    evidence.names = ["Raku-9"]
+    draft = answer(question, evidence, table_for([slow, other]), threshold=0.3, max_sentences=2)
+    # The other paper's Raku-9 figure is no answer about the slow-cooling paper.
+    assert draft.abstained and "30%" not in draft.text and "does not mention Raku-9" in draft.text
+    # The title's words spread over a long question describe no one paper.
+    spread = read("Which network, slow to train, predicts glazes for stoneware, and what energy do cooling kilns "
+                  "save on Raku-9?")
+    evidence = make_evidence(spread, [(slow, [axis(0)] * 3), (other, [axis(0)] * 2)])
+    evidence.names = ["Raku-9"]
+    assert "30%" in answer(spread, evidence, table_for([slow, other]), threshold=0.3, max_sentences=2).text
