@@ -293,9 +293,17 @@ def item_count(text: str) -> int:
     return int(word) if word.isdigit() else COUNTS[word]
 
 
+# "What do they add to get better results": the purpose clause after the ask says why, it asks nothing.
+# ("what did the intervention do to accuracy" and "to Colored Objects" are no purpose: a verb follows "to").
+PURPOSE = re.compile(r"(\W*(?:what|which)\s+(?:do|does|did)\s.+?)(?<!\bdo)\s+(?:in order\s+|so as\s+)?to\s+"
+                     r"(?!(?:the|a|an|its|their|this|that|these|those|in|on|at|by|with|for|of)\b)(?-i:[a-z])\w*\b.*", re.IGNORECASE)
+
+
 def asks_quantity(part: str) -> bool:
-    """Whether the part asks for a number: not how a work works, and not which thing (see `heads_ask`)."""
-    return heads_ask(QUANTITY, part) and not ASKS_HOW_IT_WORKS.search(part)
+    """Whether the part asks for a number: not how a work works, not which thing (see `heads_ask`), and not
+    in a purpose clause."""
+    asked = purpose.group(1) if (purpose := PURPOSE.fullmatch(part)) else part
+    return heads_ask(QUANTITY, asked) and not ASKS_HOW_IT_WORKS.search(asked)
 
 
 def heads_ask(pattern: re.Pattern, part: str) -> bool:

@@ -93,6 +93,13 @@ def test_a_request_splits_like_a_question_and_plural_dates_ask_for_the_listing()
     assert question.metadata_fields == ["date"] and not question.mixes_metadata and question.orders
 
 
+def test_a_purpose_clause_after_a_what_ask_asks_no_number():
+    assert not question_parts("What do the kiln papers change to cut firing costs?")[0].wants_quantity
+    # "to" before a noun, or after "do", is no purpose: the measurement is asked.
+    assert question_parts("What did the new glaze do to crack rates?")[0].wants_quantity
+    assert question_parts("What does KilnNet compare to in crack rates?")[0].wants_quantity
+
+
 def test_how_well_asks_for_a_result_only_when_it_is_the_question():
     parts = question_parts("What does GlazeGPT predict, and how well does it do on stoneware?")
     assert [p.wants_quantity for p in parts] == [False, True]
