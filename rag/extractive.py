@@ -19,7 +19,7 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import (is_specific, mentions, mentions_form, mentions_variant, names_a_version, question_names,
+from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version, question_names,
                        version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
@@ -657,7 +657,7 @@ def names_work(name: str, candidate: Candidate) -> bool:
     """Whether the name is the paper's own work: in its title, or introduced by its abstract ("we propose
     IKEA", "… (MASH)"), not a model or benchmark it merely uses."""
     paper = candidate.paper
-    if mentions(name, paper.title):
+    if mentions(name, paper.title) or in_title_words(name, paper.title):
         return True
     escaped = re.escape(folded(name))
     return re.search(rf"\b(propos|introduc|present|deriv|develop|design|buil|creat|call|nam|dub|term)\w*\b[^.]{{0,80}}?(?<![\w-]){escaped}(?![\w-])|"

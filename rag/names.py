@@ -103,6 +103,14 @@ def mentions(name: str, text: str) -> bool:
     return _found(name, r"(?!\w|(?-i:-[A-Z]))", text)
 
 
+def in_title_words(name: str, title: str) -> bool:
+    """Whether a name of several words is the title's words in order, with others between ("Secrets of RLHF
+    Part I" for "Secrets of RLHF in Large Language Models Part I: PPO")."""
+    words = folded(name).split()
+    return len(words) >= 2 and re.search(r"(?<![\w-])" + r"(?![\w-]).*?(?<![\w-])".join(map(re.escape, words))
+                                         + r"(?![\w-])", folded(title), re.IGNORECASE) is not None
+
+
 def mentions_form(name: str, text: str) -> bool:
     """`mentions`, or the singular of a plural name ("GFlowNets" where the paper says "GFlowNet"), or the plural
     of an acronym ("PAV rewards" where the paper says "PAVs")."""

@@ -19,7 +19,7 @@ from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.embedding import Encoder
 from rag.index import check_metadata, chroma_client, collection_metadata, open_collection, stored_table
-from rag.names import mentions, mentions_form
+from rag.names import in_title_words, mentions, mentions_form
 from rag.table import DIGEST_KEY, title_lead
 from rag.text import folded, terms
 from rag.types import Filters, Source
@@ -210,6 +210,12 @@ class PaperIndex:
         led = self.table.title_leads.get(folded(name).lower().strip("!"), ())
         ordered = list(dict.fromkeys([*retrieved, *led, *sorted(lexical, key=lambda p: -lexical[p])]))
         mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
+        if not mentioning:
+            # "Secrets of RLHF Part I": the name's words in order in one title, with its other words between.
+            titled = [p for p in ordered if in_title_words(name, self.papers[p].title)]
+            if len(titled) == 1:
+                return retrieved.get(titled[0]) or Candidate(self.papers[titled[0]], 0.0, self.dense_scores_within(
+                    vector, {titled[0]}).get(titled[0], 0.0), lexical.get(titled[0], 0.0))
         if not mentioning:
             # "The Meta AI study …": an organisation its listing names (read for the retrieved papers only).
             listed = [c for c in ranked if c.paper.org and mentions(name, c.paper.org)]

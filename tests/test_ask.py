@@ -184,6 +184,13 @@ def test_an_organisation_the_listing_names_is_no_missing_work(assistant):
     assert set(cited_titles(answer)) == {"Reinforcement Learning Improves Traversal of Hierarchical Knowledge in LLMs"}
 
 
+def test_a_work_named_by_its_titles_words_with_others_between_is_no_missing_work(assistant):
+    # "RLHF Part I" is in no text as such; the title "Secrets of RLHF in Large Language Models Part I: PPO" is.
+    answer = assistant.ask("What do the RLHF Part I and Part II reports each study?")
+    assert not answer.abstained and "Not in the indexed papers" not in answer.text
+    assert {t.split(":")[-1].strip() for t in cited_titles(answer)} >= {"PPO", "Reward Modeling"}
+
+
 def test_a_short_form_the_question_spells_out_is_that_work_though_no_paper_uses_it(assistant):
     # No abstract says "DSP"; the question spells it out, so it is not a missing work.
     answer = assistant.ask("About Directional Stimulus Prompting: how many MultiWOZ dialogues did DSP need to lift "

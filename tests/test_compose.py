@@ -38,7 +38,7 @@ from rag.extractive import (
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
+from rag.names import in_title_words, is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
@@ -184,6 +184,19 @@ def test_follow_ups_about_the_previous_answer():
 
 
 # --- names -------------------------------------------------------------------------------------------------
+
+def test_a_name_of_a_titles_words_with_others_between_is_that_title():
+    title = "Secrets of Kiln Firing in Large Studios Part I: Glazes"
+    assert in_title_words("Kiln Firing Part I", title) and in_title_words("Secrets of Kiln Firing Part I", title)
+    assert not in_title_words("Kiln Firing Part II", title)  # "Part I" is not "Part II"
+    assert not in_title_words("Part Kiln", title) and not in_title_words("Kiln", title)  # out of order; one word
+    # A compared work named that way is a side of the comparison.
+    part_two = make_paper("Secrets of Kiln Firing in Large Studios Part II: Ash", "We fire ash glazes.")
+    works = {"Kiln Firing Part I": Candidate(make_paper(title, "We fire glazes."), 1.0, 0.6, 1.0),
+             "Part II": Candidate(part_two, 1.0, 0.6, 1.0)}
+    assert side_by_side(read("Kiln Firing Part I vs Part II: what does each fire?"), works) == \
+        ["Kiln Firing Part I", "Part II"]
+
 
 def test_names_single_and_multi_word():
     assert question_names("How does SparseGPT compare with Wanda 2?") == ["SparseGPT", "Wanda 2"]
