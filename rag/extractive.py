@@ -734,6 +734,11 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
     # never from another paper's figures for something else.
     conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
+    if question.wants_quantity:
+        # "What accuracy does GPT-4o get on RewardBench 2?": a figure asked of a model or version named with its
+        # number is that one's; a paper that never names it reports another's.
+        conditions += [n for n in scorer.names if re.search(r"\d", n) and n not in conditions
+                       and not is_aside(n, folded(question.text))]
     meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names)
                                       for n in conditions)]
     # "The 7-billion-parameter version": a model size the question states is a condition too.

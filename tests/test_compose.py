@@ -1284,3 +1284,21 @@ def test_a_paper_called_by_its_title_words_is_the_subject_of_a_fact_question():
     evidence = make_evidence(spread, [(slow, [axis(0)] * 3), (other, [axis(0)] * 2)])
     evidence.names = ["Raku-9"]
     assert "30%" in answer(spread, evidence, table_for([slow, other]), threshold=0.3, max_sentences=2).text
+
+
+def test_a_figure_asked_of_a_numbered_model_comes_only_from_a_paper_naming_it():
+    bench = make_paper("KilnBench 2: Harder Firing Tests",
+                       "We introduce KilnBench 2, a harder firing benchmark. Models score 20 points lower on it "
+                       "than on KilnBench.")
+    question = read("What accuracy does Glaze-7B reach on KilnBench 2?")
+    evidence = make_evidence(question, [(bench, [axis(0)] * 2)],
+                             works={"KilnBench 2": Candidate(bench, 1.0, 0.6, 1.0)})
+    evidence.names = ["Glaze-7B", "KilnBench 2"]
+    draft = answer(question, evidence, table_for([bench]), threshold=0.3, max_sentences=2)
+    assert draft.abstained and "Glaze-7B" in draft.text and "20 points" not in draft.text
+    # The same figure asked of the benchmark itself is answered.
+    question = read("How much lower do models score on KilnBench 2?")
+    evidence = make_evidence(question, [(bench, [axis(0)] * 2)],
+                             works={"KilnBench 2": Candidate(bench, 1.0, 0.6, 1.0)})
+    evidence.names = ["KilnBench 2"]
+    assert "20 points" in answer(question, evidence, table_for([bench]), threshold=0.3, max_sentences=2).text
