@@ -864,6 +864,7 @@ def is_aside(name: str, text: str) -> bool:
 
 # The papers ranked first for a list question, whose rare names are conditions ("… in the WebShop environment").
 LEADING_PAPERS = 2
+EACH = re.compile(r"\beach\b", re.IGNORECASE)
 # "of those three", "among these papers": the words pointing at the previous answer's papers, which a paper's
 # text need not hold.
 PREVIOUS_PAPERS = re.compile(r"\b(?:of|among|from)\s+(?:those|these|them)(?:\s+(?:two|three|four|five|six|papers?|"
@@ -925,6 +926,12 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
+        if any(EACH.search(p.text) and not (p.wants_quantity or p.wants_names) for p in question.parts[1:]) \
+                and not any(reports_result(h.text) for h in sentences or [item.hit]):
+            # "… and what does each contribute?": what a paper did is its work and what the work achieved.
+            results = [s.hit for s in scorer.for_question(paper_id) if reports_result(s.hit.text)
+                       and not URL.search(s.hit.text)]
+            sentences = (sentences or [item.hit]) + results[:1]
         sentences = (_naming(scorer, item.candidate, sentences or [item.hit]) + (sentences or [item.hit]))
         qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
     composer = Composer(scorer.hits)

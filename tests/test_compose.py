@@ -1302,3 +1302,16 @@ def test_a_figure_asked_of_a_numbered_model_comes_only_from_a_paper_naming_it():
                              works={"KilnBench 2": Candidate(bench, 1.0, 0.6, 1.0)})
     evidence.names = ["KilnBench 2"]
     assert "20 points" in answer(question, evidence, table_for([bench]), threshold=0.3, max_sentences=2).text
+
+
+def test_a_list_asking_what_each_contributes_adds_what_each_work_achieved():
+    gas = make_paper("Gas Kilns in Stoneware", "We study stoneware kilns. We build a gas kiln controller for "
+                     "stoneware. It cuts fuel use by 30% in stoneware firing.")
+    wood = make_paper("Wood Kilns in Stoneware", "We study stoneware kilns. We build a wood kiln scheduler for "
+                      "stoneware. It raises glaze quality by 12% in stoneware firing.")
+    for question, expected in (("Which papers build stoneware kilns, and what does each contribute?", True),
+                               ("Which papers build stoneware kilns?", False)):
+        parsed = read(question)
+        evidence = make_evidence(parsed, [(gas, [axis(1), axis(0), axis(2)]), (wood, [axis(1), axis(0), axis(2)])])
+        draft = answer(parsed, evidence, table_for([gas, wood]), threshold=0.3, max_sentences=4)
+        assert ("30%" in draft.text and "12%" in draft.text) is expected, question
