@@ -142,6 +142,16 @@ ASKS_HOW_IT_WORKS = re.compile(HOW_IT_WORKS, re.IGNORECASE)
 # Words that only ask ("name them", "give the figures"): a part made of nothing else is no part of its own.
 ASK_WORDS = frozenset(terms("give name list tell show compile report provide state each them one papers paper "
                             "figure figures number numbers score scores result results detail details"))
+# "… and what does each propose?", "which method does each use?": asks whose words are all stopwords for
+# retrieval, yet ask something. ("How does it work?" after "What is X" stays with the definition.)
+ASKS_WITH_STOPWORDS = re.compile(r"\b(?:propos(?:e|es|ed)|use[sd]?|using|methods?|approach(?:es)?)\b", re.I)
+
+
+def only_asks(piece: str) -> bool:
+    """Whether the piece only asks for what other parts say ("name them", "give the figures")."""
+    return set(terms(piece)) <= ASK_WORDS and not ASKS_WITH_STOPWORDS.search(piece)
+
+
 # "What is X?", "What does X do?", "Explain X": the answer is what introduces X, not its results.
 DEFINITION = re.compile(
     r"^(?:so\s+|and\s+)?(?:(?:what|who)(?:'s| is| are| was)\s+(?:the\s+(?:core\s+|main\s+|key\s+|basic\s+)?"
@@ -328,14 +338,14 @@ def question_parts(text: str) -> list[Part]:
     _, asking = asking_sentences(text)
     pieces = [re.sub(r"(?:^|\s+)(?:and|or)$", "", p.strip(" ,.;:?")).strip(" ,") for s in asking
               for piece in PART_BREAK.split(s) for p in comma_asks(piece)]
-    pieces = [p for p in pieces if terms(p)]
+    pieces = [p for p in pieces if terms(p) or ASKS_WITH_STOPWORDS.search(p)]
     if len(pieces) > 1 and not QUANTITY.search(pieces[0]) and len(terms(pieces[0])) <= 3 \
             and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):
         pieces = pieces[1:]  # a lead-in such as "For LServe:" before "(a) ... (b) ..." is context, not a part
-    quantity = any(QUANTITY.search(p) for p in pieces if set(terms(p)) <= ASK_WORDS)
+    quantity = any(QUANTITY.search(p) for p in pieces if only_asks(p))
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
     # whole question, which says what "it" is.
-    pieces = list(dict.fromkeys(p for p in pieces if not set(terms(p)) <= ASK_WORDS))[:MAX_PARTS]
+    pieces = list(dict.fromkeys(p for p in pieces if not only_asks(p)))[:MAX_PARTS]
     parts = [Part(p, counts := asks_quantity(p), bool(NAMING.search(p)),
                   not counts and not heads_ask(ASKS_OUTCOME, p)
                   and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),

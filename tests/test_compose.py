@@ -100,6 +100,15 @@ def test_a_purpose_clause_after_a_what_ask_asks_no_number():
     assert question_parts("What does KilnNet compare to in crack rates?")[0].wants_quantity
 
 
+def test_an_ask_made_of_retrieval_stopwords_is_still_a_part():
+    parts = question_parts("Which papers fire stoneware, and what does each propose?")
+    assert [p.text for p in parts] == ["Which papers fire stoneware", "what does each propose"]
+    assert len(question_parts("Which papers fire stoneware, and which method does each use?")) == 2
+    # "Name them" only asks for what the other part says; "how does it work" stays with "What is X".
+    assert len(question_parts("Which papers fire stoneware? Name them.")) == 1
+    assert len(question_parts("What is KilnNet, and how does it work?")) == 1
+
+
 def test_how_well_asks_for_a_result_only_when_it_is_the_question():
     parts = question_parts("What does GlazeGPT predict, and how well does it do on stoneware?")
     assert [p.wants_quantity for p in parts] == [False, True]
