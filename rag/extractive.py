@@ -56,6 +56,7 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
+ELABORATION = re.compile(r"\W*(?:more\s+)?(?:specifically|concretely|in particular|in detail)\b", re.IGNORECASE)
 # "Specifically, it …", "By incorporating A* search, it …": a lead-in before a sentence's subject.
 LEAD_IN = re.compile(r"^(?:[^,;:]{0,120},\s+)?")
 # A subject that stands for the work a sentence's abstract introduces ("It uses …", "Our method …").
@@ -269,6 +270,10 @@ class Scorer:
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
         if MEASUREMENT.search(hit.text) or RESULT.search(hit.text):
             return False
+        if ELABORATION.match(hit.text) and hit.number > self.introduced_at.get(hit.paper_id, hit.number):
+            # "More specifically, the LLM generates its own training data …": after the work's introduction, a
+            # sentence spelling out the one before says how the work works, whatever its subject.
+            return True
         names = [n for n in self.names if mentions(n, f"{candidate.paper.title} {candidate.paper.abstract}")]
         names += self.own_names(candidate)
         subjects = [re.escape(folded(n)) for n in names + [title_lead(candidate.paper.title)] if n]
