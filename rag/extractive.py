@@ -56,7 +56,9 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
-ELABORATION = re.compile(r"\W*(?:more\s+)?(?:specifically|concretely|in particular|in detail)\b", re.IGNORECASE)
+ELABORATION = re.compile(r"\W*(?:(?:more\s+)?(?:specifically|concretely|in particular|in detail)\b|(?:this|these|it)\s+"
+                         r"(?:is|are)\s+(?:achieved|done|accomplished|realized|realised|implemented|enabled)\s+(?:by|via|through|using|with)\b)",
+                         re.IGNORECASE)
 # "Specifically, it …", "By incorporating A* search, it …": a lead-in before a sentence's subject.
 LEAD_IN = re.compile(r"^(?:[^,;:]{0,120},\s+)?")
 # A subject that stands for the work a sentence's abstract introduces ("It uses …", "Our method …").
@@ -268,12 +270,14 @@ class Scorer:
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
         """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
-        if MEASUREMENT.search(hit.text) or RESULT.search(hit.text):
+        if MEASUREMENT.search(hit.text):
             return False
         if ELABORATION.match(hit.text) and hit.number > self.introduced_at.get(hit.paper_id, hit.number):
-            # "More specifically, the LLM generates its own training data …": after the work's introduction, a
-            # sentence spelling out the one before says how the work works, whatever its subject.
+            # "More specifically, the LLM generates its own training data …", "This is achieved using a … reward":
+            # after the work's introduction, a sentence spelling out the one before says how the work works.
             return True
+        if RESULT.search(hit.text):
+            return False
         names = [n for n in self.names if mentions(n, f"{candidate.paper.title} {candidate.paper.abstract}")]
         names += self.own_names(candidate)
         subjects = [re.escape(folded(n)) for n in names + [title_lead(candidate.paper.title)] if n]

@@ -1330,11 +1330,12 @@ def test_a_sentence_spelling_out_the_one_before_after_the_introduction_says_how_
     paper = make_paper("KilnNet: Self-Taught Firing",
                        "Specifically, kilns waste fuel. We propose KilnNet, a kiln controller. "
                        "More specifically, the kiln learns from its own previous firings. "
-                       "More specifically, KilnNet cuts fuel use by 30%.")
+                       "More specifically, KilnNet cuts fuel use by 30%. "
+                       "This is achieved using a reward that outperforms fixed schedules.")
     question = read("How does KilnNet learn?")
-    evidence = make_evidence(question, [(paper, [axis(0)] * 4)])
+    evidence = make_evidence(question, [(paper, [axis(0)] * 5)])
     scorer = Scorer(question, evidence, table_for([paper]))
     candidate = evidence.candidates[0]
     described = [scorer.describes_work(h, candidate) for h in sorted(evidence.hits, key=lambda h: h.number)]
     # Before the introduction it sets out the problem; a figure is a result, not how it works.
-    assert described == [False, False, True, False]
+    assert described == [False, False, True, False, True]
