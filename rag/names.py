@@ -112,9 +112,10 @@ def in_title_words(name: str, title: str) -> bool:
 
 
 def mentions_form(name: str, text: str) -> bool:
-    """`mentions`, or the singular of a plural name ("GFlowNets" where the paper says "GFlowNet"), or the plural
-    of an acronym ("PAV rewards" where the paper says "PAVs")."""
-    return mentions(name, text) or (re.search(r"[a-z\d]s$", name) is not None and mentions(name[:-1], text)) \
+    """`mentions`, or the singular of a plural name ("GFlowNets" where the paper says "GFlowNet", "UAVs" where it
+    says "UAV"), or the plural of an acronym ("PAV rewards" where the paper says "PAVs")."""
+    return mentions(name, text) or (re.search(r"(?:[a-z\d]|[A-Z]{2})s$", name) is not None
+                                    and mentions(name[:-1], text)) \
         or (re.search(r"[A-Z]{2}$", name) is not None and mentions(f"{name}s", text))
 
 

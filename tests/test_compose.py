@@ -699,6 +699,7 @@ def test_a_plural_name_is_mentioned_by_its_singular():
     assert not mentions_form("GlazeNets", "We adapt glaze networks to kilns.")
     # An acronym in the singular ("KFE rewards") is mentioned by its plural.
     assert mentions_form("KFE", "We train kiln firing estimators (KFEs) on studio logs.")
+    assert mentions_form("KFEs", "We fly one KFE over the studio.")  # and a plural acronym by its singular
     assert not mentions_form("KFE", "We train KFEX models on studio logs.")
 
 
