@@ -1101,6 +1101,11 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
             sides += [n for n in (first, second) if n not in sides]
     if not sides and question.compares:
         sides = eligible
+        if len(sides) < 2 and re.match(r"\W*compare\b", text, re.IGNORECASE):
+            # "Compare how the top model fared on MOAT with …": in an imperative comparison a titled work is a side
+            # though "on" precedes it ("On WebArena, how does A compare with B" keeps WebArena a condition).
+            titled = [n for n, c in works.items() if c is not None and names_work(n, c) and mentions(n, c.paper.title)]
+            sides = titled if len({works[n].paper.paper_id for n in titled}) == 2 else sides
     if not sides and len(eligible) == 2 and any(PLURAL_REFERENCE.search(p.text) and not any(
             mentions(n, p.text) for n in eligible) for p in question.parts):
         # "Put A's best agent next to B's: what success rates do they report?": two titled works, then an ask

@@ -507,6 +507,14 @@ def test_an_ask_of_they_after_two_named_works_asks_it_of_both():
     assert side_by_side(read("Beside GlazeGPT, what energy use do they report for KilnNet?"), works) == []
 
 
+def test_an_imperative_comparison_sets_a_titled_work_after_on_beside_the_other():
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    assert side_by_side(read("Compare how the best kiln fared on KilnNet with the top result of GlazeGPT."), works) \
+        == ["KilnNet", "GlazeGPT"]
+    # "On KilnNet, …" sets a condition for the question, whatever it compares.
+    assert side_by_side(read("On KilnNet, how does the slow kiln compare with GlazeGPT?"), works) == []
+
+
 def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
     slow = make_paper("Slow Cooling for Stoneware Kilns",
                       "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
