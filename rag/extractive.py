@@ -585,6 +585,11 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     definition = definition_subject(question, evidence.works)
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
+    if subject is None and question.refers_to_previous and evidence.previous and len(evidence.candidates) == 1:
+        # "What model did they build on top of it?": the conversation fixed the paper, so the user's few words
+        # need only cover a part of the question (`part_threshold_share`), as a part of a longer question does.
+        return answer_fact(question, scorer, evidence.candidates[0],
+                           scorer.weights.part_threshold_share * threshold, max_sentences)
     return answer_fact(question, scorer, subject or titled_subject(question, scorer), threshold, max_sentences)
 
 

@@ -1348,3 +1348,18 @@ def test_a_sentence_spelling_out_the_one_before_after_the_introduction_says_how_
     described = [scorer.describes_work(h, candidate) for h in sorted(evidence.hits, key=lambda h: h.number)]
     # Before the introduction it sets out the problem; a figure is a result, not how it works.
     assert described == [False, False, True, False, True]
+
+
+def test_a_follow_up_about_the_one_paper_the_conversation_fixed_needs_only_cover_a_part():
+    history = [{"question": "Which paper builds a kiln controller?", "answer": "KilnNet: Firing Schedules for Ceramics."}]
+    question = read("What did they build on top of it?", history)
+    previous = [Candidate(KILN, 1.0, 0.6, 1.0)]
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)], previous=previous)
+    best = Scorer(question, evidence, table_for([KILN])).for_question()[0].score
+    # A threshold just above the best sentence's score: the fixed paper still answers the follow-up …
+    draft = answer(question, evidence, table_for([KILN]), threshold=best / 0.95, max_sentences=2)
+    assert not draft.abstained and draft.citations[0].paper_id == KILN.paper_id
+    # … which the same words without the conversation do not.
+    alone = read("What did they build on top of it?")
+    evidence = make_evidence(alone, [(KILN, [axis(0)] * 3)])
+    assert answer(alone, evidence, table_for([KILN]), threshold=best / 0.95, max_sentences=2).abstained
