@@ -19,8 +19,8 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version, question_names,
-                       version_of)
+from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
+                       question_names, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import WORD, PaperTable
@@ -56,9 +56,10 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
+# "More specifically, …", "This is achieved using …": a sentence spelling out the one before.
 ELABORATION = re.compile(r"\W*(?:(?:more\s+)?(?:specifically|concretely|in particular|in detail)\b|(?:this|these|it)\s+"
-                         r"(?:is|are)\s+(?:achieved|done|accomplished|realized|realised|implemented|enabled)\s+(?:by|via|through|using|with)\b)",
-                         re.IGNORECASE)
+                         r"(?:is|are)\s+(?:achieved|done|accomplished|realized|realised|implemented|enabled)\s+"
+                         r"(?:by|via|through|using|with)\b)", re.IGNORECASE)
 # "Specifically, it …", "By incorporating A* search, it …": a lead-in before a sentence's subject.
 LEAD_IN = re.compile(r"^(?:[^,;:]{0,120},\s+)?")
 # A subject that stands for the work a sentence's abstract introduces ("It uses …", "Our method …").
@@ -1107,7 +1108,8 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
         if len(sides) < 2 and re.match(r"\W*compare\b", text, re.IGNORECASE):
             # "Compare how the top model fared on MOAT with …": in an imperative comparison a titled work is a side
             # though "on" precedes it ("On WebArena, how does A compare with B" keeps WebArena a condition).
-            titled = [n for n, c in works.items() if c is not None and names_work(n, c) and mentions(n, c.paper.title)]
+            titled = [n for n, c in works.items()
+                      if c is not None and names_work(n, c) and mentions(n, c.paper.title)]
             sides = titled if len({works[n].paper.paper_id for n in titled}) == 2 else sides
     if not sides and len(eligible) == 2 and any(PLURAL_REFERENCE.search(p.text) and not any(
             mentions(n, p.text) for n in eligible) for p in question.parts):
@@ -1126,6 +1128,7 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
 
 # A title of fewer content words than this ("Reward Models") says too little to pick out one paper.
 TITLE_WORDS = 4
+# "what success rates do they report": an ask of more than one work.
 PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
 # "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
 # what it does, headed by a word for a work.

@@ -306,7 +306,8 @@ def item_count(text: str) -> int:
 # "What do they add to get better results": the purpose clause after the ask says why, it asks nothing.
 # ("what did the intervention do to accuracy" and "to Colored Objects" are no purpose: a verb follows "to").
 PURPOSE = re.compile(r"(\W*(?:what|which)\s+(?:do|does|did)\s.+?)(?<!\bdo)\s+(?:in order\s+|so as\s+)?to\s+"
-                     r"(?!(?:the|a|an|its|their|this|that|these|those|in|on|at|by|with|for|of)\b)(?-i:[a-z])\w*\b.*", re.IGNORECASE)
+                     r"(?!(?:the|a|an|its|their|this|that|these|those|in|on|at|by|with|for|of)\b)(?-i:[a-z])\w*\b.*",
+                     re.IGNORECASE)
 
 
 def asks_quantity(part: str) -> bool:

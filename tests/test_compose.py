@@ -307,6 +307,8 @@ KILN = make_paper("KilnNet: Firing Schedules for Ceramics",
 GLAZE = make_paper("GlazeGPT: Predicting Glaze Colours",
                    "We introduce GlazeGPT, a model that predicts glaze colour from recipes. "
                    "GlazeGPT reaches 87% accuracy on held-out recipes.")
+# The two made-up works by name, each found in its own paper.
+KILN_AND_GLAZE = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
 
 
 def test_each_part_of_a_two_part_question_gets_its_own_sentence():
@@ -490,7 +492,7 @@ def test_a_comparison_side_leaves_out_the_problem_its_paper_sets_out_before_its_
 
 
 def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_side():
-    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    works = KILN_AND_GLAZE
     question = read("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?")
     assert not question.compares and side_by_side(question, works) == ["GlazeGPT", "KilnNet"]
     # One part naming both, or one work only, is no such pairing.
@@ -499,7 +501,7 @@ def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_sid
 
 
 def test_an_ask_of_they_after_two_named_works_asks_it_of_both():
-    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    works = KILN_AND_GLAZE
     question = read("Set KilnNet's best schedule beside GlazeGPT's largest model: what energy use do they report?")
     assert not question.compares and side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
     # "it", or an ask naming one of them, is about that one work.
@@ -508,7 +510,7 @@ def test_an_ask_of_they_after_two_named_works_asks_it_of_both():
 
 
 def test_an_imperative_comparison_sets_a_titled_work_after_on_beside_the_other():
-    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    works = KILN_AND_GLAZE
     assert side_by_side(read("Compare how the best kiln fared on KilnNet with the top result of GlazeGPT."), works) \
         == ["KilnNet", "GlazeGPT"]
     # "On KilnNet, …" sets a condition for the question, whatever it compares.
@@ -608,7 +610,7 @@ def test_a_list_line_names_its_work_unless_a_chosen_sentence_introduces_it_by_na
 
 def test_two_named_works_are_compared_each_from_its_own_paper():
     question = read("How do KilnNet and GlazeGPT differ?")
-    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
+    works = KILN_AND_GLAZE
     assert side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
     evidence = make_evidence(question, [(KILN, [axis(0)] * 3), (GLAZE, [axis(0)] * 2)], works=works)
     draft = answer(question, evidence, table_for([KILN, GLAZE]), threshold=0.3, max_sentences=4)
