@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections import Counter
@@ -160,3 +161,25 @@ def test_rag_eval_exits_nonzero_when_a_threshold_fails(built_settings, tmp_path)
                              "--min", "recall@1=1.01"], capture_output=True, text=True, env=env, cwd=PROJECT_ROOT,
                             timeout=300)
     assert result.returncode == 1 and "THRESHOLD FAILED: recall@1" in result.stderr
+
+
+def test_eval_at_runs_an_earlier_commits_code_beside_the_current_one(built_settings, tmp_path):
+    questions = tmp_path / "three.jsonl"
+    questions.write_text("".join(DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines(keepends=True)[:3]),
+                         encoding="utf-8")
+    env = {**os.environ, "RAG_DATA_DIR": str(built_settings.data_dir), "HF_HUB_OFFLINE": "1", "MPLBACKEND": "Agg"}
+    script = [sys.executable, "scripts/eval_at.py"]
+    worktrees = subprocess.run(["git", "worktree", "list"], capture_output=True, text=True, cwd=PROJECT_ROOT).stdout
+    result = subprocess.run(script + ["HEAD", str(questions), "--out", str(tmp_path / "runs")], capture_output=True,
+                            text=True, env=env, cwd=PROJECT_ROOT, timeout=600)
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("start recall@5") and lines[1].startswith("now recall@5")
+    for run in ("start", "now"):
+        assert len((tmp_path / "runs" / run / "results.jsonl").read_text().splitlines()) == 3
+    # The temporary checkout of the earlier code is gone again.
+    assert subprocess.run(["git", "worktree", "list"], capture_output=True, text=True,
+                          cwd=PROJECT_ROOT).stdout == worktrees
+    wrong = subprocess.run(script + ["no-such-commit", str(questions), "--out", str(tmp_path / "x")],
+                           capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
+    assert wrong.returncode == 1 and "is not a commit of this repository" in wrong.stderr
