@@ -491,30 +491,29 @@ def test_a_comparison_side_leaves_out_the_problem_its_paper_sets_out_before_its_
         assert ("two major challenges" in draft.text) is quoted, question
 
 
-def test_parts_that_each_ask_about_a_work_of_their_own_set_the_works_side_by_side():
-    works = KILN_AND_GLAZE
-    question = read("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?")
-    assert not question.compares and side_by_side(question, works) == ["GlazeGPT", "KilnNet"]
-    # One part naming both, or one work only, is no such pairing.
-    assert side_by_side(read("How much energy does KilnNet save when GlazeGPT picks the glaze?"), works) == []
-    assert side_by_side(read("What does KilnNet read, and how much energy does it save?"), works) == []
+@pytest.mark.parametrize("question, sides", [
+    # Parts that each ask about a work of their own set the works side by side …
+    ("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?", ["GlazeGPT", "KilnNet"]),
+    # … but one part naming both, or one work only, is no such pairing.
+    ("How much energy does KilnNet save when GlazeGPT picks the glaze?", []),
+    ("What does KilnNet read, and how much energy does it save?", []),
+    # An ask of "they" after two named works asks it of both; "it", or an ask naming one of them, is about one.
+    ("Set KilnNet's best schedule beside GlazeGPT's largest model: what energy use do they report?",
+     ["KilnNet", "GlazeGPT"]),
+    ("KilnNet's schedule beside GlazeGPT's: what energy use does it report?", []),
+    ("Beside GlazeGPT, what energy use do they report for KilnNet?", []),
+    # An imperative comparison sets a titled work after "on" beside the other; "On KilnNet, …" is a condition.
+    ("Compare how the best kiln fared on KilnNet with the top result of GlazeGPT.", ["KilnNet", "GlazeGPT"]),
+    ("On KilnNet, how does the slow kiln compare with GlazeGPT?", []),
+])
+def test_which_named_works_a_question_sets_side_by_side(question, sides):
+    assert side_by_side(read(question), KILN_AND_GLAZE) == sides
 
 
-def test_an_ask_of_they_after_two_named_works_asks_it_of_both():
-    works = KILN_AND_GLAZE
-    question = read("Set KilnNet's best schedule beside GlazeGPT's largest model: what energy use do they report?")
-    assert not question.compares and side_by_side(question, works) == ["KilnNet", "GlazeGPT"]
-    # "it", or an ask naming one of them, is about that one work.
-    assert side_by_side(read("KilnNet's schedule beside GlazeGPT's: what energy use does it report?"), works) == []
-    assert side_by_side(read("Beside GlazeGPT, what energy use do they report for KilnNet?"), works) == []
-
-
-def test_an_imperative_comparison_sets_a_titled_work_after_on_beside_the_other():
-    works = KILN_AND_GLAZE
-    assert side_by_side(read("Compare how the best kiln fared on KilnNet with the top result of GlazeGPT."), works) \
-        == ["KilnNet", "GlazeGPT"]
-    # "On KilnNet, …" sets a condition for the question, whatever it compares.
-    assert side_by_side(read("On KilnNet, how does the slow kiln compare with GlazeGPT?"), works) == []
+def test_works_set_side_by_side_without_a_comparing_word():
+    for question in ("Which colour does GlazeGPT predict from, and how much energy does KilnNet save?",
+                     "Set KilnNet's best schedule beside GlazeGPT's largest model: what energy use do they report?"):
+        assert not read(question).compares
 
 
 def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
