@@ -232,8 +232,7 @@ class Scorer:
         self.asked_things = set(terms(" ".join(asked_things(question.text))))
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
-        self.whole = Part(question.text, question.wants_quantity, False, single.wants_names, single.wants_mechanism,
-                          single.items, single.wants_outcome, single.wants_called, single.wants_change)
+        self.whole = replace(single, text=question.text, wants_quantity=question.wants_quantity, wants_name=False)
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -601,10 +600,11 @@ def titled_subject(question: Question, scorer: Scorer) -> Candidate | None:
     if not WORK_NOUN.search(question.text):
         return None
     asked = terms(question.text)
+    asked_set = set(asked)
     titled = []
     for candidate in scorer.candidates:
         words = set(terms(candidate.paper.title.split(":")[-1]))
-        held = words & set(asked)
+        held = words & asked_set
         total = sum(scorer.weight(t) for t in words)
         if len(words) >= TITLE_WORDS and total and \
                 sum(scorer.weight(t) for t in held) / total >= scorer.weights.titled_subject_share and \
@@ -712,7 +712,8 @@ def is_condition(name: str, text: str) -> bool:
 
 
 # "(not the Lite subset)": a word the question names only to rule out.
-NEGATED_WORD = r"\b(?:not|excluding|except|without|other than)\s+(?:the\s+|its\s+|a\s+)?([A-Z]\w*)"
+NEGATION = r"not|excluding|except|without|other than"
+NEGATED_WORD = rf"\b(?:{NEGATION})\s+(?:the\s+|its\s+|a\s+)?([A-Z]\w*)"
 
 
 def glossed(name: str, names: Sequence[str], question: str) -> list[str]:
@@ -728,7 +729,7 @@ VARIANTS_ASKED = re.compile(r"\b(?:variants?|versions?|subsets?|splits?|extensio
 
 def variants_asked(question: str) -> bool:
     """Whether the question admits variants ("or an R2R variant"), not excludes them ("not the Lite subset")."""
-    return any(not re.search(r"\b(?:not|no|excluding|except|without|other than)\b[^,;:.?()]{0,30}$",
+    return any(not re.search(rf"\b(?:no|{NEGATION})\b[^,;:.?()]{{0,30}}$",
                              question[:m.start()], re.IGNORECASE) for m in VARIANTS_ASKED.finditer(question))
 
 
@@ -939,13 +940,14 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
+        sentences = sentences or [item.hit]
         if any(EACH.search(p.text) and not (p.wants_quantity or p.wants_names) for p in question.parts[1:]) \
-                and not any(reports_result(h.text) for h in sentences or [item.hit]):
+                and not any(reports_result(h.text) for h in sentences):
             # "… and what does each contribute?": what a paper did is its work and what the work achieved.
             results = [s.hit for s in scorer.for_question(paper_id) if reports_result(s.hit.text)
                        and not URL.search(s.hit.text)]
-            sentences = (sentences or [item.hit]) + results[:1]
-        sentences = (_naming(scorer, item.candidate, sentences or [item.hit]) + (sentences or [item.hit]))
+            sentences += results[:1]
+        sentences = _naming(scorer, item.candidate, sentences) + sentences
         qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
     composer = Composer(scorer.hits)
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True,
@@ -1108,8 +1110,7 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
         if len(sides) < 2 and re.match(r"\W*compare\b", text, re.IGNORECASE):
             # "Compare how the top model fared on MOAT with …": in an imperative comparison a titled work is a side
             # though "on" precedes it ("On WebArena, how does A compare with B" keeps WebArena a condition).
-            titled = [n for n, c in works.items()
-                      if c is not None and names_work(n, c) and mentions(n, c.paper.title)]
+            titled = [n for n, c in works.items() if c is not None and mentions(n, c.paper.title)]
             sides = titled if len({works[n].paper.paper_id for n in titled}) == 2 else sides
     if not sides and len(eligible) == 2 and any(PLURAL_REFERENCE.search(p.text) and not any(
             mentions(n, p.text) for n in eligible) for p in question.parts):

@@ -334,6 +334,18 @@ def comma_asks(piece: str) -> list[str]:
     return asks
 
 
+def read_part(piece: str) -> Part:
+    """What one ask of a question wants: a number (of a change), a name, names, how a work works, an outcome."""
+    counts = asks_quantity(piece)
+    outcome = not counts and heads_ask(ASKS_OUTCOME, piece)
+    called = re.search(CALLED, piece, re.IGNORECASE) is not None
+    return Part(piece, counts, bool(NAMING.search(piece)),
+                wants_names=not counts and not outcome and (ASKS_NAMES.search(piece) is not None or called),
+                wants_mechanism=not counts and ASKS_MECHANISM.search(piece) is not None,
+                items=0 if counts else item_count(piece), wants_outcome=outcome, wants_called=called,
+                wants_change=counts and ASKS_CHANGE.search(piece) is not None)
+
+
 def question_parts(text: str) -> list[Part]:
     """The separate things a question asks, each with its own words; one part when it asks one thing."""
     _, asking = asking_sentences(text)
@@ -347,13 +359,7 @@ def question_parts(text: str) -> list[Part]:
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the
     # whole question, which says what "it" is.
     pieces = list(dict.fromkeys(p for p in pieces if not only_asks(p)))[:MAX_PARTS]
-    parts = [Part(p, counts := asks_quantity(p), bool(NAMING.search(p)),
-                  not counts and not heads_ask(ASKS_OUTCOME, p)
-                  and (ASKS_NAMES.search(p) is not None or re.search(CALLED, p, re.IGNORECASE) is not None),
-                  not counts and ASKS_MECHANISM.search(p) is not None, 0 if counts else item_count(p),
-                  not counts and heads_ask(ASKS_OUTCOME, p),
-                  re.search(CALLED, p, re.IGNORECASE) is not None,
-                  counts and ASKS_CHANGE.search(p) is not None) for p in pieces]
+    parts = [read_part(p) for p in pieces]
     if quantity and parts and not any(p.wants_quantity for p in parts):
         # "Which papers …? Give the scores.": each paper's figure
         parts = [replace(p, wants_quantity=True) for p in parts]
@@ -382,8 +388,9 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
     if fields:
         # "number of authors and date?": beside a field asked, a bare field word joined to it is asked too.
-        fields = sorted(set(fields) | {(m.start(), FIELD_WORDS[m.group(1).lower()]) for m in JOINED_FIELD.finditer(text)
-                                        if FIELD_WORDS[m.group(1).lower()] not in {name for _, name in fields}})
+        asked = {name for _, name in fields}
+        joined = {(m.start(), FIELD_WORDS[m.group(1).lower()]) for m in JOINED_FIELD.finditer(text)}
+        fields = sorted(set(fields) | {(start, name) for start, name in joined if name not in asked})
     metadata_fields = [name for _, name in fields]
     parts = question_parts(text)
     # "When was X posted, and how much faster is it?": the listing answers one part, the abstract the others.

@@ -210,13 +210,18 @@ class PaperIndex:
         led = self.table.title_leads.get(folded(name).lower().strip("!"), ())
         ordered = list(dict.fromkeys([*retrieved, *led, *sorted(lexical, key=lambda p: -lexical[p])]))
         mentioning = [p for p in ordered if mentions(name, f"{self.papers[p].title}\n{self.papers[p].abstract}")]
+
+        def candidate(pid: str) -> Candidate:
+            if pid in retrieved:
+                return retrieved[pid]
+            return Candidate(self.papers[pid], 0.0, self.dense_scores_within(vector, {pid}).get(pid, 0.0),
+                             lexical.get(pid, 0.0))
+
         if not mentioning:
             # "Secrets of RLHF Part I": the name's words in order in one title, with its other words between.
             titled = [p for p in ordered if in_title_words(name, self.papers[p].title)]
             if len(titled) == 1:
-                return retrieved.get(titled[0]) or Candidate(self.papers[titled[0]], 0.0, self.dense_scores_within(
-                    vector, {titled[0]}).get(titled[0], 0.0), lexical.get(titled[0], 0.0))
-        if not mentioning:
+                return candidate(titled[0])
             # "The Meta AI study …": an organisation its listing names (read for the retrieved papers only).
             listed = [c for c in ranked if c.paper.org and mentions(name, c.paper.org)]
             return listed[0] if listed else None
@@ -226,11 +231,7 @@ class PaperIndex:
             titled = [p for p in titled if title_lead(self.papers[p].title) == folded(name).lower().strip("!")]
             if len(titled) != 1:
                 return GENERIC
-        chosen = (titled or mentioning)[0]
-        if chosen in retrieved:
-            return retrieved[chosen]
-        dense = self.dense_scores_within(vector, {chosen}).get(chosen, 0.0)
-        return Candidate(self.papers[chosen], 0.0, dense, lexical.get(chosen, 0.0))
+        return candidate((titled or mentioning)[0])
 
     def _within_bounds(self, filters: Filters) -> np.ndarray:
         """Per paper (in table order), whether it meets the filters' numeric bounds."""
