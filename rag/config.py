@@ -100,6 +100,9 @@ class ComposerSettings(BaseModel):
     rare_name_share: float = Field(
         default=0.05, gt=0, le=1, description="A name counts as rare (an answer to \"which things\") when at most "
         "this share of papers use its rarest word.")
+    common_name_share: float = Field(
+        default=0.2, gt=0, le=1, description="A name of the question used by more than this share of papers "
+        "(LLM, RL) is the field's word, not a thing the answer must show: no sentence is added for it.")
     position_penalty: float = Field(default=0.03, ge=0, description="Taken per sentence position from a "
                                     "definition candidate: what a work is comes early in its abstract.")
     first_mention_bonus: float = Field(default=0.1, ge=0, description="Added to the sentence where an abstract "

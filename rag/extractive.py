@@ -20,7 +20,7 @@ import numpy as np
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
-                       question_names, version_of)
+                       question_names, unmarked, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.table import WORD, PaperTable
@@ -53,6 +53,9 @@ INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)
                           r"design|call|describe|derive|frame|formulate|build|create)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.
 EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w+\s+){0,2}){1,6}[A-Z][\w-]*\)")
+# "Explain X", "what does X …": an ask about X and at most one more word of what it does.
+ABOUT_NAME = (r"\W*(?:so\s+|and\s+)?(?:(?:please\s+)?(?:explain|describe|summari[sz]e|tell me about|what about)|"
+              r"what\s+(?:does|do|did))\s+(?:the\s+)?")
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
@@ -220,7 +223,7 @@ class Scorer:
         self.introduced_at: dict[str, int] = {}
         self._own_names: dict[str, list[str]] = {}
         for hit in sorted(self.hits, key=lambda h: h.number):
-            if INTRODUCTION.search(hit.text):
+            if INTRODUCTION.search(hit.text) and not RHETORICAL.search(hit.text):  # "how can we design …?"
                 self.introduced_at.setdefault(hit.paper_id, hit.number)
         # The question's words outside its parts ("There's a paper on X." before the asking): what "it" is.
         context = question.text
@@ -291,6 +294,11 @@ class Scorer:
                     not any(introduced_as(name, hit.text) for name in names)
         return False
 
+    def sets_problem(self, hit: SentenceHit) -> bool:
+        """Whether the sentence comes before the paper introduces its work (it sets out the problem) and the
+        question does not ask about the problem."""
+        return not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0)
+
     def own_names(self, candidate: Candidate) -> list[str]:
         """The names the paper's abstract gives its own work ("… a technique named PCB-Merging")."""
         paper = candidate.paper
@@ -307,10 +315,16 @@ class Scorer:
         return bool(self.new_names(hit))
 
     def defined_names(self, part: Part) -> list[str]:
-        """The names a part asks what they are ("What is MoPPS", "what are PAVs and …")."""
-        return [n for n in self.names if re.match(r"\W*(?:so\s+|and\s+)?(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+"
-                                                  r"(?:the\s+|an?\s+)?" + re.escape(folded(n)) + r"(?![\w-])",
-                                                  folded(part.text), re.IGNORECASE)]
+        """The names a part asks what they are ("What is MoPPS", "what are PAVs and …"), or asks about with
+        nothing else ("Explain ArCHer", "what does X evaluate"): answered where the paper introduces them."""
+        text = folded(part.text)
+        asked = [n for n in self.names if re.match(r"\W*(?:so\s+|and\s+)?(?:what|who)(?:'s|\s+is|\s+are|\s+was)\s+"
+                                                   r"(?:the\s+|an?\s+)?" + re.escape(folded(n)) + r"(?![\w-])",
+                                                   text, re.IGNORECASE)]
+        if asked or part.wants_quantity or part.wants_outcome or part.wants_names:
+            return asked
+        return [n for n in self.names if (match := re.match(ABOUT_NAME + re.escape(folded(n)) + r"(?![\w-])(.*)", text,
+                                                            re.IGNORECASE)) and len(terms(match.group(1))) <= 1]
 
     def kinds(self, part: Part) -> list[Callable[[SentenceHit, Candidate], bool]]:
         """The kinds of sentence the part asks for: one saying how the work works, one naming things, one
@@ -353,7 +367,7 @@ class Scorer:
         if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
             # "Our code is available at …" answers nothing but a request for the code.
             score -= self.weights.link_penalty
-        if not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0):
+        if self.sets_problem(hit):
             score -= self.weights.background_penalty
         if RHETORICAL.search(hit.text):
             # "This raises the question: how can we …?" echoes a question, answers none.
@@ -528,9 +542,12 @@ def _name_sentences(scorer: Scorer, candidate: Candidate, chosen: list[SentenceH
     """"What did it reach on VisualWebArena and on WebArena?": each named thing the paper mentions outside its
     title gets a sentence naming it, when the chosen ones do not."""
     added: list[SentenceHit] = []
-    names = [n for n in scorer.names if not mentions(n, candidate.paper.title)]
+    common = np.log1p(1 / scorer.weights.common_name_share)
+    # A plain word most papers use (LLM) is the field's; the terms of "R2R" or "GPT-4" say nothing of theirs.
+    names = [n for n in scorer.names if not mentions(n, candidate.paper.title)
+             and not (n.isalpha() and scorer.weight(n.lower()) < common)]
     for name in names:
-        if room <= len(added) or any(mentions(name, h.text) for h in chosen + added):
+        if room <= len(added) or any(mentions_form(name, h.text) for h in chosen + added):
             continue
         naming = [s for s in scorer.for_question(candidate.paper.paper_id) if mentions(name, s.hit.text)]
         if naming:
@@ -681,9 +698,9 @@ def names_work(name: str, candidate: Candidate) -> bool:
 
 def introduced_as(name: str, abstract: str) -> bool:
     """Whether the abstract introduces its work under this name: "we propose IKEA", "… Agent (IKEA)"."""
-    escaped = re.escape(folded(name))
+    escaped = re.escape(unmarked(name))
     return re.search(rf"\b(?:propos|introduc|present|call|nam|dub|term)\w*\s+(?:[\w-]+\s+){{0,2}}?{escaped}(?![\w-])|"
-                     rf"\b(?:propos|introduc|present)\w*\b[^.]{{0,150}}\({escaped}\)", folded(abstract), re.IGNORECASE) is not None
+                     rf"\b(?:propos|introduc|present)\w*\b[^.]{{0,150}}\({escaped}\)", unmarked(abstract), re.IGNORECASE) is not None
 
 
 def named_subject(question: Question, works: dict[str, Candidate | None]) -> Candidate | None:
@@ -834,7 +851,8 @@ def completing(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
     while len(added) < room:
         open_terms = uncovered_terms(scorer, candidate, chosen + added)
         gains = [(sum(weight[t] for t in open_terms & set(terms(s.hit.text))) / (total or 1.0), s)
-                 for s in scored if s.hit not in chosen + added and s.score >= floor and not URL.search(s.hit.text)]
+                 for s in scored if s.hit not in chosen + added and s.score >= floor and not URL.search(s.hit.text)
+                 and not (scorer.sets_problem(s.hit) and not MEASUREMENT.search(s.hit.text))]
         gain, best = max(gains, key=lambda g: (g[0], g[1].score), default=(0.0, None))
         if best is None or gain < scorer.weights.residual_min_gain:
             break
@@ -1070,9 +1088,9 @@ def typed_answers(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit
 def appositive(name: str, text: str) -> bool:
     """"… via Hogwild! Inference: a parallel inference engine …", "X, an agent that …": the text says what the
     name is right after it (not "In X, an optimizer …", where the name is a setting)."""
-    for match in re.finditer(r"(?<![\w-])" + re.escape(folded(name)) + r"[)\"”]?[,:]\s+(?:a|an)\b", folded(text),
+    for match in re.finditer(r"(?<![\w-])" + re.escape(unmarked(name)) + r"[)\"”]?[,:]\s+(?:a|an)\b", unmarked(text),
                              re.IGNORECASE):
-        before = folded(text)[:match.start()].split()
+        before = unmarked(text)[:match.start()].split()
         if not before or before[-1].lower() not in PREPOSITIONS:
             return True
     return False
@@ -1082,14 +1100,14 @@ def introduces_name(name: str, text: str) -> bool:
     """Whether the sentence says what the name is: spelled out, introduced ("we propose X"), "X, a …", "X is
     a …"."""
     return (spelled_out(name, text) or appositive(name, text) or introduced_as(name, text)
-            or re.search(r"(?<![\w-])" + re.escape(folded(name)) + r"[)\"”]?\s+(?:is|are)\s+(?:a|an)\b", folded(text),
+            or re.search(r"(?<![\w-])" + re.escape(unmarked(name)) + r"[)\"”]?\s+(?:is|are)\s+(?:a|an)\b", unmarked(text),
                          re.IGNORECASE) is not None)
 
 
 def spelled_out(name: str, text: str) -> bool:
     """"Optimization with Trace Oracle (OPTO)", "MASH (Modeling Abstention …)": the text spells the name out."""
-    escaped = re.escape(folded(name))
-    return re.search(rf"[A-Z][\w-]*(?:\s+[\w-]+){{1,8}}\s+\({escaped}\)|(?<![\w-]){escaped}\s+\([A-Z]", folded(text)) is not None
+    escaped = re.escape(unmarked(name))
+    return re.search(rf"[A-Z][\w-]*(?:\s+[\w-]+){{1,8}}\s+\({escaped}\)|(?<![\w-]){escaped}\s+\([A-Z]", unmarked(text)) is not None
 
 
 def side_by_side(question: Question, works: dict[str, Candidate | None], described: list[str] = ()) -> list[str]:

@@ -283,9 +283,10 @@ def filters_in_words(text: str) -> Filters:
 
 def asking_sentences(text: str) -> tuple[list[str], list[str]]:
     """(every sentence, the ones that ask): statements around the asking ("I read a paper on X.") are context."""
-    # "A study of safety heads: what is its algorithm called?": the lead-in before the colon is a statement.
+    # "A study of safety heads: what is its algorithm called?", "RoboBrain vs TaskMatrix.AI — which one …?": the
+    # lead-in before the colon or dash is a statement ("Explain ArCHer — how does it …?" asks twice).
     sentences: list[str] = []
-    for piece in re.split(rf"(?<=[.?!])\s+(?=[A-Z(])|:\s+(?={QUESTION_WORD})", text, flags=re.I):
+    for piece in re.split(rf"(?<=[.?!])\s+(?=[A-Z(])|(?::|\s+(?:--?|[—–]))\s+(?={QUESTION_WORD})", text, flags=re.I):
         if sentences and re.search(r"\s[A-Z][\w-]*!$", sentences[-1]):
             sentences[-1] += f" {piece.strip()}"  # "Hogwild! Inference": a name's "!" ends no sentence
         elif piece.strip():
@@ -353,7 +354,8 @@ def question_parts(text: str) -> list[Part]:
               for piece in PART_BREAK.split(s) for p in comma_asks(piece)]
     pieces = [p for p in pieces if terms(p) or ASKS_WITH_STOPWORDS.search(p)]
     if len(pieces) > 1 and not QUANTITY.search(pieces[0]) and len(terms(pieces[0])) <= 3 \
-            and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can)\b", pieces[0], re.I):
+            and not re.match(r"(how|what|which|where|when|why|who|is|are|does|do|did|can|explain|describe)\b", pieces[0],
+                             re.I):
         pieces = pieces[1:]  # a lead-in such as "For LServe:" before "(a) ... (b) ..." is context, not a part
     quantity = any(QUANTITY.search(p) for p in pieces if only_asks(p))
     # A vague part ("How does each change it?") keeps its own words: the answerer scores it together with the

@@ -16,6 +16,7 @@ from rag.evaluation import citation_problems, dev_test_split
 from rag.extractive import (
     ABSTAIN_TEXT,
     Evidence,
+    _name_sentences,
     Scorer,
     answer,
     appositive,
@@ -28,6 +29,7 @@ from rag.extractive import (
     definition_subject,
     extended,
     introduced_as,
+    introduces_name,
     named_subject,
     off_topic_words,
     has_figure,
@@ -135,6 +137,15 @@ def test_enumerated_parts_drop_their_lead_in_and_statements_are_context():
     assert [p.text for p in parts] == ["how many demonstrations", "which grippers"]
     parts = question_parts("I recall a compiler paper that tunes loop tiling with RL. What speed-up did it get?")
     assert [p.text for p in parts] == ["What speed-up did it get"]
+
+
+def test_a_lead_in_before_a_dash_is_context_and_an_explain_request_is_a_part():
+    # a comparison's named works before the dash are what the ask is about, not a part of their own
+    parts = question_parts("Loomwise vs ShuttleNet — which one was trained on more looms?")
+    assert [p.text for p in parts] == ["which one was trained on more looms"]
+    parts = question_parts("Explain KilnNet -- how does it schedule a firing?")
+    assert [p.text for p in parts] == ["Explain KilnNet", "how does it schedule a firing"]
+    assert parts[1].wants_mechanism and not parts[0].wants_mechanism
 
 
 def test_a_vague_part_keeps_its_own_words_and_the_statements_are_context():
@@ -279,7 +290,7 @@ def make_paper(title: str, abstract: str, **meta) -> Paper:
     return Paper(paper_id=title.lower().replace(" ", "-"), title=title, abstract=abstract, url="", **meta)
 
 
-def make_evidence(question, papers_and_axes, works=None, sides=None, previous=None) -> Evidence:
+def make_evidence(question, papers_and_axes, works=None, sides=None, previous=None, names=None) -> Evidence:
     """Each paper's sentences get the vectors given (one axis per sentence), so similarity is controlled."""
     candidates, hits = [], []
     for paper, sentence_axes in papers_and_axes:
@@ -290,7 +301,7 @@ def make_evidence(question, papers_and_axes, works=None, sides=None, previous=No
     for hit in hits:
         hit.similarity = float(hit.vector @ question_vector)
     part_vectors = [axis(i % DIM) for i in range(len(question.parts))]
-    return Evidence(candidates, hits, part_vectors, works or {}, [], previous, sides or [])
+    return Evidence(candidates, hits, part_vectors, works or {}, names or [], previous, sides or [])
 
 
 def table_for(papers) -> SimpleNamespace:
@@ -725,6 +736,50 @@ def test_a_definition_says_what_a_short_name_stands_for_where_the_paper_spells_i
                    "K-Fire plans each firing from the studio logs. K-Fire works in any gas kiln.",
                    "What does K-Fire do?", sentence_axes=[axis(1) * 0.1, axis(1) * 0.1, axis(0), axis(0)])
     assert "Kiln Firing Estimation (K-Fire)" in draft.text and "K-Fire plans each firing" in draft.text
+
+
+def test_an_ask_about_a_name_alone_is_answered_where_the_paper_introduces_it():
+    paper = make_paper("Kiln^2: Two-Stage Firing Control",
+                       "Pottery kilns waste energy and potters want steadier results in every studio. "
+                       "This raises the question: how can we design a better controller? "
+                       "To this end we introduce kiln^2, a two-stage controller for electric kilns. "
+                       "Its first stage predicts heat loss and its second stage sets the power. "
+                       "Kiln^2 lowers energy use by 31% on stoneware.")
+    question = read("What does Kiln²-Net measure, and how does it set the power in a studio?")
+    # "Kiln²" of the question is the corpus's "Kiln^2"
+    assert introduces_name("Kiln2", paper.abstract) and introduced_as("Kiln2", paper.abstract)
+    for asked in ("Explain GlazeGPT", "what does GlazeGPT predict"):
+        question = read(f"{asked}, and what accuracy does it reach?")
+        scorer = Scorer(question, make_evidence(question, [(GLAZE, [axis(0), axis(1)])], names=["GlazeGPT"]),
+                        table_for([GLAZE]))
+        assert scorer.defined_names(scorer.question.parts[0]) == ["GlazeGPT"]
+    # a part asking more than the name (what it reaches on which recipes) is no definition
+    question = read("what does GlazeGPT reach on held-out recipes?")
+    scorer = Scorer(question, make_evidence(question, [(GLAZE, [axis(0), axis(1)])], names=["GlazeGPT"]),
+                    table_for([GLAZE]))
+    assert scorer.defined_names(scorer.question.parts[0]) == []
+    # the abstract's own question ("how can we design …?") introduces nothing, so the background before the
+    # introduction is not how the work works, and no sentence is added for it
+    evidence = make_evidence(question, [(paper, [axis(0), axis(1), axis(2), axis(3), axis(0)])])
+    scorer = Scorer(question, evidence, table_for([paper]))
+    assert scorer.introduced_at[paper.paper_id] == 2 and scorer.sets_problem(evidence.hits[0])
+    assert all(h.number >= 2 for h in completing(scorer, evidence.candidates[0], [evidence.hits[3]], room=3))
+
+
+def test_a_name_most_papers_use_gets_no_sentence_of_its_own():
+    papers = [make_paper(f"Paper {i}", f"An LLM bakes bread number {i}. It works.") for i in range(4)]
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Every LLM has heard of kilns. We propose KilnNet, a controller for pottery kilns. "
+                      "It lowers energy use by 31% on stoneware.")
+    question = read("How does KilnNet use an LLM to lower energy use?")
+    evidence = make_evidence(question, [(kiln, [axis(0), axis(1), axis(2)])], names=["KilnNet", "LLM"])
+    table = table_for([kiln, *papers])
+    chosen = [evidence.hits[2]]
+    table.idf["llm"] = 0.1  # LLM is in most papers: the field's word
+    assert _name_sentences(Scorer(question, evidence, table), evidence.candidates[0], chosen, room=2) == []
+    table.idf["llm"] = 3.0  # a rare name of the question is shown
+    assert _name_sentences(Scorer(question, evidence, table), evidence.candidates[0], chosen, room=2) == \
+        [evidence.hits[0]]
 
 
 def test_definition_quotes_the_introduction_and_how_it_works():
