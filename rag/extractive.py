@@ -49,6 +49,8 @@ PERCENT = re.compile(r"%|percentage points?|p\.p\.")
 SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percentage|rate)\b", re.IGNORECASE)
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,5})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
+# "number of tasks, number of authors": counts asked, unless the part asks how much (the number of steps cut).
+NUMBER_OF = re.compile(r"\b(?:number|count) of\s+(?:the\s+)?([\w-]+(?:\s+[\w-]+){0,5})", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
                           r"design|call|describe|derive|frame|formulate|build|create)|\b(called|named|dubbed|termed)\b", re.IGNORECASE)
 # "MASH (Modeling Abstention via Selective Help-seeking)": a name spelled out where it is introduced.
@@ -175,6 +177,8 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
     counted = {t for m in COUNTED.finditer(asked) for t in terms(" ".join(g for g in m.groups() if g))}
+    if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
+        counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
     for match in MEASUREMENT.finditer(text):
         # For "how many X", a measurement counts only when it is of X ("90% of the tasks").

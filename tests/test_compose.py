@@ -271,6 +271,10 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     # "The size of X" takes any count; a "size gap" is not a size.
     assert has_figure("a set of 12662 prompts", "Tell me the size of the prompt set")
     assert not has_figure("a two-stage training recipe", "what size gap does each claim")
+    # "number of X" asks for a count of X, unless the part asks how much (a change of that number).
+    assert has_figure("The kiln suite holds 204 glazes from 17 potters.", "size figures: number of potters")
+    assert not has_figure("The kiln suite holds 204 glazes.", "the number of potters and the number of studios")
+    assert has_figure("The average firing count falls by 3.8x.", "how much does it cut the average number of firings")
     # A number the question itself states is not the answer.
     assert not has_figure("with 300 nurses and 40 clinics", "what did it cost", "with 300 nurses, what did it cost?")
 
