@@ -100,6 +100,10 @@ class ComposerSettings(BaseModel):
     rare_name_share: float = Field(
         default=0.05, gt=0, le=1, description="A name counts as rare (an answer to \"which things\") when at most "
         "this share of papers use its rarest word.")
+    paper_coverage_weight: float = Field(
+        default=0.5, ge=0, description="A fact question about no named paper is answered from the paper whose best "
+        "sentence scores highest plus this weight times the share of the question its title and abstract hold "
+        "together (of the sentences that pass the threshold).")
     common_name_share: float = Field(
         default=0.2, gt=0, le=1, description="A name of the question used by more than this share of papers "
         "(LLM, RL) is the field's word, not a thing the answer must show: no sentence is added for it.")

@@ -226,6 +226,7 @@ class Scorer:
         self.asks_problem = PROBLEM.search(question.text) is not None
         self.introduced_at: dict[str, int] = {}
         self._own_names: dict[str, list[str]] = {}
+        self._paper_coverage: dict[str, float] = {}
         for hit in sorted(self.hits, key=lambda h: h.number):
             if INTRODUCTION.search(hit.text) and not RHETORICAL.search(hit.text):  # "how can we design …?"
                 self.introduced_at.setdefault(hit.paper_id, hit.number)
@@ -297,6 +298,14 @@ class Scorer:
                 return self.introduced_at.get(hit.paper_id) != hit.number and \
                     not any(introduced_as(name, hit.text) for name in names)
         return False
+
+    def paper_coverage(self, candidate: Candidate) -> float:
+        """How much of the question the paper's title and abstract hold together: a paper answering a question
+        of several parts holds them across its sentences, though another paper's one sentence may score higher."""
+        paper = candidate.paper
+        if paper.paper_id not in self._paper_coverage:
+            self._paper_coverage[paper.paper_id] = self.coverage(self.question.text, f"{paper.title} {paper.abstract}")
+        return self._paper_coverage[paper.paper_id]
 
     def sets_problem(self, hit: SentenceHit) -> bool:
         """Whether the sentence comes before the paper introduces its work (it sets out the problem) and the
@@ -792,6 +801,9 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     best = scored[0] if scored else None
     if best is None or best.score < threshold:
         return abstention(scorer.candidates)
+    if subject is None and question.previous_question is None:  # a follow-up's few words cover little of any paper
+        best = max((s for s in scored if s.score >= threshold), key=lambda s: s.score + scorer.weights.paper_coverage_weight
+                   * scorer.paper_coverage(s.candidate))
     composer = Composer(scorer.hits)
     parts = question.parts
     if len(parts) > 1 or parts[0].wants_quantity or scorer.names:

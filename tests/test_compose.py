@@ -338,6 +338,24 @@ def test_each_part_of_a_two_part_question_gets_its_own_sentence():
     assert len(draft.citations) == 1 and draft.citations[0].quote in KILN.abstract
 
 
+def test_a_fact_comes_from_the_paper_covering_the_question_not_from_one_near_sentence():
+    survey = make_paper("Glaze Savings at Scale", "We survey studios. Studios save 12% of glaze on average with mixing.")
+    question = read("How much energy does the kiln controller save on stoneware firings, and how many firing logs "
+                    "was it trained on?")
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "We propose KilnNet, a controller for pottery kilns. It lowers energy use by 31% on stoneware "
+                      "firings. The controller was trained on 1,200 firing logs from five studios.")
+    evidence = make_evidence(question, [(survey, [axis(0), axis(0)]), (kiln, [axis(1), axis(2), axis(3)])])
+    for hit in evidence.hits:  # the survey's sentences are nearer the question's vector
+        hit.similarity = 1.0 if hit.paper_id == survey.paper_id else 0.5
+    table = table_for([survey, kiln])
+    alone = answer(question, evidence, table, threshold=0.3, max_sentences=4,
+                   weights=ComposerSettings(paper_coverage_weight=0.0))
+    assert "12%" in alone.text  # its one sentence scores best
+    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
+    assert "31%" in draft.text and "1,200" in draft.text and "12%" not in draft.text
+
+
 def test_a_sentence_near_the_best_for_two_parts_does_not_replace_either_part_s_own_best():
     paper = make_paper("Planning for Weaving Looms", "Our loom planner is Loomwise. "
                        "The loom planner also runs on a Dobby loom in field tests. Weavers liked it.")
