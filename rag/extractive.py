@@ -80,9 +80,10 @@ REPORTING = re.compile(r"we\s+(?:\w+\s+)?(?:find|found|show|observe|demonstrate|
                        re.IGNORECASE)
 # "Experiments on three benchmarks …": where an abstract turns from how the work works to how it was tested.
 EXPERIMENTS = re.compile(r"\bexperiments?\b", re.IGNORECASE)
-# "… improves resistance", "… outperforms": a sentence reporting what the work achieved, not how it works.
+# "… improves resistance", "… outperforms", "we show that …": a sentence reporting what the work achieved, not how
+# it works ("LLMs have shown promise" is the field's background).
 RESULT = re.compile(r"\b(?:improve[sd]|outperform(?:s|ed)|surpass(?:es|ed)|achieve[sd]|attain(?:s|ed)|exceed(?:s|ed)|"
-                    r"beats|boost(?:s|ed)|yield(?:s|ed)|demonstrate[sd]|show(?:s|ed|n)|exhibit(?:s|ed)|"
+                    r"beats|boost(?:s|ed)|yield(?:s|ed)|demonstrate[sd]|show(?:s|ed|n)?\s+that|exhibit(?:s|ed)|"
                     r"display(?:s|ed))\b", re.IGNORECASE)
 # "+47.5%", "improves … by 20%", "from 4.8% to 42.4%", "2.9x faster": a sentence reporting a change.
 CHANGE = re.compile(r"(?<![\w.])[+−]\d|\b(?:improv|increas|boost|reduc|rais|gain|speed-?up|accelerat|faster|slower|"
@@ -278,8 +279,8 @@ class Scorer:
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
         """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
-        if MEASUREMENT.search(hit.text):
-            return False
+        if MEASUREMENT.search(hit.text) or hit.number < self.introduced_at.get(hit.paper_id, 0):
+            return False  # before the work is introduced, "it" is the approach the paper sets out to improve on
         if ELABORATION.match(hit.text) and hit.number > self.introduced_at.get(hit.paper_id, hit.number):
             # "More specifically, the LLM generates its own training data …", "This is achieved using a … reward":
             # after the work's introduction, a sentence spelling out the one before says how the work works.

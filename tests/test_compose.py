@@ -32,6 +32,7 @@ from rag.extractive import (
     introduces_name,
     named_subject,
     off_topic_words,
+    reports_result,
     has_figure,
     is_condition,
     list_conditions,
@@ -1051,6 +1052,20 @@ def test_the_name_a_paper_gives_its_work_is_the_subject_of_how_it_works():
     # Neither the question nor the title names Kiln-Balance: the abstract gives its work that name.
     assert scorer.describes_work(hits[2], evidence.candidates[0])
     assert not scorer.describes_work(hits[1], evidence.candidates[0])  # the introduction says what it is
+
+
+def test_before_the_work_is_introduced_it_is_the_approach_the_paper_improves_on():
+    paper = make_paper("Balancing Controllers for Kiln Blending",
+                       "While averaging has shown promise for kilns, it treats every controller alike. "
+                       "This paper introduces a technique named Kiln-Balance for blending controllers. "
+                       "It weighs each controller by the entropy of its firing curve. "
+                       "We show that Kiln-Balance saves fuel.")
+    scorer, evidence = scorer_for(read("How does Kiln-Balance blend controllers?"), paper)
+    hits = {h.number: h for h in evidence.hits}
+    assert not scorer.describes_work(hits[0], evidence.candidates[0])  # "it" is averaging, set out as the problem
+    assert scorer.describes_work(hits[2], evidence.candidates[0])
+    # the field's "has shown promise" reports no result of the work; "we show that" does
+    assert not reports_result(hits[0].text) and reports_result(hits[3].text)
 
 
 def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
