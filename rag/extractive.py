@@ -58,6 +58,8 @@ EXPANSION = re.compile(r"\b[A-Z][\w^*-]*[A-Z][\w^*-]* \((?:[A-Z][\w-]*,?\s+(?:\w
 # "Explain X", "what does X …": an ask about X and at most one more word of what it does.
 ABOUT_NAME = (r"\W*(?:so\s+|and\s+)?(?:(?:please\s+)?(?:explain|describe|summari[sz]e|tell me about|what about)|"
               r"what\s+(?:does|do|did))\s+(?:the\s+)?")
+# "We construct …", "our analysis …": the authors' own work, not the problem their abstract sets out.
+AUTHORS_AT_WORK = re.compile(r"\b(?:we|our)\b", re.IGNORECASE)
 # A sentence that goes on describing the work just introduced.
 DESCRIBES = re.compile(r"(?:it|this|these|the (?:method|framework|approach|model|system|algorithm)|specifically|"
                        r"concretely|our|we|by|in)\b", re.IGNORECASE)
@@ -310,8 +312,10 @@ class Scorer:
 
     def sets_problem(self, hit: SentenceHit) -> bool:
         """Whether the sentence comes before the paper introduces its work (it sets out the problem) and the
-        question does not ask about the problem."""
-        return not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0)
+        question does not ask about the problem. The authors at work ("we construct a … Benchmark (MRMBench)")
+        are past the problem, whatever verb they use."""
+        return not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0) \
+            and not AUTHORS_AT_WORK.search(hit.text)
 
     def own_names(self, candidate: Candidate) -> list[str]:
         """The names the paper's abstract gives its own work ("… a technique named PCB-Merging")."""
@@ -975,7 +979,9 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
-        sentences = sentences or [item.hit]
+        # As in a comparison, a line says what the work does: the problem its abstract sets out first restates
+        # the question's topic ("… can be merged into a single model") and is quoted only when nothing else is.
+        sentences = [h for h in sentences if not scorer.sets_problem(h)] or sentences or [item.hit]
         if any(EACH.search(p.text) and not (p.wants_quantity or p.wants_names) for p in question.parts[1:]) \
                 and not any(reports_result(h.text) for h in sentences):
             # "… and what does each contribute?": what a paper did is its work and what the work achieved.

@@ -1075,6 +1075,24 @@ def test_before_the_work_is_introduced_it_is_the_approach_the_paper_improves_on(
     assert not reports_result(hits[0].text) and reports_result(hits[3].text)
 
 
+def test_a_list_line_says_what_the_work_does_not_the_problem_it_sets_out():
+    mix = make_paper("Blending Kiln Controllers", "Several kiln controllers can be blended into a single controller. "
+                     "We propose KilnMix, which weighs each controller by its firing entropy. KilnMix saves 9% fuel.")
+    crumbs = make_paper("Kiln Breadcrumbs", "Merging kiln controllers into a single controller is popular. "
+                        "We introduce Breadcrumbs, which masks small controller weights. It saves 4% fuel.")
+    question = read("Which papers blend several kiln controllers into a single controller, and what is distinctive "
+                    "about each?")
+    evidence = make_evidence(question, [(mix, [axis(0), axis(1), axis(2)]), (crumbs, [axis(0), axis(1), axis(2)])])
+    draft = answer(question, evidence, table_for([mix, crumbs]), threshold=0.3, max_sentences=4)
+    assert "firing entropy" in draft.text and "masks small controller weights" in draft.text
+    assert "can be blended" not in draft.text and "is popular" not in draft.text
+    # the authors at work before their "we propose" are past the problem
+    paper = make_paper("Kiln Probes", "Kilns are hard to read. We construct a Kiln Probe Benchmark (KPB) of six "
+                       "tasks. We then propose a probe.")
+    scorer, evidence = scorer_for(read("What does KPB hold?"), paper)
+    assert [scorer.sets_problem(h) for h in sorted(evidence.hits, key=lambda h: h.number)] == [True, False, False]
+
+
 def test_a_name_followed_by_what_it_is_introduces_it_but_a_setting_does_not():
     assert appositive("Kiln! Mind", "We build it as Kiln! Mind: a planner that reads logs.")
     assert not appositive("POKE", "In POKE, a planner reads sensor logs.")
