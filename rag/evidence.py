@@ -92,25 +92,14 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
                                list(described), question_vector=answer_vector, word_vectors=word_vectors)
 
 
-# How much of a title a quoted phrase must be to stand for that paper.
-QUOTED_TITLE_SHARE = 0.6
-
-
 def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:
     """Every name in the question, and the named works: name -> its paper, or None for a name no paper
     mentions (specific enough to matter, such as Toolformer or Orca 2). A multi-word name found as a whole
     replaces its words."""
     vocabulary = index.table.vocabulary
+    phrases = names_of.phrase_names(text)
     works: dict[str, Candidate | None] = {}
     covered: set[str] = set()
-    for quoted in names_of.quoted_titles(text):
-        found = index.find_named(quoted, ranked, vector)
-        # The quote is the title or most of it ("… 'fast and slow' learning" quotes a phrase of two titles).
-        if isinstance(found, Candidate) and names_of.mentions(quoted, found.paper.title) \
-                and len(quoted.split()) >= QUOTED_TITLE_SHARE * len(found.paper.title.split()):
-            works[quoted] = found
-            covered |= set(quoted.split())
-    phrases = [p for p in names_of.phrase_names(text) if not any(p in quoted for quoted in works)]
     for phrase in phrases:
         found = index.find_named(phrase, ranked, vector)
         if isinstance(found, Candidate) or (found is None and not names_of.has_connector(phrase)):

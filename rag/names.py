@@ -94,15 +94,6 @@ def phrase_names(text: str) -> list[str]:
     return list(dict.fromkeys(phrases))
 
 
-# "'Learning to summarize from human feedback'": a title quoted whole, in any case.
-QUOTED = re.compile(r"(?:(?<=\s)|^)['\"“‘]([^'\"“”‘’]{12,200}?)['\"”’](?=[\s,.?!:;)]|$)")
-
-
-def quoted_titles(text: str) -> list[str]:
-    """Phrases of three words or more that the question puts in quotes: a paper's title, as the user copied it."""
-    return [q.strip() for q in QUOTED.findall(folded(text)) if len(q.split()) >= 3]
-
-
 def has_connector(phrase: str) -> bool:
     return any(w.lower() in NAME_CONNECTORS for w in phrase.split())
 

@@ -352,11 +352,3 @@ def test_every_error_the_library_raises_on_purpose_is_a_rag_error():
     assert len(errors) == 9 and all(issubclass(error, rag.RagError) for error in errors)
     with pytest.raises(rag.RagError, match="empty"):
         rag.Assistant().ask("   ")
-
-
-def test_a_title_quoted_whole_is_that_paper(assistant):
-    # Without the quotes read as a title, "compare … and" made it a list of six loosely related papers.
-    answer = assistant.ask("How does OpenAI's 2020 'Learning to summarize from human feedback' compare with "
-                           "InstructGPT in data and training setup?")
-    assert not answer.abstained and "human comparisons between summaries" in answer.text
-    assert cited_titles(answer) == ["Learning to summarize from human feedback"]

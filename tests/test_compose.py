@@ -41,7 +41,7 @@ from rag.extractive import (
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import in_title_words, is_specific, quoted_titles, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
+from rag.names import in_title_words, is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
@@ -239,13 +239,6 @@ def test_an_ordinary_word_in_a_hyphenated_compound_is_no_name():
     # An inflected word opening a sentence is no name; an ordinary word alone in brackets is a short form.
     assert question_names("Ablating one head of KilnNet hurts.") == ["KilnNet"]
     assert "Pots" in question_names("We score each kiln with the Pottery Output Score (Pots).")
-
-
-def test_a_quoted_phrase_of_three_words_or_more_may_be_a_title():
-    assert quoted_titles("How does OpenAI's 2020 'Baking bread with kilns' compare with KilnNet?") == \
-        ["Baking bread with kilns"]
-    assert quoted_titles('Is “Kilns Are All You Need” listed?') == ["Kilns Are All You Need"]
-    assert quoted_titles("Did the 'KilnNet' paper and Bob's 'new' kiln agree?") == []  # one word, or an apostrophe
 
 
 def test_mentions_and_versions():
