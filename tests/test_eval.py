@@ -44,10 +44,10 @@ HARD_FRESH15 = PROJECT_ROOT / "eval" / "hard" / "dev-fresh15.jsonl"
 HARD_TYPES = {"fact", "definition", "comparison", "list", "metadata", "follow-up", "unanswerable"}
 # The CI gates: a few points under the numbers in docs/EVAL.md, so noise passes and a real regression does not.
 QUALITY_GATES = {
-    DEFAULT_QUESTIONS: ["recall@5=0.95", "mrr@10=0.95", "must_contain=0.93", "citation_valid=1.0",
+    DEFAULT_QUESTIONS: ["recall@5=0.95", "mrr@10=0.95", "must_contain=0.94", "citation_valid=1.0",
                         "gold_cited=0.96", "abstain_recall=0.92", "false_abstain=0.03"],
-    HARD_TEST: ["recall@5=0.93", "mrr@10=0.95", "must_contain=0.64", "citation_valid=1.0", "gold_cited=0.90",
-                "abstain_recall=0.70", "false_abstain=0.09"],
+    HARD_TEST: ["recall@5=0.93", "mrr@10=0.95", "must_contain=0.67", "citation_valid=1.0", "gold_cited=0.90",
+                "abstain_recall=0.76", "false_abstain=0.09"],
 }
 
 
