@@ -5,7 +5,8 @@ from a run with the current code: how docs/EVAL.md states a pass's start → end
 
 writes START's run to OUT/start and the current code's to OUT/now (each with report.md, results.jsonl,
 summary.json), then prints both runs' main metrics and, per question whose answer changed, its id, type and
-must_contain/fact_recall before and after (no question text, so an unseen set stays unread).
+must_contain/fact_recall before and after (no question text, so an unseen set stays unread); with
+`--aggregates`, only must_contain per type and counts of the changed answers (not even their ids).
 The earlier code reads the current index (RAG_DATA_DIR), so both must use the same index format.
 """
 
@@ -41,6 +42,9 @@ def main() -> None:
     parser.add_argument("commit", help="the earlier code, e.g. the pass's first commit")
     parser.add_argument("questions", type=Path)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--aggregates", action="store_true",
+                        help="print must_contain per type and counts of changed answers instead of their ids, so "
+                             "not even which questions changed is seen")
     args = parser.parse_args()
     questions = args.questions.resolve()
     known = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{args.commit}^{{commit}}"], cwd=ROOT,
@@ -62,11 +66,25 @@ def main() -> None:
         overall = json.loads((args.out / name / "summary.json").read_text(encoding="utf-8"))["overall"]
         print(name, "  ".join(f"{m} {overall[m]:.3f}" for m in METRICS if m in overall))
     before, after = rows(args.out / "start"), rows(args.out / "now")
-    for qid, row in before.items():
-        if row["answer"] != after[qid]["answer"]:
-            old, new = row["scores"], after[qid]["scores"]
-            print(qid, row["type"], *(f"{m} {old.get(m)} -> {new.get(m)}" for m in ("must_contain", "fact_recall")),
-                  f"abstained {row['abstained']} -> {after[qid]['abstained']}")
+    changed = [(row, after[qid]) for qid, row in before.items() if row["answer"] != after[qid]["answer"]]
+    if args.aggregates:
+        types = [json.loads((args.out / name / "summary.json").read_text(encoding="utf-8"))["by_type"]
+                 for name in ("start", "now")]
+        shown = [t for t in types[1] if "/" not in t and "must_contain" in types[1][t] and t in types[0]]
+        print("must_contain by type", "  ".join(
+            f"{t} {types[0][t]['must_contain']:.3f} -> {types[1][t]['must_contain']:.3f}" for t in shown))
+        gained = sum(old["scores"].get("must_contain") == 0.0 and new["scores"].get("must_contain") == 1.0
+                     for old, new in changed)
+        lost = sum(old["scores"].get("must_contain") == 1.0 and new["scores"].get("must_contain") == 0.0
+                   for old, new in changed)
+        print(f"changed answers {len(changed)}: must_contain gained {gained}, lost {lost}; abstaining now "
+              f"{sum(new['abstained'] and not old['abstained'] for old, new in changed)}, no longer "
+              f"{sum(old['abstained'] and not new['abstained'] for old, new in changed)}")
+        return
+    for row, new_row in changed:
+        old, new = row["scores"], new_row["scores"]
+        print(row["id"], row["type"], *(f"{m} {old.get(m)} -> {new.get(m)}" for m in ("must_contain", "fact_recall")),
+              f"abstained {row['abstained']} -> {new_row['abstained']}")
 
 
 if __name__ == "__main__":

@@ -183,6 +183,12 @@ def test_eval_at_runs_an_earlier_commits_code_beside_the_current_one(built_setti
     # The temporary checkout of the earlier code is gone again.
     assert subprocess.run(["git", "worktree", "list"], capture_output=True, text=True,
                           cwd=PROJECT_ROOT).stdout == worktrees
+    aggregates = subprocess.run(script + ["HEAD", str(questions), "--out", str(tmp_path / "agg"), "--aggregates"],
+                                capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=600)
+    lines = aggregates.stdout.splitlines()
+    assert aggregates.returncode == 0 and lines[2].startswith("must_contain by type")
+    assert lines[3] == "changed answers 0: must_contain gained 0, lost 0; abstaining now 0, no longer 0"
+    assert len(lines) == 4  # no question's id
     wrong = subprocess.run(script + ["no-such-commit", str(questions), "--out", str(tmp_path / "x")],
                            capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
     assert wrong.returncode == 1 and "is not a commit of this repository" in wrong.stderr
