@@ -281,7 +281,7 @@ class Scorer:
     def describes_work(self, hit: SentenceHit, candidate: Candidate) -> bool:
         """Whether the sentence's subject is the paper's work (its title's name, a name of the question, "it",
         "our method", or "we" doing rather than reporting) and it reports no result: how the work works."""
-        if MEASUREMENT.search(hit.text) or hit.number < self.introduced_at.get(hit.paper_id, 0):
+        if MEASUREMENT.search(hit.text) or self.before_introduction(hit):
             return False  # before the work is introduced, "it" is the approach the paper sets out to improve on
         if ELABORATION.match(hit.text) and hit.number > self.introduced_at.get(hit.paper_id, hit.number):
             # "More specifically, the LLM generates its own training data …", "This is achieved using a … reward":
@@ -310,12 +310,15 @@ class Scorer:
             self._paper_coverage[paper.paper_id] = self.coverage(self.question.text, f"{paper.title} {paper.abstract}")
         return self._paper_coverage[paper.paper_id]
 
+    def before_introduction(self, hit: SentenceHit) -> bool:
+        """Whether the sentence comes before its abstract's "we propose …" (none: nothing comes before)."""
+        return hit.number < self.introduced_at.get(hit.paper_id, 0)
+
     def sets_problem(self, hit: SentenceHit) -> bool:
         """Whether the sentence comes before the paper introduces its work (it sets out the problem) and the
         question does not ask about the problem. The authors at work ("we construct a … Benchmark (MRMBench)")
         are past the problem, whatever verb they use."""
-        return not self.asks_problem and hit.number < self.introduced_at.get(hit.paper_id, 0) \
-            and not AUTHORS_AT_WORK.search(hit.text)
+        return not self.asks_problem and self.before_introduction(hit) and not AUTHORS_AT_WORK.search(hit.text)
 
     def own_names(self, candidate: Candidate) -> list[str]:
         """The names the paper's abstract gives its own work ("… a technique named PCB-Merging")."""
@@ -807,8 +810,9 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     if best is None or best.score < threshold:
         return abstention(scorer.candidates)
     if subject is None and question.previous_question is None:  # a follow-up's few words cover little of any paper
-        best = max((s for s in scored if s.score >= threshold), key=lambda s: s.score + scorer.weights.paper_coverage_weight
-                   * scorer.paper_coverage(s.candidate))
+        weight = scorer.weights.paper_coverage_weight
+        best = max((s for s in scored if s.score >= threshold),
+                   key=lambda s: s.score + weight * scorer.paper_coverage(s.candidate))
     composer = Composer(scorer.hits)
     parts = question.parts
     if len(parts) > 1 or parts[0].wants_quantity or scorer.names:

@@ -62,14 +62,14 @@ def main() -> None:
         finally:
             subprocess.run(["git", "worktree", "remove", "--force", str(worktree)], cwd=ROOT, check=True)
     run_eval(ROOT, questions, args.out / "now")
-    for name in ("start", "now"):
-        overall = json.loads((args.out / name / "summary.json").read_text(encoding="utf-8"))["overall"]
-        print(name, "  ".join(f"{m} {overall[m]:.3f}" for m in METRICS if m in overall))
+    summaries = {name: json.loads((args.out / name / "summary.json").read_text(encoding="utf-8"))
+                 for name in ("start", "now")}
+    for name, summary in summaries.items():
+        print(name, "  ".join(f"{m} {summary['overall'][m]:.3f}" for m in METRICS if m in summary["overall"]))
     before, after = rows(args.out / "start"), rows(args.out / "now")
     changed = [(row, after[qid]) for qid, row in before.items() if row["answer"] != after[qid]["answer"]]
     if args.aggregates:
-        types = [json.loads((args.out / name / "summary.json").read_text(encoding="utf-8"))["by_type"]
-                 for name in ("start", "now")]
+        types = [summaries["start"]["by_type"], summaries["now"]["by_type"]]
         shown = [t for t in types[1] if "/" not in t and "must_contain" in types[1][t] and t in types[0]]
         print("must_contain by type", "  ".join(
             f"{t} {types[0][t]['must_contain']:.3f} -> {types[1][t]['must_contain']:.3f}" for t in shown))
