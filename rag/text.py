@@ -16,7 +16,14 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 ABBREVIATIONS = {"e.g", "i.e", "al", "vs", "etc", "fig", "cf", "eq", "approx", "resp", "dr", "inc", "no", "sec", "viz"}
 # A sentence ends at . ! or ? followed by space and something that can start a sentence, or glued to the next
 # sentence's first word as some abstracts have it ("… limiting exploration.To address this, …").
-BOUNDARY = re.compile(r"[.!?][\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])|(?<=[a-z]{2})[.!?](?=[A-Z][a-z])")
+# Both forms start at the punctuation mark, so the scan jumps from mark to mark (a lookbehind first would be
+# tried at every character).
+BOUNDARY = re.compile(r"[.!?](?:[\"')\]]?\s+(?=[\"'(\[]?[A-Z0-9\u00c0-\u024f])|(?<=[a-z]{2}[.!?])(?=[A-Z][a-z]))")
+# The word before a full stop ("e.g.", "al."), and a name's "!" ("via Hogwild! Inference"), read at a sentence's end.
+LAST_WORD = re.compile(r"([A-Za-z.]+)\.$")
+NAME_BANG = re.compile(r"\s[A-Z][\w-]*!$")
+# An abbreviation is shorter than this: the word before a full stop is read in this many last characters.
+WORD_WINDOW = 24
 # "(a)", "(ii)", "(3)": an enumerator that starts one of several asks.
 ENUMERATOR = r"\((?:[a-e]|i{1,3}|iv|[1-5])\)"
 TERM = re.compile(r"[^\W\d_]+|\d+(?:\.\d+)?")
@@ -36,11 +43,11 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) offsets of each sentence: text[start:end] is always a verbatim substring."""
     spans, start = [], 0
     for match in BOUNDARY.finditer(text):
-        before = text[start:match.start() + 1]
-        last_word = re.search(r"([A-Za-z.]+)\.$", before)
+        before = text[max(start, match.start() + 1 - WORD_WINDOW):match.start() + 1]
+        last_word = LAST_WORD.search(before)
         if last_word and last_word.group(1).lower().rstrip(".") in ABBREVIATIONS:
             continue
-        if re.search(r"\s[A-Z][\w-]*!$", before):
+        if before.endswith("!") and NAME_BANG.search(before):
             continue  # "via Hogwild! Inference": the "!" of a name inside a sentence ends nothing
         end = match.end()
         piece = text[start:end].strip()

@@ -354,6 +354,34 @@ def test_a_saved_table_reads_its_papers_from_its_papers_file(small_settings, enc
     assert papers_path(small_settings, collection.name, digest).exists()
 
 
+def test_papers_are_encoded_in_small_batches_and_written_in_large_ones(small_settings, encoder, tmp_path,
+                                                                      monkeypatch):
+    import chromadb.api.models.Collection as chroma_collection
+
+    encoded, written = [], []
+
+    class Counting:
+        def encode(self, texts):
+            encoded.append(len(texts))
+            return encoder.encode(texts)
+
+    real_add = chroma_collection.Collection.add
+
+    def add(self, ids, **records):
+        written.append(len(ids))
+        return real_add(self, ids=ids, **records)
+
+    monkeypatch.setattr(chroma_collection.Collection, "add", add)
+    monkeypatch.setattr("rag.index.ENCODE_BATCH_PAPERS", 2)
+    monkeypatch.setattr("rag.index.WRITE_BATCH_PAPERS", 4)
+    source = write_jsonl(tmp_path / "p.jsonl", [paper(f"Paper {n}") for n in range(7)])
+    ingest(small_settings, [source], encoder=Counting(), progress=False)
+    per_paper = 1 + len(sentence_spans(ABSTRACT))  # the title and each sentence
+    assert encoded == [2 * per_paper] * 3 + [per_paper]
+    assert written == [4, 3]
+    assert len(PaperIndex(small_settings)) == 7
+
+
 def test_interrupted_ingest_clears_the_digest_and_the_next_one_completes(small_settings, encoder, tmp_path,
                                                                          monkeypatch):
     class FailsOnSecondBatch:
@@ -366,6 +394,7 @@ def test_interrupted_ingest_clears_the_digest_and_the_next_one_completes(small_s
             return encoder.encode(texts)
 
     source = write_jsonl(tmp_path / "p.jsonl", [paper(f"Paper {n}") for n in range(3)])
+    monkeypatch.setattr("rag.index.ENCODE_BATCH_PAPERS", 1)
     monkeypatch.setattr("rag.index.WRITE_BATCH_PAPERS", 1)
     with pytest.raises(RuntimeError, match="encoder died"):
         ingest(small_settings, [source], encoder=FailsOnSecondBatch(), progress=False)
