@@ -76,8 +76,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     if parsed.wants_several and not parsed.restrict_to_previous and not about_previous:
         # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
         # retrieved or not.
-        found = [c.paper for c in top[:extractive.LEADING_PAPERS]]
-        for name in extractive.list_conditions(parsed, names, index.table, found, settings.composer.rare_name_share):
+        first = top[0].paper if top else None
+        for name in extractive.list_conditions(parsed, names, index.table, first, settings.composer.rare_name_share):
             extra += index.mentioning(name, answer_vector, active, settings.condition_papers)
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)

@@ -895,19 +895,18 @@ def _neighbour(scored: list[ScoredSentence], best: ScoredSentence, chosen: Sente
     return []
 
 
-def list_conditions(question: Question, names: list[str], table: PaperTable, found: Sequence[Paper],
+def list_conditions(question: Question, names: list[str], table: PaperTable, first: Paper | None,
                     rare_share: float) -> list[str]:
     """"Which papers evaluate on Mind2Web?", "the MATH-500 results across the collection", "which papers use
     Minecraft as a testbed?": names a listed paper must mention. A name after "on", "than"…; a specific name (a
-    version, a benchmark, one the corpus lacks); or a name few papers use (at most `rare_share` of them) that one
-    of the papers `found` first mentions (a broader paper on the topic may rank above the ones using it). A name
-    none of them uses describes the topic instead ("the algorithm popularized by DeepSeek"), and an aside
-    (`is_aside`) is not needed."""
+    version, a benchmark, one the corpus lacks); or a name few papers use (at most `rare_share` of them) that the
+    first paper found mentions. A name the first paper lacks describes the topic instead ("the algorithm
+    popularized by DeepSeek"), and an aside (`is_aside`) is not needed."""
     text = folded(question.text)
     rare = np.log1p(1 / rare_share)
 
     def is_rare(name: str) -> bool:
-        return (any(mentions_form(name, f"{paper.title}\n{paper.abstract}") for paper in found)
+        return (first is not None and mentions_form(name, f"{first.title}\n{first.abstract}")
                 and max((table.idf.get(t, table.max_idf) for t in terms(name)), default=0.0) >= rare)
 
     return [n for n in names if is_condition(n, text) or is_specific(n, table.vocabulary)
@@ -923,8 +922,6 @@ def is_aside(name: str, text: str) -> bool:
 
 
 EACH = re.compile(r"\beach\b", re.IGNORECASE)
-# A rare name is a list question's condition when one of this many papers retrieved first mentions it.
-LEADING_PAPERS = 3
 # "of those three", "among these papers": the words pointing at the previous answer's papers, which a paper's
 # text need not hold.
 PREVIOUS_PAPERS = re.compile(r"\b(?:of|among|from)\s+(?:those|these|them)(?:\s+(?:two|three|four|five|six|papers?|"
@@ -943,8 +940,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
-    found = [c.paper for c in scorer.candidates[:LEADING_PAPERS]]
-    conditions = list_conditions(question, scorer.names, scorer.table, found, scorer.weights.rare_name_share)
+    first = scorer.candidates[0].paper if scorer.candidates else None
+    conditions = list_conditions(question, scorer.names, scorer.table, first, scorer.weights.rare_name_share)
     # With such a condition, mentioning it is what qualifies a paper (with the topic coverage below), not its score.
     cutoff = 0.0 if conditions else max(threshold, scorer.weights.several_relative_cutoff * top)
     texts = {paper_id: f"{item.candidate.paper.title} {item.candidate.paper.abstract}"

@@ -695,26 +695,22 @@ def test_a_condition_no_paper_mentions_is_not_answered_from_another_benchmark():
     assert draft.abstained and "Raku" in draft.text
 
 
-def test_a_rare_name_a_leading_paper_mentions_is_a_list_condition_unless_it_is_an_aside():
+def test_a_rare_name_the_first_paper_mentions_is_a_list_condition_unless_it_is_an_aside():
     papers = [make_paper(f"Kiln Paper {i}", "A study of glazes and kilns.") for i in range(40)]
     raku = make_paper("Raku Firing Agents", "We build agents that fire pots in Rakuworld and test them.")
     table = table_for(papers + [raku])
     table.idf = {t: np.log1p(41 / sum(t in terms(f"{p.title} {p.abstract}") for p in papers + [raku]))
                  for t in table.idf}
-    found = [raku]
+    first = raku
 
     def conditions(text: str, name: str) -> list[str]:
-        return list_conditions(read(text), [name], table, found, rare_share=0.05)
+        return list_conditions(read(text), [name], table, first, rare_share=0.05)
 
     assert conditions("Which papers use Rakuworld as their testbed, and what does each build?", "Rakuworld")
-    # The paper that uses it need not be found first: a broader paper on the topic may rank above it.
-    found = [papers[0], papers[1], raku]
-    assert conditions("Which papers test kiln agents in the Rakuworld simulator, and what does each claim?",
-                      "Rakuworld")
-    # Named to describe the topic: none of the papers found first uses it.
-    found = papers[:3]
+    # Named to describe the topic: the first paper found does not use it.
+    first = papers[0]
     assert not conditions("Which papers train agents the way Rakuworld popularised?", "Rakuworld")
-    found = [raku]
+    first = raku
     # One of two alternatives, or a remark in brackets: not needed by every listed paper.
     assert not conditions("Which papers use Rakuworld or another kiln simulator?", "Rakuworld")
     assert not conditions("Which papers test on kilns (for example in Rakuworld)?", "Rakuworld")
