@@ -455,6 +455,8 @@ class Composer:
             if spans and spans[-1][2] == hit.number - 1 and spans[-1][1] == spans[-1][3] and start == hit.start:
                 spans[-1][1:] = [end, hit.number, hit.end]
             else:
+                if start == hit.start:
+                    start += framing_length(hit.text, focus)
                 spans.append([start, end, hit.number, hit.end])
         pieces = []
         for start, end, _, _ in spans:
@@ -488,6 +490,27 @@ def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple
     first, last = bounds[keep[0]][0], bounds[keep[-1]][1]
     text = hit.text[first:last].rstrip(",;: ")
     return hit.start + first, hit.start + first + len(text)
+
+
+# "To address these issues, we introduce …", "In this paper, we …", "Specifically, …": words that frame a sentence
+# in its abstract (a purpose, a pointer to the paper, a connective) and say nothing on their own; a quote that
+# starts with the sentence leaves them out.
+FRAMING = re.compile(r"(?:to (?:[a-z]+|this end|that end)|"
+                     r"in (?:this|our) (?:paper|work|study|report|article)|in (?:addition|particular|practice|"
+                     r"response)|building (?:on|upon)|based on (?:this|these|that|those)|motivated by|inspired by|"
+                     r"for (?:example|instance)|as a result|specifically|concretely|empirically|experimentally|"
+                     r"additionally|furthermore|moreover|notably|importantly|finally|however|therefore|thus|hence|"
+                     r"overall|consequently|accordingly|in summary|to summari[sz]e)\b[^,;:()\[\]\d]{0,60},\s+(?=[a-z])",
+                     re.IGNORECASE)
+
+
+def framing_length(text: str, focus: set[str]) -> int:
+    """How many characters of framing the sentence opens with (none when they hold a word the question asks
+    about, or a name: "In WebShop, …")."""
+    match = FRAMING.match(text)
+    if not match or focus & set(terms(match.group(0))) or re.search(r"(?<!^)\b[A-Z]", match.group(0)):
+        return 0
+    return match.end()
 
 
 def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:

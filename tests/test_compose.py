@@ -14,6 +14,7 @@ from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.evaluation import citation_problems, dev_test_split
 from rag.extractive import (
+    framing_length,
     ABSTAIN_TEXT,
     Evidence,
     _name_sentences,
@@ -1471,3 +1472,21 @@ def test_a_follow_up_about_the_one_paper_the_conversation_fixed_needs_only_cover
     alone = read("What did they build on top of it?")
     evidence = make_evidence(alone, [(KILN, [axis(0)] * 3)])
     assert answer(alone, evidence, table_for([KILN]), threshold=best / 0.95, max_sentences=2).abstained
+
+
+def test_a_quote_leaves_out_the_framing_its_sentence_opens_with_unless_the_question_asks_about_it():
+    opening = "To cope with these cracking problems, we propose KilnNet, a controller for pottery kilns."
+    assert opening[framing_length(opening, set()):] == "we propose KilnNet, a controller for pottery kilns."
+    assert framing_length(opening, set(terms("What cracking problems does KilnNet cope with?"))) == 0
+    for kept in ("Although glazes crack, KilnNet fires them.", "In Rakuworld, KilnNet fires 40 pots.",
+                 "KilnNet, a controller, fires pots.", "For 12 kilns, the schedule halves energy use."):
+        assert framing_length(kept, set()) == 0, kept
+    kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
+                      "Kilns waste energy. Specifically, our controller lowers energy use by 31% on stoneware.")
+    question = read("How much energy does KilnNet save?")
+    draft = answer(question, make_evidence(question, [(kiln, [axis(1), axis(0)])],
+                                           works={"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0)}),
+                   table_for([kiln]), threshold=0.3, max_sentences=2)
+    (citation,) = draft.citations
+    assert citation.quote == "our controller lowers energy use by 31% on stoneware."
+    assert citation.quote in kiln.abstract and "Specifically" not in draft.text
