@@ -28,8 +28,10 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 MINILM_MAX_TOKENS = 256
 MINILM_DIMENSION = 384
-# Texts run through the ONNX model together, sorted by length so that little of each batch is padding.
-ONNX_BATCH = 32
+# Texts run through the ONNX model together, sorted by length so that little of each batch is padding. Small
+# batches run fastest on the CPU (the bundled corpus's 3,190 texts: 29.0 papers/s in batches of 8, 25.1-25.8 in
+# batches of 32, 16.9 in batches of 128).
+ONNX_BATCH = 8
 
 
 class ModelNotFoundError(RagError, RuntimeError):
