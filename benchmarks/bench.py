@@ -54,7 +54,8 @@ class CachedEncoder:
         self.cache, self.model, self.misses = cache, None, 0
 
     def encode(self, texts: list[str], show_progress: bool = False) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if _key(t) not in self.cache]
+        keys = [_key(t) for t in texts]  # once per text: the lookup stands in for the model, at little cost
+        missing = list(dict.fromkeys(t for t, key in zip(texts, keys) if key not in self.cache))
         if missing:
             from rag.embedding import corpus_encoder
 
@@ -62,7 +63,7 @@ class CachedEncoder:
             self.misses += len(missing)
             for text, vector in zip(missing, self.model.encode(missing)):
                 self.cache[_key(text)] = vector
-        return np.stack([self.cache[_key(t)] for t in texts])
+        return np.stack([self.cache[key] for key in keys])
 
 
 def synthetic_papers(real: list[Paper], n: int, seed: int = 0, spare: set[str] = frozenset()) -> list[Paper]:
