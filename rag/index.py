@@ -4,7 +4,7 @@ sentences' vectors (each text is encoded once; measured against a separate whole
 A record's metadata holds the paper as JSON, its filter fields, and its abstract sentences' spans and vectors
 (float16, `rag.vectors`): the record's vector is the paper's, and the sentence evidence is written in the same
 record, so a paper and its evidence land together or not at all. Chroma is the single source of truth. The
-paper table (BM25, the in-memory papers, their vectors and the memory-mapped sentence vectors, `rag.table`) is
+paper table (BM25, the in-memory papers, their vectors and the saved sentence vectors, `rag.table`) is
 derived from it, so a crash between two writes can never leave them disagreeing. Writes go in batches of whole
 papers, each batch in one `add` call. Questions read the saved table only (`rag.retrieval`): the embedded
 index's metadata is read from Chroma's SQLite file (`collection_metadata`), so answering imports no chromadb.

@@ -8,7 +8,8 @@ collection's metadata when its writes complete (and clears before it starts writ
 when its digest is the collection's current one; no digest (an ingest running or interrupted), a missing or
 unreadable file all mean a rebuild from Chroma. Re-running an unchanged ingest or restarting the app is then a
 file read. The table is a pickle, its papers a file of one pickle each and its vectors a raw float16 matrix
-beside it, both memory-mapped: like the Chroma folder beside them, the data dir is trusted.
+beside it (the papers memory-mapped, the vectors read by row range): like the Chroma folder beside them, the
+data dir is trusted.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ import numpy as np
 from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.text import folded, terms
-from rag.vectors import PaperVectors, map_matrix
+from rag.vectors import PaperVectors, open_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
@@ -269,14 +270,14 @@ def papers_path(settings: RagSettings, collection_name: str, digest: str) -> Pat
 
 
 def load_saved(settings: RagSettings, collection_name: str, digest: str) -> PaperTable | None:
-    """The table saved under this digest with its papers and vectors mapped, or None (none saved, unreadable,
+    """The table saved under this digest with its papers mapped and its vectors open, or None (none saved, unreadable,
     another layout, or its papers or matrix missing)."""
     table = _cached(table_path(settings, collection_name, digest)) if digest else None
     if not isinstance(table, PaperTable) or table.digest != digest or not isinstance(table.papers, PaperStore):
         return None
     if not table.papers.attach(papers_path(settings, collection_name, digest)):
         return None
-    return table if map_matrix(matrix_path(settings, collection_name, digest), table.vectors) else None
+    return table if open_matrix(matrix_path(settings, collection_name, digest), table.vectors) else None
 
 
 def save(settings: RagSettings, collection_name: str, table: PaperTable, *, remove_others: bool = False) -> None:

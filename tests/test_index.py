@@ -43,7 +43,7 @@ from rag.table import (DIGEST_KEY, PaperStore, PaperTable, content_digest, load_
                        save, table_path)
 from rag.text import sentence_spans, terms
 from rag.types import Filters
-from rag.vectors import PaperVectors, sentences_from_metadata
+from rag.vectors import PaperVectors, VectorWriter, open_matrix, sentences_from_metadata
 
 ABSTRACT = ("Retrieval-augmented agents answer questions by searching a corpus of documents and citing them. "
             "We introduce a method that ranks abstract sentences with lexical and dense signals. "
@@ -537,3 +537,35 @@ def test_the_dense_ranking_weighs_what_a_paper_is_about_not_one_sentence(small_s
         index = PaperIndex(settings, HashedWords())
         first[share] = index.search(question, k=2)[0].paper.title
     assert first == {0.0: "Tidal Forecasts for Harbours", 0.5: "Kiln Firing Schedules"}
+
+
+def test_saved_vectors_are_read_by_row_range_from_any_thread_and_after_their_file_is_gone(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    rng = np.random.default_rng(0)
+    writer = VectorWriter(tmp_path, 8)
+    written = {}
+    for n in range(50):
+        rows = rng.standard_normal((1 + n % 4, 8)).astype(np.float32)
+        writer.add(f"p{n}", rows[0], [(0, 5)] * (len(rows) - 1), rows[1:])
+        written[f"p{n}"] = rows.astype(np.float16)
+    vectors = writer.finish(None)  # unlinked: the open file still serves its rows
+    assert not list(tmp_path.glob("*.tmp"))
+    query = np.ones(8, np.float32)
+
+    def check(paper_id: str) -> bool:
+        spans, sentences = vectors.sentences(paper_id)
+        expected = written[paper_id].astype(np.float32)
+        return (np.array_equal(sentences, expected[1:]) and len(spans) == len(expected) - 1
+                and np.isclose(vectors.best_similarity([paper_id], query)[paper_id], (expected @ query).max()))
+
+    with ThreadPoolExecutor(4) as pool:
+        assert all(pool.map(check, [f"p{n % 50}" for n in range(400)]))
+    assert np.array_equal(vectors.paper_rows(["p7", "nope"])[0], written["p7"][0].astype(np.float32))
+    # A saved matrix of the wrong size is not opened (the table is rebuilt from Chroma instead).
+    saved = tmp_path / "m.f16"
+    saved.write_bytes(b"\0" * 10)
+    assert open_matrix(saved, PaperVectors(8, spans=np.zeros((3, 2), np.int32))) is None
+    saved.write_bytes(np.ones((3, 8), np.float16).tobytes())
+    opened = open_matrix(saved, PaperVectors(8, location={"a": (0, 2)}, spans=np.zeros((3, 2), np.int32)))
+    assert np.array_equal(opened.sentences("a")[1], np.ones((2, 8), np.float32))
