@@ -2,7 +2,7 @@
 
 BM25 and an exact scan of every paper's own vector (the paper table's `paper_matrix`) find the candidates; each
 candidate's dense score is then the best similarity of the question to its paper vector or any of its sentence
-vectors, read from the memory-mapped matrix of the paper table (`rag.vectors`). Chroma stores the records the
+vectors, read from the saved matrix of the paper table (`rag.vectors`). Chroma stores the records the
 table is derived from; no ANN index is loaded to answer a question."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Paper and sentence vectors as the paper table keeps them: one float16 matrix, memory-mapped.
+"""Paper and sentence vectors as the paper table keeps them: one float16 matrix in a file, read by row range.
 
 Each Chroma record's vector is its paper's. A paper's sentence vectors (and their spans in the abstract)
 ride in that paper's record metadata, packed as float16 bytes in base64, so they are written atomically with
