@@ -449,19 +449,22 @@ class Composer:
         sentences = list(sentences) + [previous for h in sentences if REFERS_BACK.match(h.text)
                                        and NAMING.search(h.text) and h.number - 1 not in numbers
                                        and (previous := self.hits.get((h.paper_id, h.number - 1)))]
-        spans: list[list[int]] = []  # [start, end, number of the last sentence, end of that whole sentence]
+        # [start, end, number of the last sentence, end of that whole sentence, start of the first whole sentence]
+        spans: list[list[int]] = []
         for hit in sorted(sentences, key=lambda h: h.number):
             start, end = clause_of(hit, focus, figures)
             if spans and spans[-1][2] == hit.number - 1 and spans[-1][1] == spans[-1][3] and start == hit.start:
-                spans[-1][1:] = [end, hit.number, hit.end]
+                spans[-1][1:4] = [end, hit.number, hit.end]
             else:
                 if start == hit.start:
                     start += framing_length(hit.text, focus)
-                spans.append([start, end, hit.number, hit.end])
+                spans.append([start, end, hit.number, hit.end, hit.start])
         pieces = []
-        for start, end, _, _ in spans:
+        for start, end, _, sentence_end, sentence_start in spans:
             quote = abstract[start:end]
-            pieces.append(f"{_as_text(quote)} [{self.cite(candidate, quote, start=start)}]")
+            # A quote cut inside its sentence says so; the citation keeps the verbatim words alone.
+            cut = ("…" if start > sentence_start else "", "…" if end < sentence_end else "")
+            pieces.append(f"{cut[0]}{_as_text(quote)}{cut[1]} [{self.cite(candidate, quote, start=start)}]")
         return " ".join(pieces)
 
     def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False,

@@ -1490,3 +1490,4 @@ def test_a_quote_leaves_out_the_framing_its_sentence_opens_with_unless_the_quest
     (citation,) = draft.citations
     assert citation.quote == "our controller lowers energy use by 31% on stoneware."
     assert citation.quote in kiln.abstract and "Specifically" not in draft.text
+    assert "…our controller lowers energy use by 31% on stoneware. [1]" in draft.text  # the cut is shown
