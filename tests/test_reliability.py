@@ -82,7 +82,7 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     Each line is `“Title”: quote [n] quote [m]` (or `- “Title”: …`, or `“Title” lists 4 authors [n].`, or
     `“Title” came first [1][2].`), or one of the fixed lines saying what is missing; the title must be a
     paper's, and every quoted piece must occur verbatim in some abstract (citation-like brackets in a quote are
-    shown as (n), so abstracts are compared the same way)."""
+    shown as (n), so abstracts are compared the same way; "…" at a piece's ends marks a cut, not a quoted word)."""
     if answer.abstained:
         return [] if answer.text.startswith(ABSTAIN_TEXT) else [answer.text]
     titles = {p.title for p in papers.values()}
@@ -98,7 +98,8 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
             foreign.append(line)
             continue
         if match.group(3) is not None:
-            pieces = [p for p in re.split(r"\s*\[\d+\]\s*", match.group(3)) if p.strip()]
+            # An ellipsis at either end of a piece is the answerer's mark of a quote cut inside its sentence.
+            pieces = [re.sub(r"^…|…$", "", p) for p in re.split(r"\s*\[\d+\]\s*", match.group(3)) if p.strip()]
             foreign += [p for p in pieces if not any(p in abstract for abstract in abstracts)]
         elif not any(fact in match.group(4) for fact in facts) and not re.fullmatch(
                 r"(?:" + "|".join(p for pair in ORDER_PHRASES.values() for p in pair) + r") \[\d+\]\[\d+\]\.",
