@@ -48,8 +48,8 @@ class RowFile:
     grew a 100k-paper serving process by 550 MiB for the 20 MiB it read. The descriptor stays valid when the
     file is unlinked or renamed, and `pread` keeps no file position, so threads may read at once."""
 
-    def __init__(self, path: Path, rows: int, dimension: int):
-        self.rows, self.dimension, self.row_bytes = rows, dimension, dimension * 2
+    def __init__(self, path: Path, dimension: int):
+        self.dimension, self.row_bytes = dimension, dimension * 2
         self.descriptor = os.open(path, os.O_RDONLY)
         weakref.finalize(self, os.close, self.descriptor)
 
@@ -139,7 +139,7 @@ class VectorWriter:
         once open (its rows stay readable until the process drops them)."""
         self.handle.close()
         self.vectors.spans = np.vstack(self.spans) if self.spans else np.zeros((0, 2), np.int32)
-        self.vectors.matrix = RowFile(self.path, self.rows, self.vectors.dimension)
+        self.vectors.matrix = RowFile(self.path, self.vectors.dimension)
         if path is None:
             self.path.unlink(missing_ok=True)
         else:
@@ -163,7 +163,7 @@ def open_matrix(path: Path, vectors: PaperVectors) -> PaperVectors | None:
     try:
         if path.stat().st_size != rows * vectors.dimension * 2:
             return None
-        vectors.matrix = RowFile(path, rows, vectors.dimension)
+        vectors.matrix = RowFile(path, vectors.dimension)
     except OSError:
         return None
     return vectors
