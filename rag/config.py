@@ -123,9 +123,6 @@ class ComposerSettings(BaseModel):
                                       "problem.")
     rhetorical_penalty: float = Field(default=0.2, ge=0, description="Taken from a sentence that is itself a "
                                       "question: it echoes one, answers none.")
-    fitted_selection: bool = Field(
-        default=True, description="Quote, for each part of a question, the sentence the fitted sentence model "
-        "(rag/selector.py) ranks first among those scoring above the part's floor; off: the best-scoring one.")
 
 
 class RagSettings(BaseSettings):

@@ -11,7 +11,6 @@ answered with a near miss.
 from __future__ import annotations
 
 import copy
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -24,7 +23,6 @@ from rag.names import (in_title_words, is_specific, mentions, mentions_form, men
                        question_names, unmarked, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
-from rag.selector import SentenceModel
 from rag.table import WORD, PaperTable
 from rag.text import CITATION_MARK, STOPWORDS, acronyms, expansion_pattern, folded, terms
 from rag.types import Citation
@@ -137,8 +135,7 @@ class ScoredSentence:
     hit: SentenceHit
     candidate: Candidate
     rank: int
-    score: float  # the hand-set score: which paper answers, and whether anything does
-    fit: float = 0.0  # the fitted sentence model's score (`rag.selector`): which of a paper's sentences answers
+    score: float
 
 
 @dataclass
@@ -216,10 +213,9 @@ class Scorer:
     """Scores sentences against the question or one of its parts."""
 
     def __init__(self, question: Question, evidence: Evidence, table: PaperTable,
-                 weights: ComposerSettings | None = None, model: SentenceModel | None = None):
+                 weights: ComposerSettings | None = None):
         self.question = question
         self.weights = weights or ComposerSettings()
-        self.model = model or SentenceModel.bundled()
         self.table = table
         self.candidates = evidence.candidates
         self.rank = {c.paper.paper_id: (rank, c) for rank, c in enumerate(evidence.candidates)}
@@ -248,11 +244,6 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = replace(single, text=question.text, wants_quantity=question.wants_quantity, wants_name=False)
-        self.sentence_count: dict[str, int] = {}
-        for hit in self.hits:
-            self.sentence_count[hit.paper_id] = max(self.sentence_count.get(hit.paper_id, 0), hit.number + 1)
-        self._defined: dict[str, list[str]] = {}
-        self.asked_text = " ".join(sorted(self.asked_things))
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -370,56 +361,39 @@ class Scorer:
                                           (lambda hit, _: CHANGE.search(hit.text) is not None, part.wants_change))
                 if wanted]
 
-    def features(self, hit: SentenceHit, part: Part, candidate: Candidate, similarity: float) -> dict[str, float]:
-        """What the hand-set score and the fitted sentence model read of the sentence (`rag.selector.FEATURES`)."""
-        text, asked = hit.text, part.text
-        evidence = f"{text} {candidate.paper.title}"
-        coverage = self.coverage(asked, evidence)
-        if asked != self.question.text and self.context:  # a part: its own words, and the context's for "it"
-            share = self.weights.context_share
-            coverage = (1 - share) * coverage + share * self.coverage(self.context, evidence)
-        figure = part.wants_quantity and has_figure(text, asked, self.question.text)
-        introduces = bool(INTRODUCTION.search(text) or EXPANSION.search(text))
-        if asked not in self._defined:
-            self._defined[asked] = self.defined_names(part)
-        count = self.sentence_count.get(hit.paper_id, hit.number + 1)
-        return {
-            "similarity": similarity, "coverage": coverage, "sentence_coverage": self.coverage(asked, text),
-            "asked_coverage": self.coverage(self.asked_text, text) if self.asked_text else 0.0,
-            "figure_asked": float(figure),
-            "number_asked": float(part.wants_quantity and not figure and NUMBER.search(text) is not None),
-            "measurement": float(MEASUREMENT.search(text) is not None),
-            "introduction_asked": float((part.wants_name or self.introduces) and introduces),
-            "introduction": float(introduces),
-            "names_asked": float(part.wants_names and self.names_things(hit, part)),
-            "mechanism_asked": float(part.wants_mechanism and self.describes_work(hit, candidate)),
-            "outcome_asked": float(part.wants_outcome and reports_result(text)),
-            "result": float(reports_result(text)),
-            # "Our code is available at …" answers nothing but a request for the code.
-            "link": float(URL.search(text) is not None and not LINK_WANTED.search(self.question.text)),
-            "problem": float(self.sets_problem(hit)),
-            # "This raises the question: how can we …?" echoes a question, answers none.
-            "rhetorical": float(RHETORICAL.search(text) is not None),
-            "position": hit.number / max(count - 1, 1), "first": float(hit.number == 0),
-            "last": float(hit.number == count - 1), "log_words": math.log1p(len(text.split())),
-            "names_question_name": float(any(mentions(n, text) for n in self.names)),
-            "defines_asked_name": float(any(introduces_name(n, text) for n in self._defined[asked])),
-            "new_names": min(len(self.new_names(hit)), 3) / 3,
-        }
-
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
         rank, candidate = self.rank[hit.paper_id]
-        features = self.features(hit, part, candidate, similarity)
-        w = self.weights
+        text = part.text
+        evidence = f"{hit.text} {candidate.paper.title}"
+        lexical = self.coverage(text, evidence)
+        if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
+            share = self.weights.context_share
+            lexical = (1 - share) * lexical + share * self.coverage(self.context, evidence)
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
-        score = (similarity + w.lexical_weight * features["coverage"] + w.paper_weight * paper_relevance
-                 + w.measurement_bonus * features["figure_asked"] + w.number_bonus * features["number_asked"]
-                 + w.introduction_bonus * features["introduction_asked"] + w.names_bonus * features["names_asked"]
-                 + w.mechanism_bonus * (features["mechanism_asked"] + features["outcome_asked"])
-                 - w.link_penalty * features["link"] - w.background_penalty * features["problem"]
-                 - w.rhetorical_penalty * features["rhetorical"])
-        return ScoredSentence(hit, candidate, rank, score, self.model.score(features))
+        score = similarity + self.weights.lexical_weight * lexical + self.weights.paper_weight * paper_relevance
+        if part.wants_quantity:
+            if has_figure(hit.text, text, self.question.text):
+                score += self.weights.measurement_bonus
+            elif NUMBER.search(hit.text):
+                score += self.weights.number_bonus
+        if (part.wants_name or self.introduces) and (INTRODUCTION.search(hit.text) or EXPANSION.search(hit.text)):
+            score += self.weights.introduction_bonus
+        if part.wants_names and self.names_things(hit, part):
+            score += self.weights.names_bonus
+        if part.wants_mechanism and self.describes_work(hit, candidate):
+            score += self.weights.mechanism_bonus
+        if part.wants_outcome and reports_result(hit.text):
+            score += self.weights.mechanism_bonus
+        if URL.search(hit.text) and not LINK_WANTED.search(self.question.text):
+            # "Our code is available at …" answers nothing but a request for the code.
+            score -= self.weights.link_penalty
+        if self.sets_problem(hit):
+            score -= self.weights.background_penalty
+        if RHETORICAL.search(hit.text):
+            # "This raises the question: how can we …?" echoes a question, answers none.
+            score -= self.weights.rhetorical_penalty
+        return ScoredSentence(hit, candidate, rank, score)
 
     def comparing(self) -> Scorer:
         scorer = copy.copy(self)
@@ -600,11 +574,7 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
         # Two parts ask two things: when another part already claimed this part's best sentence, the part gets
         # its best sentence that says something else, if one answers it well enough.
         fresh = [s for s in scored if s.hit.number not in best and s.score >= floor]
-        if fresh and scorer.weights.fitted_selection:
-            # Which of the sentences that pass the floor says it: the fitted model's choice (`rag.selector`).
-            chosen = max(fresh, key=lambda s: s.fit)
-        else:
-            chosen = fresh[0] if fresh else scored[0]
+        chosen = fresh[0] if fresh else scored[0]
         number = chosen.hit.number
         if number not in best or best[number].score < chosen.score:
             best[number] = chosen
