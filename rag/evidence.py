@@ -33,17 +33,18 @@ class Retrieved:
 def search(question: Question, index: PaperIndex, k: int, filters: Filters | None) -> Retrieved:
     """The ranked papers for the question, searched with the caller's filters and those the question sets."""
     active = (filters or Filters()).merged_with(question.filters)
-    vector = index.embed(question.search_text)
+    pending = index.embed_soon(question.search_text)  # embedded while the search scores BM25
     # A follow-up is retrieved with its history but answered for the user's own words.
-    answer_vector = index.embed(question.text) if question.previous_question else vector
+    answer_vector = index.embed(question.text) if question.previous_question else None
     previous = _previous_papers(question, index, answer_vector)
     within = None
     if question.restrict_to_previous and question.previous_question:
         # "Which of those …": the papers the previous answer named (else those its question retrieves).
         within = {c.paper.paper_id for c in previous or index.search(question.previous_question, k=k, filters=active)}
-    candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=vector,
+    candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=pending,
                               expand=question.wants_several)
-    return Retrieved(candidates, vector, answer_vector, previous, active)
+    vector = pending.result()
+    return Retrieved(candidates, vector, vector if answer_vector is None else answer_vector, previous, active)
 
 
 def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,

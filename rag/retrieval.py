@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
 
+from rag.allocator import reuse_freed_memory
 from rag.config import RagSettings
 from rag.corpus import Paper
 from rag.embedding import Encoder
@@ -30,6 +31,11 @@ GENERIC_MENTIONS = 3
 GENERIC = "generic"
 # This many papers nearest by their own vector are taken per paper wanted: their sentence vectors re-rank them.
 NEAREST_PER_PAPER = 3
+# A large table's projected scan keeps this many times the papers wanted for its exact re-scoring: at 100k papers
+# it holds 99.98% of the exact scan's nearest (docs/BENCHMARKS.md, thirteenth pass).
+SHORTLIST_PER_WANTED = 4
+# Questions embedded at once on the threads beside the ones searching (`PaperIndex.embed_soon`).
+EMBEDDING_THREADS = 4
 
 
 @dataclass
@@ -59,6 +65,7 @@ class PaperIndex:
         loads while the view opens); a view used only with query vectors computed elsewhere needs none."""
         self.settings = settings
         self._encoder = encoder
+        reuse_freed_memory()  # a serving process: each question's temporary arrays are reused, not mapped again
         # The embedded index's metadata is read without chromadb; Chroma itself is opened only where needed (a
         # server, a table to rebuild from its records): a question reads the saved paper table, not Chroma.
         metadata = collection_metadata(settings)
@@ -105,16 +112,36 @@ class PaperIndex:
     def embed(self, text: str) -> np.ndarray:
         return self.encoder.encode([text])[0]
 
+    @cached_property
+    def _embedding_threads(self) -> ThreadPoolExecutor:
+        return ThreadPoolExecutor(EMBEDDING_THREADS, thread_name_prefix="rag-embed")
+
+    def embed_soon(self, text: str) -> Future:
+        """The text's embedding, computed on another thread while the caller goes on (BM25 needs none)."""
+        return self._embedding_threads.submit(self.embed, text)
+
     def dense_scores(self, query_vector: np.ndarray, n_papers: int, filters: Filters) -> dict[str, float]:
         """The papers whose own vectors are nearest the question (a few times `n_papers`, so that a paper found
         by one sentence more than by its whole text still gets in), each scored over its paper and sentence
-        vectors. Exact: every admitted paper's vector is scored (no ANN index to load or to miss a neighbour)."""
+        vectors. Every admitted paper is scored (no ANN index to load): exactly, or in a large table on the paper
+        vectors' projection first (`PaperTable.paper_projection`), the best of which are then scored exactly."""
         if not len(self):
             return {}
-        similarities = np.where(self._within_bounds(filters), self.table.paper_matrix @ query_vector, -np.inf)
-        wanted = min(max(n_papers * NEAREST_PER_PAPER, 50), len(similarities))
+        admitted = self._within_bounds(filters)
+        wanted = min(max(n_papers * NEAREST_PER_PAPER, 50), len(admitted))
+        projection = self.table.paper_projection
+        if projection is None:
+            rows = None
+            similarities = np.where(admitted, self.table.paper_matrix @ query_vector, -np.inf)
+        else:
+            basis, projected = projection
+            coarse = np.where(admitted, projected @ (query_vector @ basis), -np.inf)
+            kept = min(wanted * SHORTLIST_PER_WANTED, len(coarse))
+            rows = np.argpartition(-coarse, kept - 1)[:kept]
+            similarities = np.where(admitted[rows], self.table.paper_matrix[rows] @ query_vector, -np.inf)
         nearest = np.argpartition(-similarities, wanted - 1)[:wanted]
-        ids = {self.table.order[i] for i in nearest.tolist() if similarities[i] > -np.inf}
+        nearest = nearest[similarities[nearest] > -np.inf]
+        ids = {self.table.order[i] for i in (nearest if rows is None else rows[nearest]).tolist()}
         return self.dense_scores_within(query_vector, ids)
 
     def dense_scores_within(self, query_vector: np.ndarray, paper_ids: set[str]) -> dict[str, float]:
@@ -133,22 +160,25 @@ class PaperIndex:
         return {self.table.order[i]: float(scores[i]) for i in hits}
 
     def search(self, text: str, *, k: int, filters: Filters | None = None,
-               within: set[str] | None = None, query_vector: np.ndarray | None = None,
+               within: set[str] | None = None, query_vector: np.ndarray | Future | None = None,
                expand: bool = False) -> list[Candidate]:
         """The k best papers by reciprocal-rank fusion of dense and BM25 rankings; `expand` adds the top papers'
         telling words to the BM25 query (for a question whose answer spans several papers)."""
         filters = filters or Filters()
         pool = k * self.settings.candidate_multiplier
-        vector = self.embed(text) if query_vector is None else query_vector
+        # The question is embedded while BM25 scores it: at 100k papers 0.8 ms of a 16 ms search.
+        pending = self.embed_soon(text) if query_vector is None else query_vector
         if filters.author:  # names are not in Chroma's metadata: the papers they admit are searched within
             authored = {pid for pid, paper in self.papers.items() if filters.admits_author(paper)}
             within = authored if within is None else within & authored
         if within is None:
             lexical = self.bm25_scores(text, filters, limit=pool)
+            vector = _ready(pending)
             # Every candidate of either retriever is scored densely, so the dense ranking is over all of them.
             dense = self.dense_scores(vector, pool, filters)
             dense |= self.dense_scores_within(vector, set(lexical) - set(dense))
         else:
+            vector = _ready(pending)
             dense = self.dense_scores_within(vector, within)
             lexical = {p: s for p, s in self.bm25_scores(text, filters).items() if p in within}
         fused = self._fuse(self._dense_ranking(dense, vector), lexical, pool)
@@ -272,6 +302,10 @@ class PaperIndex:
                      for number, ((start, end), similarity, vector)
                      in enumerate(zip(spans.tolist(), similarities, vectors))]
         return hits
+
+
+def _ready(vector: np.ndarray | Future) -> np.ndarray:
+    return vector.result() if isinstance(vector, Future) else vector
 
 
 def to_sources(candidates: list[Candidate]) -> list[Source]:

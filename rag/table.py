@@ -43,6 +43,10 @@ DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 # Papers kept decoded by a `PaperStore`: a question reads a few dozen.
 PAPERS_CACHED = 2048
+# From this many papers on, the dense scan ranks every paper on a projection of its vector first, then a
+# shortlist exactly (`PaperIndex.dense_scores`); below it the exact scan of every paper takes about a millisecond.
+PROJECTED_FROM_PAPERS = 20_000
+PROJECTION_DIMENSIONS = 192
 T = TypeVar("T")
 
 
@@ -194,6 +198,19 @@ class PaperTable:
         vectors.written.clear()  # held by `paper_matrix` now
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
                    max(idf.values(), default=1.0), vocabulary, title_leads, vectors, paper_matrix)
+
+    @functools.cached_property
+    def paper_projection(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """(basis, projected rows): the paper vectors on their `PROJECTION_DIMENSIONS` leading principal
+        directions (uncentred, which keeps dot products best), for a cheap first ranking of every paper; None below
+        `PROJECTED_FROM_PAPERS`. Computed on first use, not saved: 0.3 s and 77 MB at 100k papers (docs/
+        BENCHMARKS.md, thirteenth pass)."""
+        matrix = self.paper_matrix
+        if len(matrix) < PROJECTED_FROM_PAPERS:
+            return None
+        _, directions = np.linalg.eigh((matrix.T @ matrix).astype(np.float64))
+        basis = np.ascontiguousarray(directions[:, ::-1][:, :PROJECTION_DIMENSIONS], dtype=np.float32)
+        return basis, matrix @ basis
 
     def bm25_scores(self, query_terms: list[str]) -> np.ndarray:
         """Every paper's BM25 score (in `order`) for the terms, as bm25s's `get_scores` computes it but summed

@@ -9,6 +9,7 @@ import pickle
 import subprocess
 import sys
 import threading
+from concurrent.futures import Future
 
 import numpy as np
 import pytest
@@ -276,6 +277,37 @@ def test_dense_candidates_are_the_exact_nearest_papers(built_settings, encoder):
     popular = index.dense_scores(vector, 10, Filters(min_upvotes=50))
     assert popular and all((index.papers[p].upvotes or 0) >= 50 for p in popular)
     assert len(popular) < len(found)
+
+
+def test_a_large_tables_projected_scan_finds_the_exact_scans_nearest_papers(built_settings, encoder, monkeypatch):
+    index = PaperIndex(built_settings, encoder)
+    assert index.table.paper_projection is None  # 314 papers: every paper is scanned exactly
+    questions = ["agents that play Minecraft", "reducing KV cache memory", "reward models for math reasoning"]
+    exact = [index.dense_scores(index.embed(q), 10, Filters()) for q in questions]
+    # The same papers as a large table: every paper ranked on 96 of the 384 dimensions, then a shortlist exactly.
+    monkeypatch.setattr("rag.table.PROJECTED_FROM_PAPERS", 100)
+    monkeypatch.setattr("rag.table.PROJECTION_DIMENSIONS", 96)
+    projected = PaperIndex(built_settings, encoder)
+    basis, rows = projected.table.paper_projection
+    assert basis.shape == (384, 96) and rows.shape == (len(index.papers), 96)
+    for question, expected in zip(questions, exact):
+        found = projected.dense_scores(projected.embed(question), 10, Filters())
+        assert len(set(found) & set(expected)) >= 0.95 * len(expected)
+        assert all(found[p] == pytest.approx(expected[p]) for p in set(found) & set(expected))
+    popular = projected.dense_scores(projected.embed(questions[0]), 10, Filters(min_upvotes=50))
+    assert popular and all((projected.papers[p].upvotes or 0) >= 50 for p in popular)
+
+
+def test_a_search_embeds_the_question_while_bm25_scores_it(built_settings, encoder):
+    index = PaperIndex(built_settings, encoder)
+    question = "Which papers reduce KV cache memory, and by how much?"
+    pending = index.embed_soon(question)
+    assert isinstance(pending, Future)
+    given = index.search(question, k=8, query_vector=index.embed(question))
+    assert [c.paper.paper_id for c in index.search(question, k=8)] == [c.paper.paper_id for c in given]
+    assert [c.paper.paper_id for c in index.search(question, k=8, query_vector=pending)] == \
+        [c.paper.paper_id for c in given]
+    np.testing.assert_array_equal(pending.result(), index.embed(question))
 
 
 # --- the saved paper table (rag/table.py) ---------------------------------------------------------------
