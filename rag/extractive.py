@@ -11,6 +11,7 @@ answered with a near miss.
 from __future__ import annotations
 
 import copy
+import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -23,6 +24,7 @@ from rag.names import (in_title_words, is_specific, mentions, mentions_form, men
                        question_names, unmarked, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
+from rag.selector import SentenceModel
 from rag.table import WORD, PaperTable
 from rag.text import CITATION_MARK, STOPWORDS, acronyms, expansion_pattern, folded, terms
 from rag.types import Citation
@@ -213,9 +215,10 @@ class Scorer:
     """Scores sentences against the question or one of its parts."""
 
     def __init__(self, question: Question, evidence: Evidence, table: PaperTable,
-                 weights: ComposerSettings | None = None):
+                 weights: ComposerSettings | None = None, model: SentenceModel | None = None):
         self.question = question
         self.weights = weights or ComposerSettings()
+        self.model = model or SentenceModel.bundled()
         self.table = table
         self.candidates = evidence.candidates
         self.rank = {c.paper.paper_id: (rank, c) for rank, c in enumerate(evidence.candidates)}
@@ -244,6 +247,11 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = replace(single, text=question.text, wants_quantity=question.wants_quantity, wants_name=False)
+        self.sentence_count: dict[str, int] = {}
+        for hit in self.hits:
+            self.sentence_count[hit.paper_id] = max(self.sentence_count.get(hit.paper_id, 0), hit.number + 1)
+        self._defined: dict[str, list[str]] = {}
+        self.asked_text = " ".join(sorted(self.asked_things))
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -360,6 +368,43 @@ class Scorer:
                                            part.wants_called),
                                           (lambda hit, _: CHANGE.search(hit.text) is not None, part.wants_change))
                 if wanted]
+
+    def features(self, hit: SentenceHit, part: Part, candidate: Candidate, similarity: float) -> dict[str, float]:
+        """What the fitted sentence model reads of the sentence against the part (`rag.selector.FEATURES`): the
+        conditions of `score`'s bonuses and penalties, and more. Computed only where the model is asked (it would
+        add a quarter to every answer's time)."""
+        text, asked = hit.text, part.text
+        evidence = f"{text} {candidate.paper.title}"
+        coverage = self.coverage(asked, evidence)
+        if asked != self.question.text and self.context:  # a part: its own words, and the context's for "it"
+            share = self.weights.context_share
+            coverage = (1 - share) * coverage + share * self.coverage(self.context, evidence)
+        figure = part.wants_quantity and has_figure(text, asked, self.question.text)
+        introduces = bool(INTRODUCTION.search(text) or EXPANSION.search(text))
+        if asked not in self._defined:
+            self._defined[asked] = self.defined_names(part)
+        count = self.sentence_count.get(hit.paper_id, hit.number + 1)
+        return {
+            "similarity": similarity, "coverage": coverage, "sentence_coverage": self.coverage(asked, text),
+            "asked_coverage": self.coverage(self.asked_text, text) if self.asked_text else 0.0,
+            "figure_asked": float(figure),
+            "number_asked": float(part.wants_quantity and not figure and NUMBER.search(text) is not None),
+            "measurement": float(MEASUREMENT.search(text) is not None),
+            "introduction_asked": float((part.wants_name or self.introduces) and introduces),
+            "introduction": float(introduces),
+            "names_asked": float(part.wants_names and self.names_things(hit, part)),
+            "mechanism_asked": float(part.wants_mechanism and self.describes_work(hit, candidate)),
+            "outcome_asked": float(part.wants_outcome and reports_result(text)),
+            "result": float(reports_result(text)),
+            "link": float(URL.search(text) is not None and not LINK_WANTED.search(self.question.text)),
+            "problem": float(self.sets_problem(hit)),
+            "rhetorical": float(RHETORICAL.search(text) is not None),
+            "position": hit.number / max(count - 1, 1), "first": float(hit.number == 0),
+            "last": float(hit.number == count - 1), "log_words": math.log1p(len(text.split())),
+            "names_question_name": float(any(mentions(n, text) for n in self.names)),
+            "defines_asked_name": float(any(introduces_name(n, text) for n in self._defined[asked])),
+            "new_names": min(len(self.new_names(hit)), 3) / 3,
+        }
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
@@ -603,13 +648,13 @@ def _name_sentences(scorer: Scorer, candidate: Candidate, chosen: list[SentenceH
 
 
 def answer(question: Question, evidence: Evidence, table: PaperTable, *, threshold: float,
-           max_sentences: int, weights: ComposerSettings | None = None) -> Draft:
+           max_sentences: int, weights: ComposerSettings | None = None, model: SentenceModel | None = None) -> Draft:
     candidates = evidence.candidates
     if not candidates and not evidence.sides:
         if question.restrict_to_previous and evidence.previous is not None:
             return _none_of_previous(evidence.previous)
         return abstention(candidates, evidence.scope or "No paper matches the question and its filters.")
-    scorer = Scorer(question, evidence, table, weights)
+    scorer = Scorer(question, evidence, table, weights, model)
     if question.metadata_fields and not question.mixes_metadata:
         return answer_metadata(question, scorer, evidence, threshold)
     draft = answer_content(question, scorer, evidence, table, threshold, max_sentences)
@@ -1269,6 +1314,10 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         sentences = ([h for h in sentences if h.number >= introduced or any(mentions(n, h.text) for n in against)]
                      if not scorer.asks_problem else []) or sentences
         sentences = sentences[:per_line]
+        if sentences and scorer.weights.likeliest_per_side:
+            # Beside them, the sentence likeliest to hold what is asked (measured: taking a full side's last place
+            # instead lost a fact that place held).
+            sentences += _likeliest(scorer, candidate, sentences)
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))
@@ -1278,6 +1327,17 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     if missing:
         lines.append(MISSING_WORKS.format(", ".join(missing)))
     return Draft("\n".join(lines), composer.citations, False, [], missing)
+
+
+def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
+    """The paper's sentence that the fitted sentence model ranks likeliest to hold what the question asks, when
+    the chosen ones leave it out: the writers of unseen comparisons ask two or three facts of each work, and a side
+    quoting the work's introduction and one result held one or two (docs/EVAL.md, thirteenth pass)."""
+    scored = [s for s in scorer.for_question(candidate.paper.paper_id)
+              if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)]
+    likeliest = max(scored, key=lambda s: scorer.model.score(
+        scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), default=None)
+    return [likeliest.hit] if likeliest is not None and likeliest.hit not in chosen else []
 
 
 def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], name: str) -> list[SentenceHit]:

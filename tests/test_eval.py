@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
 import sys
 from collections import Counter
 
-import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
@@ -197,19 +195,3 @@ def test_eval_at_runs_an_earlier_commits_code_beside_the_current_one(built_setti
                            capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
     assert wrong.returncode == 1 and "is not a commit of this repository" in wrong.stderr
 
-
-def test_the_sentence_study_fits_which_features_matter_and_in_which_direction():
-    spec = importlib.util.spec_from_file_location("sentence_study", PROJECT_ROOT / "scripts" / "sentence_study.py")
-    study = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(study)
-    rng = np.random.default_rng(7)
-    features = rng.normal(size=(4000, 3)) * [1.0, 5.0, 0.2]  # different scales: weights come back per raw unit
-    labels = (rng.random(4000) < 1 / (1 + np.exp(-(features @ [2.0, -0.4, 0.0] - 0.5)))).astype(float)
-    weights = study.fit_logistic(features, labels)
-    assert weights[0] == pytest.approx(2.0, rel=0.15) and weights[1] == pytest.approx(-0.4, rel=0.15)
-    assert abs(weights[2]) < 0.5
-    rows = [{"group": "a", "labels": [1, 0]}, {"group": "a", "labels": [0, 1]}, {"group": "a", "labels": [0, 0]},
-            {"group": "b", "labels": [0]}, {"group": "b", "labels": [1]}]
-    quality = study.ranking_quality(rows, np.array([0.9, 0.1, 0.5, 0.8, 0.2]))
-    assert quality == {"papers": 2, "top sentence holds an item": 0.5, "items in top 1": 0.25,
-                       "items in top 2": 0.75, "items in top 3": 1.0}

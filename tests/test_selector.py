@@ -1,0 +1,84 @@
+"""The fitted sentence model (`rag/selector.py`): its fitting, its bundled weights, the comparison sides it
+completes."""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+import pytest
+
+from rag.config import PROJECT_ROOT, ComposerSettings
+from rag.extractive import Scorer, answer
+from rag.selector import FEATURES, SentenceModel, fit_logistic
+from tests.test_compose import GLAZE, KILN, KILN_AND_GLAZE, axis, make_evidence, make_paper, read, table_for
+
+
+def test_fitting_recovers_which_features_matter_and_in_which_direction():
+    rng = np.random.default_rng(7)
+    features = rng.normal(size=(4000, 3)) * [1.0, 5.0, 0.2]  # different scales: weights come back per raw unit
+    true = np.array([2.0, -0.4, 0.0])
+    labels = (rng.random(4000) < 1 / (1 + np.exp(-(features @ true - 0.5)))).astype(float)
+    weights = fit_logistic(features, labels, l2=1.0)
+    assert weights[0] == pytest.approx(2.0, rel=0.15) and weights[1] == pytest.approx(-0.4, rel=0.15)
+    assert abs(weights[2]) < 0.5
+
+
+def test_the_bundled_weights_cover_every_feature_and_point_the_sensible_way():
+    model = SentenceModel.bundled()
+    assert set(model.weights) == set(FEATURES)
+    # A figure given when one is asked, the question's words held: likelier. An echoed question or the problem
+    # an abstract sets out before its work: less likely.
+    assert model.weights["figure_asked"] > 0 and model.weights["sentence_coverage"] > 0
+    assert model.weights["rhetorical"] < 0 and model.weights["problem"] < 0
+
+
+def test_a_model_with_an_unknown_feature_is_refused():
+    with pytest.raises(ValueError, match="Unknown sentence features: loudness"):
+        SentenceModel({"loudness": 1.0})
+
+
+BELL = make_paper("Bellcast: Tuning Church Bells",
+                  "We present Bellcast, a tuner for cast bronze bells. "
+                  "Bellcast tunes each bell by grinding its inner wall. "
+                  "Bellcast brings the hum tone within 3 cents of the target on 40 bells.")
+
+
+def test_the_scorer_computes_every_feature_the_model_reads():
+    question = read("How close to the target does Bellcast tune a bell?")
+    evidence = make_evidence(question, [(BELL, [axis(0), axis(1), axis(2)])])
+    scorer = Scorer(question, evidence, table_for([BELL]))
+    hit = evidence.hits[2]
+    features = scorer.features(hit, scorer.whole, evidence.candidates[0], hit.similarity)
+    assert set(features) == set(FEATURES)
+    assert features["last"] == 1.0 and features["position"] == 1.0 and features["first"] == 0.0
+
+
+def test_each_side_of_a_comparison_also_quotes_the_sentence_the_model_ranks_likeliest():
+    question = read("How do KilnNet and GlazeGPT differ?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)]), (GLAZE, [axis(0), axis(1)])],
+                             works=dict(KILN_AND_GLAZE))
+    evidence.names = ["KilnNet", "GlazeGPT"]
+    table = table_for([KILN, GLAZE])
+    # A model that finds the last sentence likeliest: KilnNet's training logs join its side; GlazeGPT's side
+    # already quotes its last sentence.
+    last = SentenceModel({"last": 1.0})
+    plain = answer(question, evidence, table, threshold=0.3, max_sentences=4,
+                   weights=ComposerSettings(likeliest_per_side=False), model=last)
+    assert "1,200 firing logs" not in plain.text and "87% accuracy" in plain.text
+    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4, model=last)
+    kiln_line, glaze_line = draft.text.splitlines()
+    assert "1,200 firing logs" in kiln_line and "31%" in kiln_line
+    assert glaze_line.count("GlazeGPT reaches 87% accuracy") == 1
+    assert all(c.quote in (KILN.abstract + GLAZE.abstract) for c in draft.citations)
+
+
+def test_the_fit_scripts_aggregates_count_the_items_a_papers_top_sentences_hold():
+    spec = importlib.util.spec_from_file_location("fit_selector", PROJECT_ROOT / "scripts" / "fit_selector.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    rows = [{"group": "a", "labels": [1, 0]}, {"group": "a", "labels": [0, 1]}, {"group": "a", "labels": [0, 0]},
+            {"group": "b", "labels": [0]}, {"group": "b", "labels": [1]}]
+    quality = script.ranking_quality(rows, np.array([0.9, 0.1, 0.5, 0.8, 0.2]))
+    assert quality == {"papers": 2, "top_holds_item": 0.5, "items_in_top1": 0.25, "items_in_top2": 0.75,
+                       "items_in_top3": 1.0}
