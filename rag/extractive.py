@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 
@@ -247,11 +248,15 @@ class Scorer:
         # The whole question as one part; a one-part question's answer types hold for all of it.
         single = question.parts[0] if len(question.parts) == 1 else Part(question.text, False)
         self.whole = replace(single, text=question.text, wants_quantity=question.wants_quantity, wants_name=False)
-        self.sentence_count: dict[str, int] = {}
-        for hit in self.hits:
-            self.sentence_count[hit.paper_id] = max(self.sentence_count.get(hit.paper_id, 0), hit.number + 1)
         self._defined: dict[str, list[str]] = {}
-        self.asked_text = " ".join(sorted(self.asked_things))
+
+    @cached_property
+    def sentence_count(self) -> dict[str, int]:
+        """Each paper's number of abstract sentences (for `features`, which few answers need)."""
+        count: dict[str, int] = {}
+        for hit in self.hits:
+            count[hit.paper_id] = max(count.get(hit.paper_id, 0), hit.number + 1)
+        return count
 
     def weight(self, term: str) -> float:
         # A word no paper uses is the most telling of all: a question built on such words is not about the corpus.
@@ -270,6 +275,15 @@ class Scorer:
             if spelled := expansion_pattern(letters).search(text):
                 held |= wanted & set(terms(spelled.group(0)))
         return sum(self.table.idf.get(t, 0.0) for t in held) / total if total else 0.0
+
+    def part_coverage(self, text: str, evidence_text: str) -> float:
+        """`coverage` of a part's words (or the whole question's); a part's own words share it with the context's,
+        which say what "it" is."""
+        coverage = self.coverage(text, evidence_text)
+        if text != self.question.text and self.context:
+            share = self.weights.context_share
+            coverage = (1 - share) * coverage + share * self.coverage(self.context, evidence_text)
+        return coverage
 
     def new_names(self, hit: SentenceHit) -> list[str]:
         """Names in the sentence that neither the question nor its paper's title holds and few papers use
@@ -374,19 +388,15 @@ class Scorer:
         conditions of `score`'s bonuses and penalties, and more. Computed only where the model is asked (it would
         add a quarter to every answer's time)."""
         text, asked = hit.text, part.text
-        evidence = f"{text} {candidate.paper.title}"
-        coverage = self.coverage(asked, evidence)
-        if asked != self.question.text and self.context:  # a part: its own words, and the context's for "it"
-            share = self.weights.context_share
-            coverage = (1 - share) * coverage + share * self.coverage(self.context, evidence)
         figure = part.wants_quantity and has_figure(text, asked, self.question.text)
         introduces = bool(INTRODUCTION.search(text) or EXPANSION.search(text))
         if asked not in self._defined:
             self._defined[asked] = self.defined_names(part)
         count = self.sentence_count.get(hit.paper_id, hit.number + 1)
         return {
-            "similarity": similarity, "coverage": coverage, "sentence_coverage": self.coverage(asked, text),
-            "asked_coverage": self.coverage(self.asked_text, text) if self.asked_text else 0.0,
+            "similarity": similarity, "coverage": self.part_coverage(asked, f"{text} {candidate.paper.title}"),
+            "sentence_coverage": self.coverage(asked, text),
+            "asked_coverage": self.coverage(" ".join(sorted(self.asked_things)), text) if self.asked_things else 0.0,
             "figure_asked": float(figure),
             "number_asked": float(part.wants_quantity and not figure and NUMBER.search(text) is not None),
             "measurement": float(MEASUREMENT.search(text) is not None),
@@ -410,11 +420,7 @@ class Scorer:
         """The sentence scored against the part (or `whole`): what it asks for, in its own words."""
         rank, candidate = self.rank[hit.paper_id]
         text = part.text
-        evidence = f"{hit.text} {candidate.paper.title}"
-        lexical = self.coverage(text, evidence)
-        if text != self.question.text and self.context:  # a part: its own words, and the context's for "it"
-            share = self.weights.context_share
-            lexical = (1 - share) * lexical + share * self.coverage(self.context, evidence)
+        lexical = self.part_coverage(text, f"{hit.text} {candidate.paper.title}")
         paper_relevance = candidate.dense / (1.0 + 0.15 * rank)
         score = similarity + self.weights.lexical_weight * lexical + self.weights.paper_weight * paper_relevance
         if part.wants_quantity:

@@ -12,6 +12,7 @@ thirteenth pass).
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -63,9 +64,14 @@ class SentenceModel:
 
     @classmethod
     def bundled(cls) -> SentenceModel:
-        """The weights fitted by `scripts/fit_selector.py`, shipped with the package."""
-        text = resources.files("rag").joinpath("selector_weights.json").read_text(encoding="utf-8")
-        return cls(json.loads(text)["weights"])
+        """The weights fitted by `scripts/fit_selector.py`, shipped with the package (read once per process)."""
+        return _bundled_model()
+
+
+@functools.cache
+def _bundled_model() -> SentenceModel:
+    text = resources.files("rag").joinpath("selector_weights.json").read_text(encoding="utf-8")
+    return SentenceModel(json.loads(text)["weights"])
 
 
 def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1.0, iterations: int = 50) -> np.ndarray:
