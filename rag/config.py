@@ -81,7 +81,7 @@ class ComposerSettings(BaseModel):
     sentences_per_side: int = Field(default=4, ge=1, description="Most sentences quoted per work of a comparison: "
                                     "what was asked of it, what it is and what it achieves (4 rather than 3: "
                                     "comparisons 44 -> 48 of 68 on the tuning sets, median quoted words of a "
-                                    "comparison 141 -> 166; docs/EVAL.md); `likeliest_per_side` may add one.")
+                                    "comparison 141 -> 166; docs/EVAL.md); `likeliest_sentence` may add one.")
     measurement_bonus: float = Field(
         default=0.35, ge=0, description="Added to a sentence with the figure a \"how much\" question asks for "
         "(and taken from a definition candidate that reports results).")
@@ -123,10 +123,10 @@ class ComposerSettings(BaseModel):
                                       "problem.")
     rhetorical_penalty: float = Field(default=0.2, ge=0, description="Taken from a sentence that is itself a "
                                       "question: it echoes one, answers none.")
-    likeliest_per_side: bool = Field(
-        default=True, description="Each side of a comparison also quotes the sentence of its paper that the fitted "
-        "sentence model (rag/selector.py) ranks likeliest to hold what is asked, when its other sentences leave "
-        "it out (one more than `sentences_per_side`).")
+    likeliest_sentence: bool = Field(
+        default=True, description="Each side of a comparison and each line of a list also quote the sentence of "
+        "their paper that the fitted sentence model (rag/selector.py) ranks likeliest to hold what is asked, when "
+        "their other sentences leave it out (one more than `sentences_per_side` / `sentences_per_line`).")
 
 
 class RagSettings(BaseSettings):

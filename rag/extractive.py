@@ -1070,7 +1070,12 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
                        and not URL.search(s.hit.text)]
             sentences += results[:1]
         sentences = _naming(scorer, item.candidate, sentences) + sentences
-        qualifying.append((not answered, -item.score, item, sentences[:scorer.weights.sentences_per_line]))
+        sentences = sentences[:scorer.weights.sentences_per_line]
+        if scorer.weights.likeliest_sentence:
+            # As for a comparison's side: what a writer asks of each listed work ("on what tasks", "what is
+            # distinctive") is often in a sentence the topic's words do not reach (docs/EVAL.md, fourteenth pass).
+            sentences += _likeliest(scorer, item.candidate, sentences)
+        qualifying.append((not answered, -item.score, item, sentences))
     composer = Composer(scorer.hits)
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True,
                            figures=question.wants_quantity)
@@ -1320,7 +1325,7 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         sentences = ([h for h in sentences if h.number >= introduced or any(mentions(n, h.text) for n in against)]
                      if not scorer.asks_problem else []) or sentences
         sentences = sentences[:per_line]
-        if sentences and scorer.weights.likeliest_per_side:
+        if sentences and scorer.weights.likeliest_sentence:
             # Beside them, the sentence likeliest to hold what is asked (measured: taking a full side's last place
             # instead lost a fact that place held).
             sentences += _likeliest(scorer, candidate, sentences)
@@ -1337,8 +1342,9 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
 
 def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
     """The paper's sentence that the fitted sentence model ranks likeliest to hold what the question asks, when
-    the chosen ones leave it out: the writers of unseen comparisons ask two or three facts of each work, and a side
-    quoting the work's introduction and one result held one or two (docs/EVAL.md, thirteenth pass)."""
+    the chosen ones leave it out: the writers of unseen comparisons and lists ask two or three facts of each work,
+    and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md, thirteenth and
+    fourteenth passes)."""
     scored = [s for s in scorer.for_question(candidate.paper.paper_id)
               if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)]
     likeliest = max(scored, key=lambda s: scorer.model.score(

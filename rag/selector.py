@@ -1,13 +1,13 @@
 """A fitted sentence model: which sentence of a paper is likeliest to hold what a question asks.
 
 The extractive answerer's hand-set score (`rag.extractive.Scorer.score`) decides which papers answer, whether
-anything does, and which sentences each part quotes. This model adds one sentence to each side of a comparison:
-the one it ranks likeliest, when the side's sentences leave it out (`rag.extractive._likeliest`). It is a
+anything does, and which sentences each part quotes. This model adds one sentence to each side of a comparison
+and each line of a list: the one it ranks likeliest, when the others leave it out (`rag.extractive._likeliest`). It is a
 logistic regression over features the answerer computes (`Scorer.features`: similarity, coverage of the
 question's words, a figure asked and given, the sentence's place in its abstract, …). `scripts/fit_selector.py`
 fits it on the tuning sets' `must_contain` (a sentence is a positive when it holds an item asked for) and writes
 its weights to `selector_weights.json` beside this module. It was checked on sets it never saw (docs/EVAL.md,
-thirteenth pass).
+thirteenth and fourteenth passes).
 """
 
 from __future__ import annotations

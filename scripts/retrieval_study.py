@@ -7,8 +7,8 @@ Run after `rag ingest`:  python scripts/retrieval_study.py [QUESTIONS.jsonl ...]
 Variants, each a (dense, lexical, fusion) choice:
 * dense: best cosine over a paper's records (whole-paper vector and sentence vectors, the product's), the
   whole-paper vector only, or the sentence vectors only;
-* lexical: BM25 with the title counted 1, 2 (the product's) or 3 times; or with RM3-style pseudo-relevance
-  feedback (the question plus the top terms of the 3 best BM25 papers);
+* lexical: BM25 with the title counted 1, 2 (the product's) or 3 times; with other k1 and b; or with RM3-style
+  pseudo-relevance feedback (the question plus the top terms of the 3 best BM25 papers);
 * fusion: weighted RRF (the product's: dense 0.5, BM25 1.0, k=10) or a convex combination of min-max
   normalised scores (dense weight alpha);
 * list recall: recall@10 of list questions with the question alone and with one more retrieval per part.
@@ -27,14 +27,16 @@ from rag.assistant import Assistant
 from rag.config import PROJECT_ROOT
 from rag.corpus import normalize_title
 from rag.evaluation import gold_ids_for, load_questions, retrieval_scores
-from rag.index import paper_id_of
 from rag.query import analyse
 from rag.text import terms
+from rag.vectors import PaperVectors
 
 POOL = 40
 DEFAULT_SETS = ["eval/questions.jsonl", "eval/hard/dev.jsonl", "eval/hard/dev-extra.jsonl", "eval/hard/test.jsonl"]
 PRF_PAPERS = 3
 PRF_TERMS = 10
+# BM25's saturation and length normalisation around the product's (bm25s's defaults, k1 1.5 and b 0.75).
+BM25_PARAMETERS = [(0.9, 0.5), (0.9, 0.9), (1.2, 0.5), (1.2, 0.9), (2.0, 0.75)]
 
 
 def rrf(dense: dict, lexical: dict, dense_weight: float = 0.5, bm25_weight: float = 1.0, k: int = 10) -> list[str]:
@@ -60,13 +62,14 @@ def convex(dense: dict, lexical: dict, alpha: float) -> list[str]:
 
 
 class Lexical:
-    """BM25 over title + abstract with the title counted `title_weight` times."""
+    """BM25 over title + abstract with the title counted `title_weight` times (Lucene's variant, bm25s's k1 and b
+    unless given)."""
 
-    def __init__(self, papers: list, title_weight: int):
+    def __init__(self, papers: list, title_weight: int, k1: float = 1.5, b: float = 0.75):
         self.order = [p.paper_id for p in papers]
         self.documents = [terms(p.title) * (title_weight - 1) + terms(f"{p.title} {p.abstract}") for p in papers]
         ids, self.vocabulary = _ids(self.documents)
-        self.bm25 = bm25s.BM25()
+        self.bm25 = bm25s.BM25(k1=k1, b=b)
         self.bm25.index((ids, dict(self.vocabulary)), show_progress=False)  # as rag.table builds it
         self.document_frequency = Counter(t for doc in self.documents for t in set(doc))
 
@@ -98,15 +101,24 @@ def _ids(documents: list[list[str]]) -> tuple[list[np.ndarray], dict[str, int]]:
     return ids, vocabulary
 
 
+def stored_vectors(stored: PaperVectors) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every stored vector (float32), the paper it belongs to, and whether it is the whole-paper vector: read from
+    the paper table, as the product reads them."""
+    vectors, owners, whole = [], [], []
+    for paper_id, (row, count) in stored.location.items():
+        vectors.append(stored.matrix.read(row, 1 + count).astype(np.float32))
+        owners += [paper_id] * (1 + count)
+        whole += [True] + [False] * count
+    return np.concatenate(vectors), np.array(owners), np.array(whole)
+
+
 def main(paths: list[str]) -> None:
     index = Assistant().index
     papers = list(index.papers.values())
     title_to_id = {normalize_title(p.title): p.paper_id for p in papers}
-    stored = index.collection.get(include=["embeddings"])
-    vectors = np.asarray(stored["embeddings"], dtype=np.float32)
-    owners = np.array([paper_id_of(i) for i in stored["ids"]])
-    whole = np.array([i.endswith("#paper") for i in stored["ids"]])
+    vectors, owners, whole = stored_vectors(index.table.vectors)
     lexical = {w: Lexical(papers, w) for w in (1, 2, 3)}
+    saturation = {(k1, b): Lexical(papers, 2, k1, b) for k1, b in BM25_PARAMETERS}
 
     def dense(vector: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         similarities = vectors[mask] @ vector
@@ -129,6 +141,7 @@ def main(paths: list[str]) -> None:
                    "dense": dense(vector, everything), "dense_paper": dense(vector, whole),
                    "dense_sentences": dense(vector, ~whole),
                    **{f"bm25_t{w}": lexical[w].scores(query_terms) for w in lexical},
+                   **{f"bm25_k{k1}_b{b}": saturation[k1, b].scores(query_terms) for k1, b in saturation},
                    "bm25_prf": lexical[2].scores(lexical[2].expanded(query_terms))}
             rows.append(row)
             if question.type == "list":
@@ -159,6 +172,8 @@ def main(paths: list[str]) -> None:
     variants.update({f"convex 0.4, title x{w}": (lambda w: lambda r: convex(r["dense"], r[f"bm25_t{w}"], 0.4))(w)
                      for w in (1, 3)})
     variants["convex 0.4, RM3 feedback"] = lambda r: convex(r["dense"], r["bm25_prf"], 0.4)
+    variants.update({f"RRF, BM25 k1={k1} b={b}": (lambda key: lambda r: rrf(r["dense"], r[key]))(f"bm25_k{k1}_b{b}")
+                     for k1, b in BM25_PARAMETERS})
     print("| variant | " + " | ".join(f"{name} R@5 | MRR" for name in runs) + " |")
     print("|---|" + "---|---|" * len(runs))
     for label, rank in variants.items():

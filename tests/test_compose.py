@@ -507,7 +507,7 @@ def test_each_side_of_a_comparison_quotes_at_most_its_sentences_per_side():
     quoted = {}
     for per_side, likeliest in ((2, False), (4, False), (2, True)):
         draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4,
-                       weights=ComposerSettings(sentences_per_side=per_side, likeliest_per_side=likeliest))
+                       weights=ComposerSettings(sentences_per_side=per_side, likeliest_sentence=likeliest))
         quoted[per_side, likeliest] = sum(len(sentence_spans(c.quote)) for c in draft.citations
                                           if c.paper_id == kiln.paper_id)
     # The sentence the fitted model ranks likeliest may join a side as one more.

@@ -195,3 +195,18 @@ def test_eval_at_runs_an_earlier_commits_code_beside_the_current_one(built_setti
                            capture_output=True, text=True, env=env, cwd=PROJECT_ROOT)
     assert wrong.returncode == 1 and "is not a commit of this repository" in wrong.stderr
 
+
+
+def test_the_retrieval_study_scores_every_variant_on_the_stored_vectors(built_settings, tmp_path):
+    questions = tmp_path / "four.jsonl"
+    questions.write_text("".join(DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines(keepends=True)[:4]),
+                         encoding="utf-8")
+    env = {**os.environ, "RAG_DATA_DIR": str(built_settings.data_dir), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "scripts/retrieval_study.py", str(questions)], capture_output=True,
+                            text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {cells[0]: cells[1:] for line in result.stdout.splitlines() if line.startswith("| ") and "R@5" not in line
+            for cells in [[cell.strip() for cell in line.strip(" |").split("|")]]}
+    product = rows["RRF 0.5/1.0 k=10, all records, title x2 (product)"]
+    assert 0.0 < float(product[0]) <= 1.0 and 0.0 < float(product[1]) <= 1.0
+    assert {"dense alone (all records)", "RRF, whole-paper vectors only", "RRF, BM25 k1=1.2 b=0.5"} <= set(rows)

@@ -1,5 +1,5 @@
-"""The fitted sentence model (`rag/selector.py`): its fitting, its bundled weights, the comparison sides it
-completes."""
+"""The fitted sentence model (`rag/selector.py`): its fitting, its bundled weights, the comparison sides and list
+lines it completes."""
 
 from __future__ import annotations
 
@@ -64,13 +64,38 @@ def test_each_side_of_a_comparison_also_quotes_the_sentence_the_model_ranks_like
     # already quotes its last sentence.
     last = SentenceModel({"last": 1.0})
     plain = answer(question, evidence, table, threshold=0.3, max_sentences=4,
-                   weights=ComposerSettings(likeliest_per_side=False), model=last)
+                   weights=ComposerSettings(likeliest_sentence=False), model=last)
     assert "1,200 firing logs" not in plain.text and "87% accuracy" in plain.text
     draft = answer(question, evidence, table, threshold=0.3, max_sentences=4, model=last)
     kiln_line, glaze_line = draft.text.splitlines()
     assert "1,200 firing logs" in kiln_line and "31%" in kiln_line
     assert glaze_line.count("GlazeGPT reaches 87% accuracy") == 1
     assert all(c.quote in (KILN.abstract + GLAZE.abstract) for c in draft.citations)
+
+
+def test_each_line_of_a_list_also_quotes_the_sentence_the_model_ranks_likeliest():
+    slow = make_paper("Slow Cooling for Stoneware Kilns",
+                      "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
+                      "Pots crack less often with it. It was tried on four porcelain clays.")
+    damper = make_paper("Gas Kiln Firing with Damper Control",
+                        "Kiln firing in gas kilns wastes fuel. We present damper control for kiln firing. "
+                        "It saves a fifth of the gas.")
+    question = read("Which papers change kiln firing, and on which clays?")
+    lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
+    evidence = make_evidence(question, [(slow, lean + [axis(3)]), (damper, lean)])
+    table = table_for([slow, damper])
+    last = SentenceModel({"last": 1.0})  # finds each paper's last sentence likeliest
+    plain = answer(question, evidence, table, threshold=0.5, max_sentences=4,
+                   weights=ComposerSettings(likeliest_sentence=False, sentences_per_line=1), model=last)
+    assert "four porcelain clays" not in plain.text
+    draft = answer(question, evidence, table, threshold=0.5, max_sentences=4,
+                   weights=ComposerSettings(sentences_per_line=1), model=last)
+    slow_line, damper_line = sorted(draft.text.splitlines(), key=lambda line: "Slow Cooling" not in line)
+    assert "It was tried on four porcelain clays." in slow_line and "Gas Kiln" in damper_line
+    # One more than the line's cap, and never a sentence twice.
+    assert all(line.count("[") <= 2 for line in (slow_line, damper_line))
+    assert damper_line.count("It saves a fifth of the gas.") <= 1
+    assert all(c.quote in (slow.abstract + damper.abstract) for c in draft.citations)
 
 
 def test_the_fit_scripts_aggregates_count_the_items_a_papers_top_sentences_hold():
