@@ -553,15 +553,23 @@ def test_works_set_side_by_side_without_a_comparing_word():
         assert not read(question).compares
 
 
-def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
-    slow = make_paper("Slow Cooling for Stoneware Kilns",
+def slow_cooling(last_sentence: str) -> Paper:
+    return make_paper("Slow Cooling for Stoneware Kilns",
                       "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
-                      "Pots crack less often with it. Potters liked the glaze.")
-    damper = make_paper("Gas Kiln Firing with Damper Control",
-                        "Kiln firing in gas kilns wastes fuel. We present damper control for kiln firing. "
-                        "It saves a fifth of the gas.")
+                      f"Pots crack less often with it. {last_sentence}")
+
+
+DAMPER = make_paper("Gas Kiln Firing with Damper Control",
+                    "Kiln firing in gas kilns wastes fuel. We present damper control for kiln firing. "
+                    "It saves a fifth of the gas.")
+# The three sentences of either kiln-firing paper: on the topic, then leaning away from it.
+KILN_FIRING_LEAN = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
+
+
+def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_sentence():
+    slow, damper = slow_cooling("Potters liked the glaze."), DAMPER
     question = read("Which papers change kiln firing, and what is each change meant to achieve?")
-    lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
+    lean = KILN_FIRING_LEAN
     evidence = make_evidence(question, [(slow, lean + [axis(3)]), (damper, lean)])
     evidence.part_vectors = [axis(0), -axis(0)]  # no sentence is near "what is each change meant to achieve"
     draft = answer(question, evidence, table_for([slow, damper]), threshold=0.5, max_sentences=4)

@@ -11,7 +11,19 @@ import pytest
 from rag.config import PROJECT_ROOT, ComposerSettings
 from rag.extractive import Scorer, answer
 from rag.selector import FEATURES, SentenceModel, fit_logistic
-from tests.test_compose import GLAZE, KILN, KILN_AND_GLAZE, axis, make_evidence, make_paper, read, table_for
+from tests.test_compose import (
+    DAMPER,
+    GLAZE,
+    KILN,
+    KILN_AND_GLAZE,
+    KILN_FIRING_LEAN,
+    axis,
+    make_evidence,
+    make_paper,
+    read,
+    slow_cooling,
+    table_for,
+)
 
 
 def test_fitting_recovers_which_features_matter_and_in_which_direction():
@@ -74,15 +86,9 @@ def test_each_side_of_a_comparison_also_quotes_the_sentence_the_model_ranks_like
 
 
 def test_each_line_of_a_list_also_quotes_the_sentence_the_model_ranks_likeliest():
-    slow = make_paper("Slow Cooling for Stoneware Kilns",
-                      "Kiln firing schedules shape stoneware. We propose a slow cooling schedule for kiln firing. "
-                      "Pots crack less often with it. It was tried on four porcelain clays.")
-    damper = make_paper("Gas Kiln Firing with Damper Control",
-                        "Kiln firing in gas kilns wastes fuel. We present damper control for kiln firing. "
-                        "It saves a fifth of the gas.")
+    slow, damper = slow_cooling("It was tried on four porcelain clays."), DAMPER
     question = read("Which papers change kiln firing, and on which clays?")
-    lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
-    evidence = make_evidence(question, [(slow, lean + [axis(3)]), (damper, lean)])
+    evidence = make_evidence(question, [(slow, KILN_FIRING_LEAN + [axis(3)]), (damper, KILN_FIRING_LEAN)])
     table = table_for([slow, damper])
     last = SentenceModel({"last": 1.0})  # finds each paper's last sentence likeliest
     plain = answer(question, evidence, table, threshold=0.5, max_sentences=4,
