@@ -119,6 +119,7 @@ MISSING_PARTS = "The cited abstract does not say {}."
 NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
 UNKNOWN_WORDS = "No indexed paper uses the words: {}."
+LISTING_GAPS = "The listing of “{}” gives no {}."
 
 
 # "… learning, visual recognition, and classifying …": short items, the last after "and"/"or".
@@ -1377,7 +1378,8 @@ FIELD_PHRASES = {
     "authors": "lists {} [{}]", "org": "is listed under the organisation {} [{}]",
     "upvotes": "has {} on the listing [{}]", "date": "is dated {} on the listing [{}]",
 }
-FIELD_NAMES = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation"}
+FIELD_NAMES = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation",
+               "names": "author names"}
 ORDER_PHRASES = {"date": ("is the later one", "came first"), "upvotes": ("has more upvotes", "has fewer upvotes"),
                  "authors": ("has more authors", "has fewer authors")}
 LOW_ORDER = re.compile(r"\b(first|earlier|earliest|older|before|fewer|fewest|less|shorter)\b", re.IGNORECASE)
@@ -1407,13 +1409,11 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
         if line:
             lines.append(line)
     if not lines:
-        field_name = question.metadata_fields[0]
-        return abstention(candidates, f"The listing of “{papers[0].paper.title}” gives no {FIELD_NAMES[field_name]}.")
+        return abstention(candidates, " ".join(listing_gaps(gaps)))
     if question.orders and len(papers) >= 2:
         lines += _orderings(question, papers, values)
-    if gaps:
-        lines.append("The listings give no " + "; no ".join(gaps) + ".")
-    return Draft("\n".join(lines), composer.citations, False, [], gaps)
+    lines += listing_gaps(gaps)
+    return Draft("\n".join(lines), composer.citations, False, [], [f"the {name} of “{title}”" for title, name in gaps])
 
 
 def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
@@ -1424,31 +1424,44 @@ def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
         return draft
     composer = Composer(scorer.hits)
     composer.citations = list(draft.citations)
-    gaps: list[str] = []
-    lines = [draft.text, _listing_line(question, candidate, composer, gaps, {})]
-    if gaps:
-        lines.append("The listings give no " + "; no ".join(gaps) + ".")
+    gaps: list[tuple[str, str]] = []
+    lines = [draft.text, _listing_line(question, candidate, composer, gaps, {}), *listing_gaps(gaps)]
     return Draft("\n".join(line for line in lines if line), composer.citations, False, draft.notes,
-                 draft.missing + gaps)
+                 draft.missing + [f"the {name} of “{title}”" for title, name in gaps])
 
 
-def _listing_line(question: Question, candidate: Candidate, composer: Composer, gaps: list[str],
+def _listing_line(question: Question, candidate: Candidate, composer: Composer, gaps: list[tuple[str, str]],
                   values: dict[tuple[str, str], tuple[object, int]]) -> str:
     """“Title” lists 5 authors [1] and has 3 upvotes on the listing [2].: each field asked that the listing
-    has, cited (an organisation stands in for a missing author count); the others are added to `gaps`, and
-    each cited value to `values` for ordering two papers."""
+    has, cited (an organisation stands in for a missing author count); the others are added to `gaps` as
+    (title, field name), and each cited value to `values` for ordering two papers."""
     facts = candidate.paper.metadata_facts()
     said = []
-    for field_name in question.metadata_fields:
+    for asked in question.metadata_fields:
+        field_name = asked
+        if asked == "names":
+            # No listing names its authors: that is said, and how many there are is cited when listed.
+            gaps.append((candidate.paper.title, FIELD_NAMES[asked]))
+            field_name = "authors"
         if field_name == "authors" and "authors" not in facts and "org" in facts:
             field_name = "org"
         if field_name not in facts:
-            gaps.append(f"the {FIELD_NAMES[field_name]} of “{candidate.paper.title}”")
+            if asked != "names":
+                gaps.append((candidate.paper.title, FIELD_NAMES[field_name]))
             continue
         number = composer.cite(candidate, facts[field_name], field_name)
         said.append(FIELD_PHRASES[field_name].format(facts[field_name], number))
         values[(candidate.paper.paper_id, field_name)] = (_sortable(candidate, field_name), number)
     return f"“{candidate.paper.title}” " + " and ".join(said) + "." if said else ""
+
+
+def listing_gaps(gaps: list[tuple[str, str]]) -> list[str]:
+    """One line per paper whose listing lacks a field asked: “The listing of “T” gives no date and no upvote
+    count.”"""
+    missing: dict[str, list[str]] = {}
+    for title, name in gaps:
+        missing.setdefault(title, []).append(name)
+    return [LISTING_GAPS.format(title, " and no ".join(names)) for title, names in missing.items()]
 
 
 def _sortable(candidate: Candidate, field_name: str) -> object:

@@ -31,9 +31,13 @@ LIST_OF_PAPERS = re.compile(r"\bpapers\b|\bworks\b|\bstudies\b|\b(of|among) (tho
                             r"\bacross the\b|\bname them\b", re.IGNORECASE)
 METADATA_FIELDS = {
     "org": re.compile(r"\b(which|what) (organi[sz]ation|org|lab|company|institution|group)\b|\b(organi[sz]ation|org) "
-                      r"(is it|it is) listed\b|\blisted under\b", re.I),
+                      r"(is it|it is) listed\b|\bwho is it listed under\b", re.I),
     "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor (count|list)s?\b|\bnumber of authors\b|"
                           r"\b(more|fewer) authors\b|\bby how many authors\b", re.I),
+    # Who wrote it: the listings give author counts, never names (`Paper.metadata_facts`), so this is said.
+    "names": re.compile(r"\bwho (?:wrote|authored|are (?:the|its|their) authors|were (?:the|its|their) authors|"
+                        r"is (?:the|its) (?:first |lead )?author)\b|\b(?:which|whose) authors\b|\bnames? of (?:the|its) "
+                        r"authors\b|\bauthors? names\b", re.I),
     "upvotes": re.compile(r"\bupvote", re.I),
     "date": re.compile(r"\bwhen (was|did|were)\b|\bwhat date\b|\b(publication|listing|release) date\b|"
                        r"\bpublished (on|when)\b|\b(which|what) (day|date|month|year)s?\b|\bdated\b|\bdates\b|\bdate listed\b|"
@@ -393,7 +397,8 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         asked = {name for _, name in fields}
         joined = {(m.start(), FIELD_WORDS[m.group(1).lower()]) for m in JOINED_FIELD.finditer(text)}
         fields = sorted(set(fields) | {(start, name) for start, name in joined if name not in asked})
-    metadata_fields = [name for _, name in fields]
+    # "How many authors, and who are they?": the count asked is the listing's whole answer about its authors.
+    metadata_fields = [name for _, name in fields if name != "names" or all(n != "authors" for _, n in fields)]
     parts = question_parts(text)
     # "When was X posted, and how much faster is it?": the listing answers one part, the abstract the others.
     listing_parts = [p for p in parts if any(pattern.search(p.text) for pattern in METADATA_FIELDS.values())]

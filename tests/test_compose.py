@@ -937,6 +937,30 @@ def test_metadata_of_two_papers_with_which_came_first():
     assert citation_problems(Answer("q", draft.text, draft.citations, [], False, "x"), papers) == []
 
 
+def test_a_listing_that_lacks_fields_asked_says_which_and_who_wrote_a_paper_gets_its_author_count():
+    counted = make_paper("Counted Kilns", "An abstract about counted kilns and their firing.", authors=6)
+    bare = make_paper("Bare Kilns", "An abstract about bare kilns and their firing.")
+
+    def metadata_answer(text, paper):
+        question = read(text)
+        evidence = make_evidence(question, [(paper, [axis(0)])], works={paper.title: Candidate(paper, 1.0, 0.6, 1.0)})
+        return answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+
+    lacking = metadata_answer("How many upvotes does Bare Kilns have, and when was it posted?", bare)
+    assert lacking.abstained and "The listing of “Bare Kilns” gives no upvote count and no date." in lacking.text
+    # The listings count authors but never name them: the count is cited and the names said to be missing.
+    assert read("Who wrote Counted Kilns?").metadata_fields == ["names"]
+    assert read("How many authors does Counted Kilns have, and which authors are they?").metadata_fields == ["authors"]
+    # A date "listed under" is a date, not an organisation.
+    assert read("Under what date is Counted Kilns listed under, and how many upvotes?").metadata_fields == [
+        "date", "upvotes"]
+    who = metadata_answer("Who wrote Counted Kilns?", counted)
+    assert not who.abstained and who.text.splitlines() == [
+        "“Counted Kilns” lists 6 authors [1].", "The listing of “Counted Kilns” gives no author names."]
+    papers = {counted.paper_id: counted}
+    assert citation_problems(Answer("q", who.text, who.citations, [], False, "x"), papers) == []
+
+
 def test_the_split_rule_alternates_within_each_kind():
     records = [{"id": f"q{i}", "type": "fact" if i < 4 else "list", "subtype": ""} for i in range(7)]
     dev, test = dev_test_split(records)
@@ -1362,7 +1386,7 @@ def test_a_request_in_the_first_person_asks_and_its_date_is_a_listing_field():
     assert question_parts("What is the kiln model called?")[0].wants_names
     # A bare field word joined to an asked field is asked too; alone it asks nothing of the listing.
     assert read("KilnNet listing: number of authors and date?").metadata_fields == ["authors", "date"]
-    assert read("When was KilnNet listed, and which authors and studios built it?").metadata_fields == ["date"]
+    assert read("When was KilnNet listed, and which authors and studios built it?").metadata_fields == ["date", "names"]
     assert read("Which kiln papers are up to date?").metadata_fields == []
 
 

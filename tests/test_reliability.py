@@ -33,7 +33,7 @@ from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.extractive import ABSTAIN_TEXT, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES  # noqa: E402
+from rag.extractive import ABSTAIN_TEXT, LISTING_GAPS, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES  # noqa: E402
 from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -88,10 +88,10 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     titles = {p.title for p in papers.values()}
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
-    fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS)]
+    fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS)]
     foreign = []
     for line in answer.text.splitlines():
-        if any(pattern.fullmatch(line.strip()) for pattern in fixed) or line.startswith("The listings give no "):
+        if any(pattern.fullmatch(line.strip()) for pattern in fixed):
             continue
         match = re.fullmatch(r"(?:- )?“(.+?)”(: (.*)| (.*))", line.strip())
         if not match or match.group(1) not in titles:
