@@ -105,6 +105,7 @@ PROBLEM = re.compile(r"\b(problems?|limitations?|weakness(?:es)?|challenges?|iss
 # An abstract's own question ("how can we design …?") shares the user's words and answers nothing.
 RHETORICAL = re.compile(r"\?[\"”']?\s*$")
 # A long sentence is cut to the clauses that hold what was asked (the cut stays a verbatim span).
+INTERROGATIVE = re.compile(r"\b(?=(?:what|which|how|when|where|who|whom|whose|why)\b)", re.IGNORECASE)
 LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
                         r"improving|reducing|surpassing)\b))\s+")
@@ -492,7 +493,7 @@ class Composer:
         self.citations.append(Citation.of(number, paper, quote, field, start))
         return number
 
-    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str],
+    def quoted(self, candidate: Candidate, sentences: list[SentenceHit], focus: list[set[str]],
                figures: bool = False) -> str:
         """The sentences as verbatim spans of the abstract (neighbours joined), each cited."""
         abstract = candidate.paper.abstract
@@ -509,7 +510,7 @@ class Composer:
                 spans[-1][1:4] = [end, hit.number, hit.end]
             else:
                 if start == hit.start:
-                    start += framing_length(hit.text, focus)
+                    start += framing_length(hit.text, set().union(*focus))
                 spans.append([start, end, hit.number, hit.end, hit.start])
         pieces = []
         for start, end, _, sentence_end, sentence_start in spans:
@@ -519,17 +520,18 @@ class Composer:
             pieces.append(f"{cut[0]}{_as_text(quote)}{cut[1]} [{self.cite(candidate, quote, start=start)}]")
         return " ".join(pieces)
 
-    def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: set[str], bullet: bool = False,
+    def line(self, candidate: Candidate, sentences: list[SentenceHit], focus: list[set[str]], bullet: bool = False,
              figures: bool = False) -> str:
         quoted = self.quoted(candidate, sentences, focus, figures)
         return f"{'- ' if bullet else ''}“{candidate.paper.title}”: {quoted}"
 
 
-def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple[int, int]:
-    """A long sentence cut to its clauses that hold the focus terms, or a measurement when the question asks
-    for `figures` (the whole sentence when all do or none can be singled out); short sentences are kept whole.
-    Offsets are into the abstract."""
-    if len(hit.text.split()) <= LONG_SENTENCE_WORDS or not focus:
+def clause_of(hit: SentenceHit, focus: list[set[str]], figures: bool = False) -> tuple[int, int]:
+    """A long sentence cut to its clauses that hold the focus terms (one set per part of the question), or a
+    measurement when the question asks for `figures` (the whole sentence when all do or none can be singled
+    out); short sentences are kept whole. Offsets are into the abstract."""
+    words = set().union(*focus)
+    if len(hit.text.split()) <= LONG_SENTENCE_WORDS or not words:
         return hit.start, hit.end
     bounds, start = [], 0
     for match in CLAUSE_END.finditer(hit.text):
@@ -538,11 +540,25 @@ def clause_of(hit: SentenceHit, focus: set[str], figures: bool = False) -> tuple
     bounds.append((start, len(hit.text)))
     if len(bounds) == 1:
         return hit.start, hit.end
-    keep = [i for i, (a, b) in enumerate(bounds) if focus & set(terms(hit.text[a:b]))
-            or (figures and MEASUREMENT.search(hit.text[a:b]))]
+    held = [set(terms(hit.text[a:b])) for a, b in bounds]
+    measured = {i for i, (a, b) in enumerate(bounds) if figures and MEASUREMENT.search(hit.text[a:b])}
+    if any(words & held[i] for i in measured):
+        # The figure asked for sits in a clause on the question's topic: that clause answers. Another clause is
+        # kept for a thing asked that the measured ones do not touch ("… 100x over existing methods, while also
+        # improving with larger model capacity" for "how much more efficient, and at what scale"), or for more
+        # than one word of the question they lack ("compared to the baseline snap minimization method"); one
+        # such word is an echo of the question ("in terms of memory efficiency -- Locret achieves 20x …").
+        keep = set(measured)
+        for part in focus:
+            if not any(part & held[i] for i in keep):
+                keep |= {i for i, h in enumerate(held) if part & h}
+        said = set().union(*(held[i] for i in keep))
+        keep |= {i for i, h in enumerate(held) if len((words & h) - said) > 1}
+    else:
+        keep = {i for i, h in enumerate(held) if words & h} | measured
     if not keep or len(keep) == len(bounds):
         return hit.start, hit.end
-    first, last = bounds[keep[0]][0], bounds[keep[-1]][1]
+    first, last = bounds[min(keep)][0], bounds[max(keep)][1]
     text = hit.text[first:last].rstrip(",;: ")
     return hit.start + first, hit.start + first + len(text)
 
@@ -583,9 +599,11 @@ def _as_text(quote: str) -> str:
     return CITATION_MARK.sub(r"(\1)", quote)
 
 
-def _focus(parts: list[Part]) -> set[str]:
-    """Terms a cut clause must keep: the parts' words."""
-    return {t for p in parts for t in terms(p.text)}
+def _focus(parts: list[Part]) -> list[set[str]]:
+    """Terms a cut clause must keep: the words of each thing asked, a part split at its question words ("what
+    gain does it claim, and up to what scale …" asks two things in one part)."""
+    asks = (ask for p in parts for ask in INTERROGATIVE.split(p.text))
+    return [words for ask in asks if (words := set(terms(ask)))]
 
 
 def _answers_part(hit: SentenceHit, part: Part, question: Question) -> bool:
@@ -1162,7 +1180,7 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer(scorer.hits)
-    return Draft(composer.line(candidate, chosen, set()), composer.citations, False, [])
+    return Draft(composer.line(candidate, chosen, []), composer.citations, False, [])
 
 
 def method_run(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:

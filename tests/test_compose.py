@@ -612,11 +612,33 @@ def test_a_cut_sentence_keeps_the_clause_with_the_figure_when_figures_are_asked(
     text = ("Trials in four studios across a whole season of work show that fuel use drops by 31% on stoneware and "
             "12% on porcelain in every firing program we ran, while keeping every glaze colour intact.")
     hit = SentenceHit("p", 0, 0, len(text), text, 0.0, axis(0))
-    focus = set(terms("which controller keeps glaze colour, and by how much"))
+    focus = [set(terms("which controller keeps glaze colour")), set(terms("by how much"))]
     start, end = clause_of(hit, focus)
     assert text[start:end] == "while keeping every glaze colour intact."
     start, end = clause_of(hit, focus, figures=True)
     assert "31%" in text[start:end] and text[start:end].endswith("intact.")
+
+
+def test_a_figure_on_the_questions_topic_is_quoted_without_the_clauses_that_only_echo_it():
+    text = ("Our study of KilnNet in four studios shows better fuel use and glaze quality than the manual schedules "
+            "we compared against -- KilnNet cuts fuel use by 31% against the manual schedule for stoneware, while "
+            "also holding up on larger kilns (up to the biggest chamber we built).")
+    hit = SentenceHit("p", 0, 0, len(text), text, 0.0, axis(0))
+    one_part = [set(terms(p.text)) for p in read("By how much does KilnNet cut fuel use?").parts]
+    start, end = clause_of(hit, one_part, figures=True)
+    assert text[start:end] == "KilnNet cuts fuel use by 31% against the manual schedule for stoneware"
+    # One more word of the question in another clause is an echo of it; two are something it asks about.
+    echo = [set(terms(p.text)) for p in read("By how much does KilnNet cut fuel use in studios?").parts]
+    assert clause_of(hit, echo, figures=True) == (start, end)
+    asked = [set(terms(p.text)) for p in read("By how much does KilnNet cut fuel use, as four studios found?").parts]
+    start, end = clause_of(hit, asked, figures=True)
+    assert text[start:end].startswith("Our study of KilnNet in four studios") and "31%" in text[start:end]
+    # A part the measured clause does not touch keeps its own clause.
+    two_parts = [set(terms(p.text)) for p in read("How much fuel does KilnNet save, and on how large a kiln was "
+                                                  "it run?").parts]
+    assert len(two_parts) == 2
+    start, end = clause_of(hit, two_parts, figures=True)
+    assert text[start:end].startswith("KilnNet cuts fuel use by 31%") and text[start:end].endswith("we built).")
 
 
 def test_a_comparison_side_leads_with_the_sentence_introducing_the_work_by_name():
