@@ -118,6 +118,14 @@ def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tup
             works[name] = found
         elif found is None and names_of.is_specific(name, vocabulary):
             works[name] = None
+    # "Sakana's 'The AI Scientist'", "Meta's Llama 3": a name no paper mentions that owns another name of the
+    # question is whose work it is, not a work asked about.
+    folded_text = folded(text)
+    owners = [n for n, c in works.items() if c is None and any(
+        re.search(rf"(?<![\w-]){re.escape(folded(n))}['’]s\s+['‘\"“]?(?:the\s+)?{re.escape(folded(other))}(?![\w-])",
+                  folded_text, re.IGNORECASE) for other in works if other != n)]
+    for owner in owners:
+        del works[owner]
     return list(works) + [n for n in singles if n not in works], works
 
 
@@ -150,8 +158,15 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
     text = folded(parsed.text)
     named = {n: c for n, c in works.items() if c is not None and extractive.names_work(n, c)
              and not extractive.is_condition(n, text)}
-    if any(c is None for c in works.values()) or parsed.metadata_fields or parsed.previous_question:
+    absent = [n for n, c in works.items() if c is None]
+    if parsed.metadata_fields or parsed.previous_question or len(absent) > 1 or (absent and named):
         return {}
+    if absent:
+        # "LIMA vs the paper on balancing pre-training and instruction tuning": a work the corpus lacks, set
+        # beside one the question describes; the description is answered and the named work said to be missing.
+        description = extractive.described_beside(absent[0], parsed.text)
+        found = index.search(description, k=1, filters=filters) if description else []
+        return {description: found[0]} if found else {}
     if not named and (pair := extractive.described_pair(parsed.text)):
         # Two described works: each description retrieves its own paper, and they must be two papers.
         first = index.search(pair[0], k=1, filters=filters)

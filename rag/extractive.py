@@ -110,9 +110,10 @@ LONG_SENTENCE_WORDS = 32
 CLAUSE_END = re.compile(r"(?:[;:]|\s--|,(?=\s+(?:while|whereas|but|achieving|reaching|yielding|outperforming|"
                         r"improving|reducing|surpassing)\b))\s+")
 # What may stand between two names set side by side: "A and B", "A or B", "A vs. B", "A compared with B", "'A' and B",
-# "A (a gloss on A) and B".
+# "A (a gloss on A) and B", "'A' and 'The B'" (a quoted title's article is not part of its name).
 JOINED = re.compile(r"(?:'s)?(?:\s*\([^()]{0,80}\))?[\s)'’\"”]*(?:,|(?:,\s*)?(?:and|or|vs\.?|versus|with|to|"
-                    r"against|(?:\w+\s+)?compared? (?:with|to|against))(?: the| its)?)[\s('‘\"“]*", re.IGNORECASE)
+                    r"against|(?:\w+\s+)?compared? (?:with|to|against))(?: the| its)?)[\s('‘\"“]*(?:(?:the|a|an)\s+)?",
+                    re.IGNORECASE)
 
 # The fixed wording around quotes (tests check that nothing else is added to an answer).
 MISSING_WORKS = "Not in the indexed papers: {}."
@@ -699,7 +700,9 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
                 and any(names_a_version(base, t) for t in texts)]
     # "REST APIs" where the abstract says "RESTful APIs": a name that the retrieved papers extend is not absent.
     absent = [name for name, c in evidence.works.items() if c is None and (name not in sides or name in versions)
-              and not any(re.search(extended(name), folded(t)) for t in texts)]
+              and not any(re.search(extended(other), folded(t)) for other in [name, *alternatives(name, question.text,
+                                                                                                   evidence.names)]
+                          for t in texts)]
     if absent:
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
     if unknown := off_topic_words(question, evidence, table, scorer.weights):
@@ -792,6 +795,20 @@ def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
     return words if carrying else []
 
 
+def alternatives(name: str, text: str, names: Sequence[str]) -> list[str]:
+    """The names the question offers beside this one as either-or ("backbones (CLIP or ViT)", "GPT-4/Claude"):
+    a paper mentioning one of them meets the question."""
+    text = folded(text)
+    found = []
+    for other in names:
+        if other == name:
+            continue
+        a, b = re.escape(folded(name)), re.escape(folded(other))
+        if re.search(rf"(?<![\w-])(?:{a}(?:,?\s+or\s+|\s*/\s*){b}|{b}(?:,?\s+or\s+|\s*/\s*){a})(?![\w-])", text):
+            found.append(other)
+    return found
+
+
 def extended(name: str) -> str:
     """A pattern for the name with each word possibly extended in lower case ("REST APIs": "RESTful APIs")."""
     return r"(?<![\w-])" + r"\s+".join(re.escape(word) + "[a-z]*" for word in folded(name).split()) + r"(?![\w-])"
@@ -827,10 +844,16 @@ def named_subject(question: Question, works: dict[str, Candidate | None]) -> Can
     success rate on WebArena") is a condition, not the subject."""
     text = folded(question.text)
     own = {c.paper.paper_id: c for name, c in works.items()
-           if c is not None and (folded(name).lower().strip("!") in (title_lead(c.paper.title), whole_title(c.paper))
+           if c is not None and (_unarticled(folded(name).lower().strip("!"))
+                                 in (_unarticled(title_lead(c.paper.title)), _unarticled(whole_title(c.paper)))
                                  or introduced_as(name, c.paper.abstract))
            and not is_condition(name, text)}
     return next(iter(own.values())) if len(own) == 1 else None
+
+
+def _unarticled(name: str) -> str:
+    """"alignment ceiling" for "the alignment ceiling": a name read from a question leaves its article out."""
+    return re.sub(r"^(?:the|a|an)\s+", "", name)
 
 
 def whole_title(paper: Paper) -> str:
@@ -870,12 +893,14 @@ def variants_asked(question: str) -> bool:
 def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = ()) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
     ("Generative Flow Networks (GFlowNets)"), a variant of it ("WebArena-Lite") that the question names too
-    ("… or its Lite subset"), or any variant when the question admits them ("on R2R (or an R2R variant)")."""
+    ("… or its Lite subset"), any variant when the question admits them ("on R2R (or an R2R variant)"), or a
+    name the question offers instead of it ("CLIP or ViT")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
     return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
             or (variants_asked(question) and mentions_variant(name, text))
-            or any(mentions_form(other, text) for other in glossed(name, names, question)))
+            or any(mentions_form(other, text) for other in glossed(name, names, question)
+                   + alternatives(name, question, names)))
 
 
 def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, threshold: float,
@@ -1279,25 +1304,33 @@ TITLE_WORDS = 4
 PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
 # "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
 # what it does, headed by a word for a work.
-WORK_NOUN = re.compile(r"\b(?:paper|work|study|method|approach|model|system|framework|technique|algorithm|"
+WORK_NOUN = re.compile(r"\b(?:paper|work|study|survey|method|approach|model|system|framework|technique|algorithm|"
                        r"benchmark|dataset|agent)s?\b", re.IGNORECASE)
-DESCRIPTION = r"((?:the|a|an)\s+[^,;:?!()\"“”]{3,90}?)"
+DESCRIPTION = r"((?:the|a|an)\s+[^,;:?!()\"“”—–]{3,90}?)"
 
 
 def described_beside(name: str, text: str) -> str | None:
     """The description of a second work that the question joins to a named one ("Compare Agent Q and the
     step-level Q-value model paper", "how do the best-first tree search method for LM agents and WebPilot
-    compare"), when it reads as a work of its own: a word for a work and at least two words of content."""
+    compare"), when it reads as a work of its own: a word for a work and at least two words of content. After
+    the name it runs to the first place where it so reads ("LIMA vs the paper on balancing pre-training and
+    instruction tuning — …", not "the paper")."""
     escaped = re.escape(folded(name))
     joiner = r"\s+(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
-    ends = r"(?=\s*(?:[,;:?!]|$|\s(?:compare|compares|differ|differs|do|does|did|is|are|each|in|on)\b))"
+    ends = r"(?=\s*(?:[,;:?!—–]|$|\s(?:compare|compares|differ|differs|do|does|did|is|are|each|in|on)\b))"
     text = folded(text)
-    for pattern in (rf"(?<![\w-]){escaped}(?![\w-]){joiner}{DESCRIPTION}{ends}",
-                    rf"{DESCRIPTION}{joiner}{escaped}(?![\w-])"):
-        match = re.search(pattern, text, re.IGNORECASE)
-        if match and WORK_NOUN.search(match.group(1)) and len(terms(match.group(1))) >= 3:
-            return match.group(1)
-    return None
+    if joined := re.search(rf"(?<![\w-]){escaped}(?![\w-]){joiner}(?=(?:the|a|an)\s)", text, re.IGNORECASE):
+        rest = text[joined.end():]
+        for end in re.finditer(ends, rest, re.IGNORECASE):
+            if re.fullmatch(DESCRIPTION, rest[:end.start()], re.IGNORECASE) and described(rest[:end.start()]):
+                return rest[:end.start()]
+    match = re.search(rf"{DESCRIPTION}{joiner}['‘\"“]?(?:(?:the|a|an)\s+)?{escaped}(?![\w-])", text, re.IGNORECASE)
+    return match.group(1) if match and described(match.group(1)) else None
+
+
+def described(text: str) -> bool:
+    """Whether a description reads as a work of its own: a word for a work and two more words of content."""
+    return WORK_NOUN.search(text) is not None and len(terms(text)) >= 3
 
 
 def described_pair(text: str) -> list[str]:
@@ -1307,7 +1340,7 @@ def described_pair(text: str) -> list[str]:
     for pattern in (rf"\bcompare\s+{DESCRIPTION}\s+(?:with|to|and|against)\s+{DESCRIPTION}\s*(?:[?.!]|$)",
                     rf"\bhow\s+(?:do|does)\s+{DESCRIPTION}\s+(?:and|compare\s+with)\s+{DESCRIPTION}\s+(?:differ|compare)\b"):
         match = re.search(pattern, text, re.IGNORECASE)
-        if match and all(WORK_NOUN.search(d) and len(terms(d)) >= 3 for d in match.groups()):
+        if match and all(described(d) for d in match.groups()):
             return list(match.groups())
     return []
 
@@ -1351,8 +1384,10 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))
-    if not lines or (missing and question.wants_quantity and len(sides) == 2):
-        # "How much faster is A than B?" with B not indexed: a figure of A alone does not answer it.
+    if not lines or (missing and question.wants_quantity and len(sides) == 2
+                     and not any(EACH.search(p.text) for p in question.parts)):
+        # "How much faster is A than B?" with B not indexed: a figure of A alone does not answer it ("the gains
+        # each reports" asks it of each work: A's is an answer).
         return abstention(evidence.candidates, MISSING_WORKS.format(", ".join(missing)) if missing else None)
     if missing:
         lines.append(MISSING_WORKS.format(", ".join(missing)))

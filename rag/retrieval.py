@@ -7,6 +7,7 @@ table is derived from; no ANN index is loaded to answer a question."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -252,6 +253,10 @@ class PaperIndex:
             titled = [p for p in ordered if in_title_words(name, self.papers[p].title)]
             if len(titled) == 1:
                 return candidate(titled[0])
+            # "InfoPower": the name the capitals of "INFOrmation Prioritization through EmPOWERment" spell.
+            spelled = self.title_acronyms.get(folded(name).lower(), ())
+            if len(spelled) == 1:
+                return candidate(spelled[0])
             # "The Meta AI study …": an organisation its listing names (read for the retrieved papers only).
             listed = [c for c in ranked if c.paper.org and mentions(name, c.paper.org)]
             return listed[0] if listed else None
@@ -262,6 +267,17 @@ class PaperIndex:
             if len(titled) != 1:
                 return GENERIC
         return candidate((titled or mentioning)[0])
+
+    @cached_property
+    def title_acronyms(self) -> dict[str, list[str]]:
+        """Names that a title's runs of capitals spell when joined ("infopower" of "INFOrmation Prioritization
+        through EmPOWERment"; two runs or more, five letters or more) -> the papers so titled. Built on the
+        first name no paper mentions (at 100k papers about 0.3 s)."""
+        spelled: dict[str, list[str]] = {}
+        for paper_id in self.table.order:
+            for name in title_acronyms(self.papers[paper_id].title):
+                spelled.setdefault(name, []).append(paper_id)
+        return spelled
 
     def _within_bounds(self, filters: Filters) -> np.ndarray:
         """Per paper (in table order), whether it meets the filters' numeric bounds."""
@@ -302,6 +318,15 @@ class PaperIndex:
                      for number, ((start, end), similarity, vector)
                      in enumerate(zip(spans.tolist(), similarities, vectors))]
         return hits
+
+
+def title_acronyms(title: str) -> set[str]:
+    """What consecutive runs of two or more capitals in the title spell, lower-cased, when two runs or more
+    join into five letters or more: {"infopower", "powerrl", "infopowerrl"} for "INFOrmation Prioritization
+    through EmPOWERment in Visual Model-Based RL"."""
+    runs = re.findall(r"[A-Z]{2,}", folded(title))
+    return {"".join(runs[i:j]).lower() for i in range(len(runs)) for j in range(i + 2, len(runs) + 1)
+            if len("".join(runs[i:j])) >= 5}
 
 
 def _ready(vector: np.ndarray | Future) -> np.ndarray:

@@ -184,6 +184,26 @@ def test_an_organisation_the_listing_names_is_no_missing_work(assistant):
     assert set(cited_titles(answer)) == {"Reinforcement Learning Improves Traversal of Hierarchical Knowledge in LLMs"}
 
 
+def test_a_work_the_corpus_lacks_beside_one_it_has_is_said_to_be_missing_not_abstained_on(assistant):
+    # "Anthropic's": whose work it is, not a work asked about; Hyena is in no paper.
+    owned = assistant.ask("Put Locret next to Anthropic's 'Hyena' model: what does each do about long-context memory?")
+    assert not owned.abstained and cited_titles(owned)[0] == LOCRET
+    assert owned.text.splitlines()[-1] == "Not in the indexed papers: Hyena."
+    # The present work described, not named: its description finds it.
+    described = assistant.ask("Hyena vs the paper that frees the KV cache by evicting units with trained retaining "
+                              "heads — what does each claim?")
+    assert not described.abstained and set(cited_titles(described)) == {LOCRET}
+    assert described.text.splitlines()[-1] == "Not in the indexed papers: Hyena."
+    assert_citations_valid(assistant, described)
+
+
+def test_a_name_spelled_by_the_capitals_of_a_title_finds_that_paper(assistant):
+    # No text says "InfoPower"; the title "INFOrmation Prioritization through EmPOWERment …" spells it.
+    answer = assistant.ask("How does InfoPower keep visual distractors out of its learned model?")
+    assert not answer.abstained
+    assert cited_titles(answer) == ["INFOrmation Prioritization through EmPOWERment in Visual Model-Based RL"]
+
+
 def test_a_work_named_by_its_titles_words_with_others_between_is_no_missing_work(assistant):
     # "RLHF Part I" is in no text as such; the title "Secrets of RLHF in Large Language Models Part I: PPO" is.
     answer = assistant.ask("What do the RLHF Part I and Part II reports each study?")

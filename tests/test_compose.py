@@ -16,6 +16,7 @@ from rag.evaluation import citation_problems, dev_test_split
 from rag.extractive import (
     framing_length,
     ABSTAIN_TEXT,
+    alternatives,
     Evidence,
     _name_sentences,
     Scorer,
@@ -44,7 +45,7 @@ from rag.extractive import (
 )
 from rag.names import in_title_words, is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
 from rag.query import analyse, asked_things, question_parts, question_sides
-from rag.retrieval import Candidate, SentenceHit
+from rag.retrieval import Candidate, SentenceHit, title_acronyms
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
 from rag.types import Answer, Turn
 
@@ -757,8 +758,11 @@ def test_a_condition_is_met_by_the_name_the_question_glosses_it_with():
     glossed_question = "Which papers use Generative Flow Networks (GFlowNets) to fire kilns?"
     assert meets_condition("Generative Flow Networks", paper, glossed_question, names)
     assert not meets_condition("Generative Flow Networks", paper, glossed_question)
-    assert not meets_condition("Generative Flow Networks", paper, "Do Generative Flow Networks or GFlowNets fire kilns?",
+    assert not meets_condition("Generative Flow Networks", paper, "Do Generative Flow Networks beat GFlowNets at kilns?",
                                names)
+    # Offered as either-or, either name meets it.
+    assert meets_condition("Generative Flow Networks", paper, "Do Generative Flow Networks or GFlowNets fire kilns?",
+                           names)
 
 
 def test_a_superscript_mark_in_a_name_is_no_letter_of_it():
@@ -981,6 +985,59 @@ def test_a_listing_that_lacks_fields_asked_says_which_and_who_wrote_a_paper_gets
         "“Counted Kilns” lists 6 authors [1].", "The listing of “Counted Kilns” gives no author names."]
     papers = {counted.paper_id: counted}
     assert citation_problems(Answer("q", who.text, who.citations, [], False, "x"), papers) == []
+
+
+def test_a_description_beside_a_named_work_reads_on_to_where_it_is_a_work_of_its_own():
+    # A preposition after "the paper" does not end it; a dash does.
+    text = "KilnBot vs the paper on firing stoneware with solar heat and less gas — what does each claim?"
+    assert described_beside("KilnBot", text) == "the paper on firing stoneware with solar heat and less gas"
+    # A quoted title's article stands between the joiner and the name; a survey is a work.
+    text = "How do the big kiln survey and 'The Glaze Atlas' differ in scope?"
+    assert described_beside("Glaze Atlas", text) == "the big kiln survey"
+
+
+def test_two_quoted_titles_with_their_articles_are_the_two_sides():
+    atlas, ledger = (make_paper(t, "We present this work on glazes and kilns.") for t in (
+        "The Glaze Atlas: Mapping Colour", "The Kiln Ledger: Logging Firings"))
+    question = read("Two views of firing: 'The Glaze Atlas' and 'The Kiln Ledger'. What does each record?")
+    works = {"Glaze Atlas": Candidate(atlas, 1.0, 0.6, 1.0), "Kiln Ledger": Candidate(ledger, 1.0, 0.6, 1.0)}
+    assert side_by_side(question, works) == ["Glaze Atlas", "Kiln Ledger"]
+    # A title quoted with its article is the work it names (its listing answers for it).
+    counted = make_paper("The Glaze Atlas: Mapping Colour", "We map glaze colour.", authors=4, date_text="May 2, 2024")
+    asked = read("How many authors does 'The Glaze Atlas' list, and what is its date?")
+    evidence = make_evidence(asked, [(KILN, [axis(0)] * 3), (counted, [axis(0)])],
+                             works={"Glaze Atlas": Candidate(counted, 1.0, 0.6, 1.0)})
+    draft = answer(asked, evidence, table_for([KILN, counted]), threshold=0.3, max_sentences=4)
+    assert draft.text.startswith("“The Glaze Atlas: Mapping Colour” lists 4 authors [1]")
+
+
+def test_names_offered_as_either_or_are_alternatives_not_each_a_condition():
+    question = "Which papers tune prompts for kiln controllers (KilnNet or FurnaceX) on stoneware?"
+    assert alternatives("FurnaceX", question, ["KilnNet", "FurnaceX"]) == ["KilnNet"]
+    assert alternatives("FurnaceX", "Which papers compare KilnNet with FurnaceX?", ["KilnNet", "FurnaceX"]) == []
+    # A listed paper that mentions either one meets the condition.
+    assert meets_condition("FurnaceX", KILN, question, ["KilnNet", "FurnaceX"])
+    assert not meets_condition("FurnaceX", KILN, "Which papers tune FurnaceX prompts?", ["FurnaceX"])
+
+
+def test_a_comparison_with_a_missing_work_answers_the_present_one_when_each_is_asked():
+    question = read("How does KilnNet compare with Acme's FurnaceX in what each does and the savings each reports?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])],
+                             works={"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "FurnaceX": None})
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    assert not draft.abstained and draft.text.splitlines()[-1] == "Not in the indexed papers: FurnaceX."
+    assert "31%" in draft.text
+    # A figure of one work relative to a missing one is no answer.
+    relative = read("How much more energy does KilnNet save than FurnaceX?")
+    evidence = make_evidence(relative, [(KILN, [axis(0), axis(1), axis(2)])],
+                             works={"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0), "FurnaceX": None})
+    assert answer(relative, evidence, table_for([KILN]), threshold=0.3, max_sentences=4).abstained
+
+
+def test_a_titles_runs_of_capitals_spell_its_works_name():
+    assert "glazepower" in title_acronyms("GLAZE Prediction through EmPOWERment in Kilns")
+    assert title_acronyms("KilnNet: Firing Schedules for Ceramics") == set()  # one run of capitals is no name
+    assert title_acronyms("AB and CD") == set()  # four letters spell too little
 
 
 def test_the_split_rule_alternates_within_each_kind():
