@@ -177,7 +177,16 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
         return {}
     name, candidate = next(iter(named.items()))
     description = extractive.described_beside(name, parsed.text)
-    if description is None or any(names_of.mentions(n, description) for n in works):
+    if description is None:
+        # "Context-aware preference modeling vs. FLR": the other side in words of one paper's title.
+        for phrase in extractive.phrases_beside(name, parsed.text):
+            titled = [c for c in index.search(phrase, k=3, filters=filters)
+                      if c.paper.paper_id != candidate.paper.paper_id
+                      and phrase.lower() in folded(c.paper.title).lower()]
+            if len(titled) == 1:
+                return {phrase: titled[0]}
+        return {}
+    if any(names_of.mentions(n, description) for n in works):
         return {}
     found = [c for c in index.search(description, k=2, filters=filters)
              if c.paper.paper_id != candidate.paper.paper_id]

@@ -1319,13 +1319,29 @@ def described_beside(name: str, text: str) -> str | None:
     joiner = r"\s+(?:and|or|vs\.?|versus|with|to|against|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
     ends = r"(?=\s*(?:[,;:?!—–]|$|\s(?:compare|compares|differ|differs|do|does|did|is|are|each|in|on)\b))"
     text = folded(text)
-    if joined := re.search(rf"(?<![\w-]){escaped}(?![\w-]){joiner}(?=(?:the|a|an)\s)", text, re.IGNORECASE):
+    gloss = r"(?:\s*\([^()]{0,40}\))?"  # "Multi-Agent Collaboration Mechanisms (the survey) vs. the … study"
+    if joined := re.search(rf"(?<![\w-]){escaped}(?![\w-]){gloss}{joiner}(?=(?:the|a|an)\s)", text, re.IGNORECASE):
         rest = text[joined.end():]
         for end in re.finditer(ends, rest, re.IGNORECASE):
             if re.fullmatch(DESCRIPTION, rest[:end.start()], re.IGNORECASE) and described(rest[:end.start()]):
                 return rest[:end.start()]
     match = re.search(rf"{DESCRIPTION}{joiner}['‘\"“]?(?:(?:the|a|an)\s+)?{escaped}(?![\w-])", text, re.IGNORECASE)
     return match.group(1) if match and described(match.group(1)) else None
+
+
+def phrases_beside(name: str, text: str) -> list[str]:
+    """The words set against a named work up to the nearest punctuation, when three or more ("Context-aware
+    preference modeling vs. FLR: …" -> "Context-aware preference modeling"): a side given in its title's
+    words, without an article or a word for a work."""
+    escaped = re.escape(folded(name))
+    joiner = r"\s+(?:and|or|vs\.?|versus|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
+    phrase = r"([\w'-]+(?:\s+[\w'-]+){2,7})"
+    text = folded(text)
+    found = [m.group(1) for m in (re.search(rf"(?:^|[:;,.?!—–(]\s*){phrase}{joiner}['‘\"“]?{escaped}(?![\w-])", text,
+                                            re.IGNORECASE),
+                                  re.search(rf"(?<![\w-]){escaped}['’\"”]?{joiner}{phrase}\s*(?:[:;,.?!—–)]|$)", text,
+                                            re.IGNORECASE)) if m]
+    return [f for f in found if len(terms(f)) >= 3]
 
 
 def described(text: str) -> bool:

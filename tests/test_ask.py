@@ -197,6 +197,13 @@ def test_a_work_the_corpus_lacks_beside_one_it_has_is_said_to_be_missing_not_abs
     assert_citations_valid(assistant, described)
 
 
+def test_a_side_given_in_the_words_of_a_title_is_that_paper(assistant):
+    answer = assistant.ask("How does ZeroSearch compare with adaptive prompting for more effective reasoning?")
+    assert cited_titles(answer)[0] == "ZeroSearch: Incentivize the Search Capability of LLMs without Searching"
+    assert "Think Beyond Size: Adaptive Prompting for More Effective Reasoning" in cited_titles(answer)
+    assert len(answer.text.splitlines()) == 2 and all(line.startswith("- “") for line in answer.text.splitlines())
+
+
 def test_a_name_spelled_by_the_capitals_of_a_title_finds_that_paper(assistant):
     # No text says "InfoPower"; the title "INFOrmation Prioritization through EmPOWERment …" spells it.
     answer = assistant.ask("How does InfoPower keep visual distractors out of its learned model?")

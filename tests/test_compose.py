@@ -27,6 +27,7 @@ from rag.extractive import (
     covering_sentences,
     described_beside,
     described_pair,
+    phrases_beside,
     enumerated,
     definition_subject,
     extended,
@@ -994,6 +995,17 @@ def test_a_description_beside_a_named_work_reads_on_to_where_it_is_a_work_of_its
     # A quoted title's article stands between the joiner and the name; a survey is a work.
     text = "How do the big kiln survey and 'The Glaze Atlas' differ in scope?"
     assert described_beside("Glaze Atlas", text) == "the big kiln survey"
+    # A gloss in brackets after the name is no part of what it is set against.
+    text = "Kiln Firing Ledgers (the survey) vs. the study of glaze crawling in gas kilns: what does each cover?"
+    assert described_beside("Kiln Firing Ledgers", text) == "the study of glaze crawling in gas kilns"
+
+
+def test_a_side_given_in_words_of_a_title_without_an_article_is_read_up_to_its_punctuation():
+    assert phrases_beside("KilnNet", "Solar-assisted stoneware firing vs. KilnNet: what does each save?") == [
+        "Solar-assisted stoneware firing"]
+    assert phrases_beside("KilnNet", "How does KilnNet compare with adaptive glaze colour prediction?") == [
+        "adaptive glaze colour prediction"]
+    assert phrases_beside("KilnNet", "Gas vs. KilnNet?") == []  # one word says too little
 
 
 def test_two_quoted_titles_with_their_articles_are_the_two_sides():
