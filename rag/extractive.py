@@ -557,6 +557,16 @@ def clause_of(hit: SentenceHit, focus: list[set[str]], figures: bool = False) ->
         keep |= {i for i, h in enumerate(held) if len((words & h) - said) > 1}
     else:
         keep = {i for i, h in enumerate(held) if words & h} | measured
+    # "… consisting of: (1) …; (2) …; (3) …": what a clause ending in a colon announces is what it says, every
+    # item of it.
+    for i in sorted(keep):
+        if hit.text[:bounds[i][1]].endswith(":"):
+            j = i + 1
+            while j < len(bounds):
+                keep.add(j)
+                if not hit.text[:bounds[j][1]].endswith(";"):
+                    break
+                j += 1
     if not keep or len(keep) == len(bounds):
         return hit.start, hit.end
     first, last = bounds[min(keep)][0], bounds[max(keep)][1]

@@ -643,6 +643,15 @@ def test_a_figure_on_the_questions_topic_is_quoted_without_the_clauses_that_only
     assert text[start:end].startswith("KilnNet cuts fuel use by 31%") and text[start:end].endswith("we built).")
 
 
+def test_a_cut_never_ends_on_a_colon_what_it_announces_is_quoted_with_every_item():
+    text = ("We present KilnNet as a controller for small studio kilns with three built-in safeguards for every "
+            "firing: 1) a thermocouple cross-check; 2) a damper limit; 3) an automatic cool-down. It ships today.")
+    hit = SentenceHit("p", 0, 0, text.index(" It ships"), text[:text.index(" It ships")], 0.0, axis(0))
+    focus = [set(terms("What safeguards does KilnNet give small studio kilns?"))]
+    start, end = clause_of(hit, focus)
+    assert text[start:end].endswith("3) an automatic cool-down.") and "1) a thermocouple" in text[start:end]
+
+
 def test_a_comparison_side_leads_with_the_sentence_introducing_the_work_by_name():
     kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
                       "Firing pottery wastes fuel. We propose KilnNet, a controller that reads kiln thermocouples. "
