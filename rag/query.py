@@ -116,7 +116,7 @@ ASKS_NAMES = re.compile(
     r"study|studies|about|if|the|it|its|they|this|that|these|those|each|happens|makes|problem|problems|mechanism|"
     r"idea|method|approach)\b)"
     r"[a-z][\w-]*\s+(?:[a-z][\w-]*\s+){0,2}(?:does|do|did|is|are|was|were|can|could|has|have|had|it|they|each)\b|"
-    r"\b(?:which|what)\s+(?:are|were)\s+the\s+(?:\w+\s+){0,2}\w+s\b",
+    r"\b(?:which|what)\s+(?:are|were)\s+(?:the|its|their)\s+(?:\w+\s+){0,2}\w+s\b",
     re.IGNORECASE)
 # "How does X defend against …", "what mechanism does it rely on": a part that asks how a work works, answered
 # by a sentence whose subject is the work, not by its results or its motivation.

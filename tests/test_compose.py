@@ -1106,6 +1106,7 @@ def test_a_part_asking_which_things_wants_names_and_one_asking_how_wants_the_mec
     parts = question_parts("Which two glazes did it fire, and along how many kilns was it run?")
     assert [(p.wants_names, p.wants_quantity) for p in parts] == [(True, False), (False, True)]
     assert question_parts("What are the four modules of the kiln agent?")[0].wants_names
+    assert question_parts("Describe the kiln agent: what are its four modules?")[1].wants_names  # its, their
     assert not question_parts("Which papers cover glazes?")[0].wants_names
     assert question_parts("How does KilnNet keep the firing even?")[0].wants_mechanism
     assert not question_parts("How does KilnNet compare with GlazeGPT?")[0].wants_mechanism
