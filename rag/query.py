@@ -134,7 +134,9 @@ ASKS_OUTCOME = re.compile(r"\b(?:benefits?|advantages?|achieve|gains?|effects?|i
 # "How much does it raise the success rate", "how much faster": a figure of a change, not a level.
 ASKS_CHANGE = re.compile(r"\bhow much (?:\w+\s+){1,4}?(?:raise|improve|boost|increase|reduce|cut|lower|lift|speed|"
                          r"accelerate|shrink|save|gain)\b|\bhow much (?:better|faster|more|less|higher|lower|"
-                         r"smaller|larger|quicker|cheaper)\b|\bby how much\b|\bby what (?:factor|margin)\b",
+                         r"smaller|larger|quicker|cheaper)\b|\bby how much\b|\bby what (?:factor|margin)\b|"
+                         r"\bhow (?:big|large|much|high)\s+(?:was|is|were|are)\s+(?:the|its|their)\s+(?:\w+\s+)?"
+                         r"(?:jump|gain|improvement|increase|boost|drop|reduction|speed-?up|margin|lift|leap)s?\b",
                          re.IGNORECASE)
 # "What are the three kinds of tasks?": how many things the part asks for.
 ITEM_COUNT = re.compile(r"\b(?:which|what|the|name|list)\s+(?:(?:are|were)\s+(?:the\s+)?)?"

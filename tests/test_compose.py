@@ -1155,6 +1155,7 @@ def test_by_how_much_a_work_raised_something_is_answered_by_the_change_not_the_l
     part = question_parts("How much does KilnNet raise the glaze yield?")[0]
     assert part.wants_change and part.wants_quantity
     assert not question_parts("What glaze yield does KilnNet reach?")[0].wants_change
+    assert question_parts("How big was the jump in glaze yield with KilnNet?")[0].wants_change  # a change noun
     paper = make_paper("KilnNet: Firing Schedules for Ceramics",
                        "The best glaze yield of hand-tuned kilns stands at around 20% per firing. "
                        "We propose KilnNet, a controller for pottery kilns. "
