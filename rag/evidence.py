@@ -209,6 +209,11 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     for name, found in works.items():
         if found is not None and extractive.names_work(name, found) and found not in named:
             named.append(found)
+    if not named and parsed.refers_to_previous and not extractive.found_nothing(parsed.previous_answer):
+        # "Yes: an RL-based rewriting approach …", then "Which baselines did it beat?": an answer that describes
+        # its paper without naming it means the paper its words find, when the question found it too.
+        described = index.search(parsed.previous_answer, k=1, query_vector=index.embed(parsed.previous_answer))
+        named = [c for c in retrieved[:3] if described and c.paper.paper_id == described[0].paper.paper_id]
     return list({c.paper.paper_id: c for c in named}.values()) or None
 
 

@@ -122,6 +122,10 @@ NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
 UNKNOWN_WORDS = "No indexed paper uses the words: {}."
 LISTING_GAPS = "The listing of “{}” gives no {}."
+NOTHING_BEFORE = "The previous answer found no paper on this, so there is nothing it can refer to."
+# A previous answer that found nothing ("No — none of the indexed papers …", or this answerer's abstention).
+NEGATIVE_ANSWER = re.compile(rf"^\W*(?:no|none|not)\b|{re.escape(ABSTAIN_TEXT)}|\bnone of the\b|\bno (?:indexed )?paper",
+                             re.IGNORECASE)
 
 
 # "… learning, visual recognition, and classifying …": short items, the last after "and"/"or".
@@ -595,6 +599,11 @@ def framing_length(text: str, focus: set[str]) -> int:
     return match.end()
 
 
+def found_nothing(answer: str) -> bool:
+    """Whether a previous answer said that no paper answers ("No, none of the indexed papers cover …")."""
+    return NEGATIVE_ANSWER.search(answer) is not None
+
+
 def abstention(candidates: list[Candidate], reason: str | None = None) -> Draft:
     text = ABSTAIN_TEXT
     if reason:
@@ -717,6 +726,10 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
         return abstention(candidates, ABSENT_NAMES.format(", ".join(absent)))
     if unknown := off_topic_words(question, evidence, table, scorer.weights):
         return abstention(candidates, UNKNOWN_WORDS.format(", ".join(unknown)))
+    if question.refers_to_previous and evidence.previous is None and question.previous_answer \
+            and found_nothing(question.previous_answer):
+        # "What accuracy did it reach?" after "No, none of the papers cover protein folding": no "it" to answer for.
+        return abstention(candidates, NOTHING_BEFORE)
     if sides:
         return answer_comparison(question, scorer, evidence, sides, threshold, max_sentences)
     if question.wants_several or question.restrict_to_previous:

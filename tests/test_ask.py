@@ -152,6 +152,24 @@ def test_a_follow_up_about_a_work_its_abstract_introduces_is_answered_from_that_
     assert cited_titles(answer) == ["Pay-Per-Search Models are Abstention Models"]
 
 
+def test_a_follow_up_on_an_answer_that_describes_its_paper_without_naming_it_is_answered_from_that_paper(assistant):
+    # "baselines … beat" are Agent Q's words too; the previous answer's own words find the rewriting paper.
+    history = [{"question": "Has anyone used RL to make rude forum arguments more civil?",
+                "answer": "Yes: an approach that rewrites inappropriate arguments with an LLM policy trained from "
+                          "classifier feedback."}]
+    answer = assistant.ask("Which baselines does it beat?", history=history)
+    assert not answer.abstained
+    assert cited_titles(answer) == ["LLM-based Rewriting of Inappropriate Argumentation using Reinforcement Learning "
+                                    "from Machine Feedback"]
+
+
+def test_a_follow_up_on_an_answer_that_found_nothing_abstains(assistant):
+    history = [{"question": "Is there a paper on predicting protein structures?",
+                "answer": "No, none of the indexed papers cover protein folding."}]
+    answer = assistant.ask("What accuracy did it reach?", history=history)
+    assert answer.abstained and "The previous answer found no paper on this" in answer.text
+
+
 def test_a_name_whose_words_are_common_finds_the_paper_its_title_leads_with(assistant):
     # BM25 on "agent" (the "Q" is too short to be a term) ranks dozens of agent papers before "Agent Q: …";
     # the title's lead finds it, so the answer does not claim that no paper mentions Agent Q.
