@@ -172,10 +172,10 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|di
 # Across-paper metadata questions: "which came first", "which has more upvotes".
 ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
                       r"longer|shorter|before or after)\b", re.IGNORECASE)
-# Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B".
+# Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B", "does A have more … than B".
 # Tried in this order; the first that yields exactly two sides wins.
 SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
-                                                r",?\s+and\s+(?=the\b)")]
+                                                r",?\s+and\s+(?=the\b)", r"\s+than\s+")]
 # "What reward signals do …", "which datasets are …": the thing asked for, which the answer's quotes must name
 # (a title that holds the word does not say which reward).
 ASKED_THING = re.compile(r"\b(?:what|which)\s+(?!(?:is|are|was|were|do|does|did|of|kind|type|sort)\b)"

@@ -189,6 +189,8 @@ def test_across_paper_metadata_questions_name_their_two_sides():
     assert question_sides(question) == ["the survey of speech tokenizers", "the paper on protein folding"]
     assert question_sides("Does Alpha or Beta have more upvotes?") == ["Does Alpha", "Beta have more upvotes"]
     assert question_sides("Was FooNet listed before or after BarNet?") == []
+    assert question_sides("Does the Alpha kiln paper list more authors than the Beta glaze study?") == [
+        "Does the Alpha kiln paper list more authors", "the Beta glaze study"]
     # "Between A, a description, and B, another, which …": each side keeps its description.
     assert question_sides("Between KilnNet, the kiln controller, and GlazeGPT, the glaze model, which came first?") \
         == ["KilnNet, the kiln controller", "GlazeGPT, the glaze model"]
