@@ -106,7 +106,8 @@ MAX_PARTS = 6
 CALLED = r"\bcalled\??$|\bcalled what\b|\bname of\b"
 NAMING = re.compile(CALLED + r"|\b(stand for|stands for|what kind of|what type of|what sort of|"
                     r"what (?:is|are) (?:it|they|this|these)\b|acronym)|"
-                    r"^(?:so\s+|and\s+)?what(?:'s| is| are)\s+(?:\S+\s*){1,3}$",  # a part that is only "what is X"
+                    r"^(?:so\s+|and\s+)?what(?:'s| is| are)\s+(?:\S+\s*){1,3}$|"  # a part that is only "what is X"
+                    r"^(?:(?:can|could|would) you\s+(?:please\s+)?)?(?:explain|describe)\s+(?:\S+\s*){1,4}$",  # "explain X"
                     re.IGNORECASE)
 # "Which benchmarks did it use?", "what are the three algorithms?": a part that asks for named things (answered by
 # a sentence holding names the question does not), not for a paper, a quantity or what something is.

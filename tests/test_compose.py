@@ -1243,6 +1243,9 @@ def test_a_quantity_inside_a_how_it_works_question_is_not_what_it_asks():
     assert not question_parts("How does KilnNet's way of firing pots compare with GlazeGPT's?")[0].wants_mechanism
     # "What is X" beside another ask wants X's introduction.
     assert [p.wants_name for p in question_parts("What is KilnNet and how does it fire pots?")] == [True, False]
+    # "Could you explain X?": what X is, as "what is X?" asks.
+    assert [p.wants_name for p in question_parts("Could you explain KilnNet? How does it keep pots from cracking?")] == [
+        True, False]
 
 
 def test_a_long_lead_in_before_the_work_as_subject_still_describes_the_work():
