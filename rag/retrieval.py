@@ -253,8 +253,9 @@ class PaperIndex:
             titled = [p for p in ordered if in_title_words(name, self.papers[p].title)]
             if len(titled) == 1:
                 return candidate(titled[0])
-            # "InfoPower": the name the capitals of "INFOrmation Prioritization through EmPOWERment" spell.
-            spelled = self.title_acronyms.get(folded(name).lower(), ())
+            # "InfoPower": the name the capitals of "INFOrmation Prioritization through EmPOWERment" spell (among
+            # the papers the question retrieves: the rest of its words find the paper).
+            spelled = [p for p in ordered if folded(name).lower() in title_acronyms(self.papers[p].title)]
             if len(spelled) == 1:
                 return candidate(spelled[0])
             # "The Meta AI study …": an organisation its listing names (read for the retrieved papers only).
@@ -267,17 +268,6 @@ class PaperIndex:
             if len(titled) != 1:
                 return GENERIC
         return candidate((titled or mentioning)[0])
-
-    @cached_property
-    def title_acronyms(self) -> dict[str, list[str]]:
-        """Names that a title's runs of capitals spell when joined ("infopower" of "INFOrmation Prioritization
-        through EmPOWERment"; two runs or more, five letters or more) -> the papers so titled. Built on the
-        first name no paper mentions (at 100k papers about 0.3 s)."""
-        spelled: dict[str, list[str]] = {}
-        for paper_id in self.table.order:
-            for name in title_acronyms(self.papers[paper_id].title):
-                spelled.setdefault(name, []).append(paper_id)
-        return spelled
 
     def _within_bounds(self, filters: Filters) -> np.ndarray:
         """Per paper (in table order), whether it meets the filters' numeric bounds."""
