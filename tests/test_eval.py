@@ -198,6 +198,21 @@ def test_eval_at_runs_an_earlier_commits_code_beside_the_current_one(built_setti
 
 
 
+def test_the_rerank_study_fits_on_tuning_sets_and_scores_each_left_out_and_unseen(built_settings, tmp_path):
+    lines = DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines(keepends=True)
+    for name, chunk in (("first", lines[:6]), ("second", lines[6:12]), ("third", lines[12:18])):
+        (tmp_path / f"{name}.jsonl").write_text("".join(chunk), encoding="utf-8")
+    env = {**os.environ, "RAG_DATA_DIR": str(built_settings.data_dir), "HF_HUB_OFFLINE": "1"}
+    result = subprocess.run([sys.executable, "scripts/rerank_study.py", str(tmp_path / "first.jsonl"),
+                             str(tmp_path / "second.jsonl"), "--unseen", str(tmp_path / "third.jsonl")],
+                            capture_output=True, text=True, env=env, cwd=PROJECT_ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = {cells[0]: cells[1:] for line in result.stdout.splitlines() if line.startswith("| ") and "R@5" not in line
+            for cells in [[cell.strip() for cell in line.strip(" |").split("|")]]}
+    assert set(rows) == {"first (left out)", "second (left out)", "tuning sets, weighted by questions", "third"}
+    assert all(0.0 < float(value) <= 1.0 for cells in rows.values() for value in cells[1:])
+
+
 def test_the_retrieval_study_scores_every_variant_on_the_stored_vectors(built_settings, tmp_path):
     questions = tmp_path / "four.jsonl"
     questions.write_text("".join(DEFAULT_QUESTIONS.read_text(encoding="utf-8").splitlines(keepends=True)[:4]),
