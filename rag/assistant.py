@@ -16,7 +16,7 @@ import httpx
 from rag import extractive, generative
 from rag.config import RagSettings, load_settings
 from rag.embedding import Encoder, query_encoder
-from rag.evidence import Retrieved, gather, listed_first, scope, search
+from rag.evidence import Retrieved, gather, scope, search
 from rag.index import ChromaUnavailableError, index_location
 from rag.query import Question, analyse
 from rag.retrieval import Candidate, PaperIndex, to_sources
@@ -120,10 +120,8 @@ class Assistant:
         notes = draft.notes + ([evidence.scope] if evidence.scope and evidence.scope not in draft.text else [])
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
-        cited = [] if draft.abstained else [c.paper_id for c in draft.citations if c.field == "abstract"]
-        sources = listed_first(parsed, cited, retrieved.candidates, evidence.candidates)
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
-                        sources=to_sources(sources), abstained=draft.abstained, backend="extractive",
+                        sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
                         notes=notes, filters=active, question_filters=parsed.filters, matching=matching)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
         if self.settings.answerer == "openai" and not draft.abstained:

@@ -226,18 +226,3 @@ def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None)
     advice = " Clear or widen them to search every paper." if matching < k else ""
     return f"{matching} of {len(index)} papers match the filters ({active.conditions()}).{advice}"
 
-
-def listed_first(question: Question, cited: list[str], ranked: list[Candidate],
-                 pool: list[Candidate]) -> list[Candidate]:
-    """The sources of an answer listing several papers: the papers it lists first (those retrieved, in their
-    order, then those found by a condition of the question), then the other retrieved ones, as many as were
-    retrieved. Other answers keep the retrieval order."""
-    if not cited or not (question.wants_several or question.restrict_to_previous):
-        return ranked
-    listed = set(cited)
-    found = {c.paper.paper_id: c for c in pool}
-    retrieved = [c for c in ranked if c.paper.paper_id in listed]
-    ranked_ids = {c.paper.paper_id for c in ranked}
-    extra = [found[p] for p in dict.fromkeys(cited) if p not in ranked_ids and p in found]
-    return (retrieved + extra + [c for c in ranked if c.paper.paper_id not in listed])[:len(ranked)]
-
