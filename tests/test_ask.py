@@ -141,26 +141,22 @@ def test_follow_up_is_resolved_with_history(assistant):
     assert cited_titles(answer)[0] == LOCRET
 
 
-def test_a_follow_up_about_a_work_its_abstract_introduces_is_answered_from_that_paper(assistant):
+@pytest.mark.parametrize("earlier_question, earlier_answer, follow_up, title", [
     # The previous answer names MASH, which only the abstract of "Pay-Per-Search Models …" introduces; the
     # compound "Help-seeking" names no work ("Does Sparsity Help …" is another paper).
-    history = [{"question": "Tell me about MASH.",
-                "answer": "MASH (Modeling Abstention via Selective Help-seeking) makes a model pay for each web "
-                          "search, so it learns to hold back."}]
-    answer = assistant.ask("On how many datasets was it evaluated?", history=history)
+    ("Tell me about MASH.", "MASH (Modeling Abstention via Selective Help-seeking) makes a model pay for each web "
+     "search, so it learns to hold back.", "On how many datasets was it evaluated?",
+     "Pay-Per-Search Models are Abstention Models"),
+    # The previous answer names no paper; its words find the rewriting paper ("baselines … beat" are Agent Q's too).
+    ("Has anyone used RL to make rude forum arguments more civil?", "Yes: an approach that rewrites inappropriate "
+     "arguments with an LLM policy trained from classifier feedback.", "Which baselines does it beat?",
+     "LLM-based Rewriting of Inappropriate Argumentation using Reinforcement Learning from Machine Feedback"),
+], ids=["named-by-its-work", "described-not-named"])
+def test_a_follow_up_about_it_is_answered_from_the_paper_the_previous_answer_means(assistant, earlier_question,
+                                                                                    earlier_answer, follow_up, title):
+    answer = assistant.ask(follow_up, history=[{"question": earlier_question, "answer": earlier_answer}])
     assert not answer.abstained
-    assert cited_titles(answer) == ["Pay-Per-Search Models are Abstention Models"]
-
-
-def test_a_follow_up_on_an_answer_that_describes_its_paper_without_naming_it_is_answered_from_that_paper(assistant):
-    # "baselines … beat" are Agent Q's words too; the previous answer's own words find the rewriting paper.
-    history = [{"question": "Has anyone used RL to make rude forum arguments more civil?",
-                "answer": "Yes: an approach that rewrites inappropriate arguments with an LLM policy trained from "
-                          "classifier feedback."}]
-    answer = assistant.ask("Which baselines does it beat?", history=history)
-    assert not answer.abstained
-    assert cited_titles(answer) == ["LLM-based Rewriting of Inappropriate Argumentation using Reinforcement Learning "
-                                    "from Machine Feedback"]
+    assert cited_titles(answer) == [title]
 
 
 def test_a_follow_up_on_an_answer_that_found_nothing_abstains(assistant):
