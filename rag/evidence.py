@@ -17,6 +17,9 @@ from rag.retrieval import Candidate, PaperIndex
 from rag.text import expansion_pattern, folded
 from rag.types import Filters
 
+# "Which paper has the most upvotes?": how many papers the answer names, best first, and the column it ranks.
+RANKED_PAPERS = 3
+RANKED_COLUMNS = {"upvotes": "upvotes", "authors": "authors", "date": "date_number"}
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
 
@@ -82,6 +85,12 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
             extra += index.mentioning(name, answer_vector, active, settings.condition_papers)
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)
+    ranked, with_value, tied = [], 0, 0
+    if parsed.ranks:
+        # "Which paper has the most upvotes?": the collection ranked on the field, within the filters.
+        field_name = parsed.metadata_fields[0]
+        ranked, with_value, tied = index.ranked_by(RANKED_COLUMNS[field_name], active,
+                                                   extractive.LOW_ORDER.search(parsed.text) is not None, RANKED_PAPERS)
     hits = index.sentences_of(list(pool), answer_vector)
     part_vectors = ([answer_vector] if len(parsed.parts) == 1
                     else list(index.encoder.encode([p.text for p in parsed.parts])))
@@ -90,7 +99,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
                if top and extractive.topic_word_band(top[0].dense, settings.composer) else [])
     word_vectors = dict(zip(unknown, index.encoder.encode(unknown))) if unknown else {}
     return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
-                               list(described), question_vector=answer_vector, word_vectors=word_vectors)
+                               list(described), question_vector=answer_vector, word_vectors=word_vectors,
+                               ranked=ranked, ranked_among=with_value, ranked_tied=tied)
 
 
 def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:

@@ -122,6 +122,10 @@ NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
 UNKNOWN_WORDS = "No indexed paper uses the words: {}."
 LISTING_GAPS = "The listing of “{}” gives no {}."
+RANKED_AMONG = "Ranked among the {} papers whose listing gives {}."
+RANKED_NONE = "No listing the filters admit gives {}."
+TIED = "{} papers share {} {}."
+RANKED_FIELDS = {"upvotes": "an upvote count", "authors": "an author count", "date": "a date with its year"}
 NOTHING_BEFORE = "The previous answer found no paper on this, so there is nothing it can refer to."
 # A previous answer that found nothing ("No — none of the indexed papers …", or this answerer's abstention).
 NEGATIVE_ANSWER = re.compile(rf"^\W*(?:no|none|not)\b|{re.escape(ABSTAIN_TEXT)}|\bnone of the\b|\bno (?:indexed )?paper",
@@ -176,6 +180,10 @@ class Evidence:
     question_vector: np.ndarray | None = None  # the user's own words' embedding
     # The embedding of each question word no indexed paper uses: whether one carries the question's topic.
     word_vectors: dict[str, np.ndarray] = field(default_factory=dict)
+    # "Which paper has the most upvotes?": the papers best on the field asked, and how many listings give it.
+    ranked: list[Candidate] = field(default_factory=list)
+    ranked_among: int = 0
+    ranked_tied: int = 0  # how many papers share the best value
 
 
 def reports_result(text: str) -> bool:
@@ -1472,15 +1480,20 @@ FIELD_PHRASES = {
 }
 FIELD_NAMES = {"authors": "author count", "upvotes": "upvote count", "date": "date", "org": "organisation",
                "names": "author names"}
+RANKING_PHRASES = {"date": ("is the latest", "is the earliest"), "upvotes": ("has the most upvotes", "has the fewest upvotes"),
+                   "authors": ("has the most authors", "has the fewest authors")}
 ORDER_PHRASES = {"date": ("is the later one", "came first"), "upvotes": ("has more upvotes", "has fewer upvotes"),
                  "authors": ("has more authors", "has fewer authors")}
-LOW_ORDER = re.compile(r"\b(first|earlier|earliest|older|before|fewer|fewest|less|shorter)\b", re.IGNORECASE)
+LOW_ORDER = re.compile(r"\b(first|earlier|earliest|older|oldest|before|fewer|fewest|less|least|lowest|shorter)\b",
+                       re.IGNORECASE)
 
 
 def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """Every field asked, for the paper asked about, or for each of the two papers an across-paper question
     sets apart, with which of them comes first or has more."""
     candidates = scorer.candidates
+    if question.ranks:
+        return answer_ranking(question, scorer, evidence)
     if len(evidence.sides) >= 2:
         papers = evidence.sides
     else:
@@ -1506,6 +1519,30 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
         lines += _orderings(question, papers, values)
     lines += listing_gaps(gaps)
     return Draft("\n".join(lines), composer.citations, False, [], [f"the {name} of “{title}”" for title, name in gaps])
+
+
+def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence) -> Draft:
+    """"Which paper has the most upvotes?": the best papers on the field, each cited to its listing, which one
+    leads, and among how many listings that give the field."""
+    field_name = question.metadata_fields[0]
+    if not evidence.ranked:
+        return abstention(scorer.candidates, RANKED_NONE.format(RANKED_FIELDS[field_name]))
+    composer = Composer(scorer.hits)
+    values: dict[tuple[str, str], tuple[object, int]] = {}
+    lines = [_listing_line(question, candidate, composer, [], values) for candidate in evidence.ranked]
+    low = LOW_ORDER.search(question.text) is not None
+    first = evidence.ranked[0]
+    shown = [c for c in evidence.ranked[:evidence.ranked_tied]]
+    marks = "".join(f"[{values[(c.paper.paper_id, field_name)][1]}]" for c in shown)
+    phrase = RANKING_PHRASES[field_name][1 if low else 0]
+    if evidence.ranked_tied == 1:
+        lines.append(f"“{first.paper.title}” {phrase} {marks}.")
+    else:
+        # "the fewest authors": many single-author listings tie; the answer says how many, not one of them.
+        lines.append(TIED.format(evidence.ranked_tied, phrase.replace("has the", "the").replace("is the", "the"),
+                                 marks))
+    lines.append(RANKED_AMONG.format(evidence.ranked_among, RANKED_FIELDS[field_name]))
+    return Draft("\n".join(lines), composer.citations, False, [])
 
 
 def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:

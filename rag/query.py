@@ -33,7 +33,7 @@ METADATA_FIELDS = {
     "org": re.compile(r"\b(which|what) (organi[sz]ation|org|lab|company|institution|group)\b|\b(organi[sz]ation|org) "
                       r"(is it|it is) listed\b|\bwho is it listed under\b", re.I),
     "authors": re.compile(r"\bhow many (authors|people|researchers)\b|\bauthor (count|list)s?\b|\bnumber of authors\b|"
-                          r"\b(more|fewer) authors\b|\bby how many authors\b", re.I),
+                          r"\b(more|fewer|most|fewest) authors\b|\bby how many authors\b", re.I),
     # Who wrote it: the listings give author counts, never names (`Paper.metadata_facts`), so this is said.
     "names": re.compile(r"\bwho (?:wrote|authored|are (?:the|its|their) authors|were (?:the|its|their) authors|"
                         r"is (?:the|its) (?:first |lead )?author)\b|\b(?:which|whose) authors\b|\bnames? of (?:the|its) "
@@ -44,7 +44,8 @@ METADATA_FIELDS = {
                        r"\b(?:its|the|their) (?:listing |publication |release )?date\b|"
                        r"\b(came|come|was|were|listed|published|released|posted|appeared) (out )?(first|earlier|later|before|after)\b|"
                        r"\bbefore or after\b|"
-                       r"\b(older|newer|more recent)\b", re.I),
+                       r"\b(older|newer|more recent)\b|\b(oldest|newest|earliest|latest|most recent) (paper|entry|listing|one)\b",
+                       re.I),
 }
 # Words that ask for metadata but say nothing about which paper: left out of the search text.
 METADATA_WORDING = re.compile(
@@ -173,6 +174,12 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|di
 # Across-paper metadata questions: "which came first", "which has more upvotes".
 ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
                       r"longer|shorter|before or after)\b", re.IGNORECASE)
+# "the most upvotes", "the fewest authors", "the oldest paper": a ranking of the collection on a listing field.
+SUPERLATIVE = re.compile(r"\b(most|fewest|least|highest|lowest|oldest|newest|earliest|latest|most recent)\b", re.I)
+# The words a ranking question is made of besides the field's own (METADATA_WORDING): no topic among them.
+RANKING_WORDS = frozenset(terms("most fewest least highest lowest oldest newest earliest latest recent upvoted top "
+                                "entry listing listed collection one single ever overall all time number count papers "
+                                "from after before since during until between"))
 # Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B", "does A have more … than B".
 # Tried in this order; the first that yields exactly two sides wins.
 SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
@@ -238,6 +245,7 @@ class Question:
     compares: bool = False  # words that set things side by side ("differ", "vs", "which is faster")
     orders: bool = False  # "which came first", "which has more upvotes": metadata across papers
     sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
+    ranks: bool = False  # "which paper has the most upvotes?": the collection ranked on a listing field
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -435,4 +443,14 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         compares=bool(COMPARISON.search(text)),
         orders=orders,
         sides=question_sides(text) if orders else [],
+        ranks=ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
     )
+
+
+def ranks_collection(text: str, search_text: str, metadata_fields: list[str], mixes_metadata: bool,
+                     previous: str | None) -> bool:
+    """Whether the question ranks the whole collection on one listing field ("Which paper has the most upvotes?",
+    "What is the oldest paper?"): a superlative, one field, no two papers set apart, and no word of a topic."""
+    return (metadata_fields in (["upvotes"], ["authors"], ["date"]) and not mixes_metadata and previous is None
+            and SUPERLATIVE.search(text) is not None and not question_sides(text)
+            and not {t for t in terms(search_text) if not t.isdigit()} - RANKING_WORDS)  # years belong to the filters

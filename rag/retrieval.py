@@ -277,6 +277,23 @@ class PaperIndex:
             admitted &= values >= bound if op == "$gte" else values <= bound
         return admitted
 
+    def ranked_by(self, column: str, filters: Filters, lowest: bool, n: int) -> tuple[list[Candidate], int, int]:
+        """The `n` admitted papers with the highest (or lowest) value in a listing column (`PaperTable.numbers`:
+        upvotes, authors, date_number), how many admitted papers have a value at all, and how many share the
+        best one."""
+        values = self.table.numbers[column]
+        admitted = self._within_bounds(filters) & ~np.isnan(values)
+        if filters.author:
+            admitted &= np.array([filters.admits_author(self.papers[p]) for p in self.table.order], dtype=bool)
+        rows = np.flatnonzero(admitted)
+        if not len(rows):
+            return [], 0, 0
+        # Ties keep the table's order, so the same question always names the same papers.
+        rows = rows[np.argsort(values[rows] if lowest else -values[rows], kind="stable")]
+        tied = int((values[rows] == values[rows[0]]).sum())
+        return ([Candidate(self.papers[self.table.order[i]], 0.0, 0.0, 0.0) for i in rows[:n].tolist()], len(rows),
+                tied)
+
     def count_matching(self, filters: Filters) -> int:
         """How many indexed papers the filters admit."""
         admitted = self._within_bounds(filters)

@@ -1063,6 +1063,30 @@ def test_a_titles_runs_of_capitals_spell_its_works_name():
     assert title_acronyms("AB and CD") == set()  # four letters spell too little
 
 
+def test_a_superlative_on_one_listing_field_with_no_topic_ranks_the_whole_collection():
+    assert read("Which kiln paper has the most upvotes?").ranks is False  # a topic: the kiln papers
+    assert read("Which has more upvotes, KilnNet or GlazeGPT?").ranks is False  # two papers set apart
+    assert read("What is the most upvoted entry?").ranks and read("Which listing has the fewest authors?").ranks
+    assert read("Which paper from 2023 has the most upvotes?").ranks  # the year is a filter, not a topic
+    assert read("Which is the earliest paper?").metadata_fields == ["date"] and read("Which is the earliest paper?").ranks
+    first = make_paper("Old Kilns", "An abstract about old kilns.", upvotes=9, date_text="May 2, 2024")
+    second = make_paper("New Kilns", "An abstract about new kilns.", upvotes=4, date_text="Jun 2, 2024")
+    question = read("Which paper has the most upvotes?")
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)])
+    evidence.ranked, evidence.ranked_among, evidence.ranked_tied = [Candidate(first, 0, 0, 0),
+                                                                   Candidate(second, 0, 0, 0)], 7, 1
+    draft = answer(question, evidence, table_for([KILN, first, second]), threshold=0.3, max_sentences=4)
+    assert draft.text.splitlines() == ["“Old Kilns” has 9 upvotes on the listing [1].",
+                                       "“New Kilns” has 4 upvotes on the listing [2].",
+                                       "“Old Kilns” has the most upvotes [1].",
+                                       "Ranked among the 7 papers whose listing gives an upvote count."]
+    evidence.ranked_tied = 2  # both at the top: how many share it is said, not one of them named as first
+    draft = answer(question, evidence, table_for([KILN, first, second]), threshold=0.3, max_sentences=4)
+    assert draft.text.splitlines()[2] == "2 papers share the most upvotes [1][2]."
+    evidence.ranked = []
+    assert answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4).abstained
+
+
 def test_the_split_rule_alternates_within_each_kind():
     records = [{"id": f"q{i}", "type": "fact" if i < 4 else "list", "subtype": ""} for i in range(7)]
     dev, test = dev_test_split(records)

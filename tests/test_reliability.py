@@ -33,7 +33,8 @@ from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.extractive import ABSTAIN_TEXT, LISTING_GAPS, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES  # noqa: E402
+from rag.extractive import (ABSTAIN_TEXT, LISTING_GAPS, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES,  # noqa: E402
+                             RANKED_AMONG, RANKING_PHRASES, TIED)
 from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -88,7 +89,8 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     titles = {p.title for p in papers.values()}
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
-    fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS)]
+    fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS,
+                                                                        RANKED_AMONG, TIED)]
     foreign = []
     for line in answer.text.splitlines():
         if any(pattern.fullmatch(line.strip()) for pattern in fixed):
@@ -103,7 +105,8 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
             foreign += [p for p in pieces if not any(p in abstract for abstract in abstracts)]
         elif not any(fact in match.group(4) for fact in facts) and not re.fullmatch(
                 r"(?:" + "|".join(p for pair in ORDER_PHRASES.values() for p in pair) + r") \[\d+\]\[\d+\]\.",
-                match.group(4)):
+                match.group(4)) and not re.fullmatch(
+                r"(?:" + "|".join(p for pair in RANKING_PHRASES.values() for p in pair) + r") \[\d+\]\.", match.group(4)):
             foreign.append(line)
     return foreign
 
@@ -140,6 +143,16 @@ def test_bad_question_to_ask_is_a_message_or_an_answer(assistant, label, questio
     assert isinstance(answer, Answer) and answer.text
     assert quoted_only(answer, assistant.index.papers) == []
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", answer.text)
+
+
+@pytest.mark.parametrize("question, field", [("Which paper has the most upvotes?", "upvotes"),
+                                             ("Which paper has the fewest authors?", "authors"),
+                                             ("What is the oldest paper in the collection?", "date")])
+def test_a_question_ranking_the_collection_is_answered_from_the_listings(assistant, question, field):
+    answer = assistant.ask(question)
+    assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
+    assert {c.field for c in answer.citations} == {field} and len(answer.citations) == 3
+    assert answer.text.splitlines()[-1].startswith("Ranked among the ")
 
 
 @pytest.mark.parametrize("question, message", [
