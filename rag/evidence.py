@@ -20,6 +20,8 @@ from rag.types import Filters
 # "Which paper has the most upvotes?": how many papers the answer names, best first, and the column it ranks.
 RANKED_PAPERS = 3
 RANKED_COLUMNS = {"upvotes": "upvotes", "authors": "authors", "date": "date_number"}
+# "Which papers were published in 2021?": how many of the papers the filters admit the answer names.
+LISTED_PAPERS = 10
 # How much of a previous answer is searched for the names of its papers.
 PREVIOUS_ANSWER_CHARS = 600
 
@@ -91,6 +93,9 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
         field_name = parsed.metadata_fields[0]
         ranked, with_value, tied = index.ranked_by(RANKED_COLUMNS[field_name], active,
                                                    extractive.LOW_ORDER.search(parsed.text) is not None, RANKED_PAPERS)
+    if parsed.lists_filtered:
+        # "Which papers were published in 2021?": the papers the filters admit, best on the field they bound.
+        ranked, with_value, _ = index.ranked_by(filtered_column(active), active, False, LISTED_PAPERS)
     hits = index.sentences_of(list(pool), answer_vector)
     part_vectors = ([answer_vector] if len(parsed.parts) == 1
                     else list(index.encoder.encode([p.text for p in parsed.parts])))
@@ -101,6 +106,16 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
                                list(described), question_vector=answer_vector, word_vectors=word_vectors,
                                ranked=ranked, ranked_among=with_value, ranked_tied=tied)
+
+
+def filtered_column(filters: Filters) -> str:
+    """The listing column a filter-only list is ordered by: upvotes or authors when the filters bound them, else the
+    date (newest first)."""
+    if filters.min_upvotes is not None:
+        return "upvotes"
+    if filters.min_authors is not None or filters.max_authors is not None:
+        return "authors"
+    return "date_number"
 
 
 def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:

@@ -125,6 +125,8 @@ LISTING_GAPS = "The listing of “{}” gives no {}."
 RANKED_AMONG = "Ranked among the {} papers whose listing gives {}."
 RANKED_NONE = "No listing the filters admit gives {}."
 TIED = "{} papers share {} {}."
+FILTERED_ALL = "Papers that match: {}."
+FILTERED_SOME = "Papers that match: {}; the {} {} are listed."
 RANKED_FIELDS = {"upvotes": "an upvote count", "authors": "an author count", "date": "a date with its year"}
 NOTHING_BEFORE = "The previous answer found no paper on this, so there is nothing it can refer to."
 # A previous answer that found nothing ("No — none of the indexed papers …", or this answerer's abstention).
@@ -708,6 +710,8 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
             return _none_of_previous(evidence.previous)
         return abstention(candidates, evidence.scope or "No paper matches the question and its filters.")
     scorer = Scorer(question, evidence, table, weights, model)
+    if question.lists_filtered:
+        return answer_filtered(question, scorer, evidence)
     if question.metadata_fields and not question.mixes_metadata:
         return answer_metadata(question, scorer, evidence, threshold)
     draft = answer_content(question, scorer, evidence, table, threshold, max_sentences)
@@ -1542,6 +1546,23 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence) -> Dr
         lines.append(TIED.format(evidence.ranked_tied, phrase.replace("has the", "the").replace("is the", "the"),
                                  marks))
     lines.append(RANKED_AMONG.format(evidence.ranked_among, RANKED_FIELDS[field_name]))
+    return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def answer_filtered(question: Question, scorer: Scorer, evidence: Evidence) -> Draft:
+    """"Which papers were published in 2021?": the papers the filters admit, each with the listing field they
+    bound (the date unless upvotes or authors are bounded), cited, and how many there are."""
+    if not evidence.ranked:
+        return abstention(scorer.candidates, "No paper matches the question and its filters.")
+    filters = question.filters
+    field_name = ("upvotes" if filters.min_upvotes is not None else
+                  "authors" if filters.min_authors is not None or filters.max_authors is not None else "date")
+    shown = replace(question, metadata_fields=[field_name])
+    composer = Composer(scorer.hits)
+    lines = [_listing_line(shown, c, composer, [], {}) for c in evidence.ranked]
+    order = {"date": "newest", "upvotes": "most upvoted", "authors": "most authors"}[field_name]
+    lines.append(FILTERED_ALL.format(evidence.ranked_among) if evidence.ranked_among == len(lines)
+                 else FILTERED_SOME.format(evidence.ranked_among, len(lines), order))
     return Draft("\n".join(lines), composer.citations, False, [])
 
 

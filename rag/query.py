@@ -175,11 +175,17 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|di
 ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
                       r"longer|shorter|before or after)\b", re.IGNORECASE)
 # "the most upvotes", "the fewest authors", "the oldest paper": a ranking of the collection on a listing field.
-SUPERLATIVE = re.compile(r"\b(most|fewest|least|highest|lowest|oldest|newest|earliest|latest|most recent)\b", re.I)
+SUPERLATIVE = re.compile(r"\b(?<!at )(most|fewest|least|highest|lowest|oldest|newest|earliest|latest)\b", re.I)  # not "at least"
 # The words a ranking question is made of besides the field's own (METADATA_WORDING): no topic among them.
 RANKING_WORDS = frozenset(terms("most fewest least highest lowest oldest newest earliest latest recent upvoted top "
                                 "entry listing listed collection one single ever overall all time number count papers "
                                 "from after before since during until between"))
+# The words a question asking for the papers its filters admit is made of: no topic among them.
+FILTER_WORDS = RANKING_WORDS | frozenset(terms(
+    "which what list show give name all any there were was are is have has had published posted released appeared "
+    "dated listed "
+    "out came come in of on with than more over least fewer less under at most authors upvotes year years month "
+    "january february march april may june july august september october november december prior to"))
 # Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B", "does A have more … than B".
 # Tried in this order; the first that yields exactly two sides wins.
 SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
@@ -246,6 +252,7 @@ class Question:
     orders: bool = False  # "which came first", "which has more upvotes": metadata across papers
     sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
     ranks: bool = False  # "which paper has the most upvotes?": the collection ranked on a listing field
+    lists_filtered: bool = False  # "which papers are from 2021?": the papers the question's filters admit
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -444,8 +451,16 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         orders=orders,
         sides=question_sides(text) if orders else [],
         ranks=ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
+        lists_filtered=lists_filtered(text, metadata_fields, previous if is_follow_up else None),
     )
 
+
+def lists_filtered(text: str, metadata_fields: list[str], previous: str | None) -> bool:
+    """Whether the question asks only which papers its own filters admit ("Which papers were published in
+    2021?", "List the papers with more than 20 authors."): filters in its words and no word of a topic."""
+    return (previous is None and set(metadata_fields) <= {"upvotes", "authors", "date"}
+            and filters_in_words(text) != Filters()
+            and not {t for t in terms(text) if not t.isdigit()} - FILTER_WORDS)
 
 def ranks_collection(text: str, search_text: str, metadata_fields: list[str], mixes_metadata: bool,
                      previous: str | None) -> bool:

@@ -1087,6 +1087,21 @@ def test_a_superlative_on_one_listing_field_with_no_topic_ranks_the_whole_collec
     assert answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4).abstained
 
 
+def test_a_question_made_only_of_filters_lists_the_papers_they_admit():
+    assert read("Which papers were posted in 2023?").lists_filtered
+    assert read("Show the papers with at least 4 upvotes.").lists_filtered
+    assert not read("Which kiln papers were posted in 2023?").lists_filtered  # a topic: retrieved and answered
+    assert not read("Which papers were posted?").lists_filtered  # no filter
+    assert not read("Show the papers with at least 4 upvotes.").ranks  # "at least" is a bound, not a superlative
+    older = make_paper("Old Kilns", "An abstract about old kilns.", date_text="May 2, 2023")
+    question = read("Which papers were posted in 2023?")
+    evidence = make_evidence(question, [(KILN, [axis(0)] * 3)])
+    evidence.ranked, evidence.ranked_among = [Candidate(older, 0, 0, 0)], 12
+    draft = answer(question, evidence, table_for([KILN, older]), threshold=0.3, max_sentences=4)
+    assert draft.text.splitlines() == ["“Old Kilns” is dated May 2, 2023 on the listing [1].",
+                                       "Papers that match: 12; the 1 newest are listed."]
+
+
 def test_the_split_rule_alternates_within_each_kind():
     records = [{"id": f"q{i}", "type": "fact" if i < 4 else "list", "subtype": ""} for i in range(7)]
     dev, test = dev_test_split(records)

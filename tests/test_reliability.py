@@ -33,8 +33,8 @@ from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.extractive import (ABSTAIN_TEXT, LISTING_GAPS, MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES,  # noqa: E402
-                             RANKED_AMONG, RANKING_PHRASES, TIED)
+from rag.extractive import (ABSTAIN_TEXT, FILTERED_ALL, FILTERED_SOME, LISTING_GAPS, MISSING_PARTS,  # noqa: E402
+                             MISSING_WORKS, ORDER_PHRASES, RANKED_AMONG, RANKING_PHRASES, TIED)
 from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -90,7 +90,7 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
     fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS,
-                                                                        RANKED_AMONG, TIED)]
+                                                                        RANKED_AMONG, TIED, FILTERED_ALL, FILTERED_SOME)]
     foreign = []
     for line in answer.text.splitlines():
         if any(pattern.fullmatch(line.strip()) for pattern in fixed):
@@ -143,6 +143,17 @@ def test_bad_question_to_ask_is_a_message_or_an_answer(assistant, label, questio
     assert isinstance(answer, Answer) and answer.text
     assert quoted_only(answer, assistant.index.papers) == []
     assert not re.search(r"[\x00-\x08\x0b-\x1f\x7f]", answer.text)
+
+
+@pytest.mark.parametrize("question, field, last_line", [
+    ("Which papers are from 2024?", "date", "Papers that match: 38; the 10 newest are listed."),
+    ("List the papers with more than 20 authors.", "authors", "Papers that match: 5."),
+])
+def test_a_question_asking_only_which_papers_its_filters_admit_lists_them_from_the_listings(assistant, question, field,
+                                                                                            last_line):
+    answer = assistant.ask(question)
+    assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
+    assert {c.field for c in answer.citations} == {field} and answer.text.splitlines()[-1] == last_line
 
 
 @pytest.mark.parametrize("question, field", [("Which paper has the most upvotes?", "upvotes"),
