@@ -13,7 +13,7 @@ from rag import extractive
 from rag import names as names_of
 from rag.config import RagSettings
 from rag.query import Question
-from rag.retrieval import Candidate, PaperIndex
+from rag.retrieval import GENERIC, Candidate, PaperIndex
 from rag.text import expansion_pattern, folded
 from rag.types import Filters
 
@@ -87,6 +87,11 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
             extra += index.mentioning(name, answer_vector, active, settings.condition_papers)
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)
+    # "What is DPO?": a name many papers use and none introduces; what they say it is, from every paper using it.
+    generic = next((n for n in names if not works and extractive.asks_what_only(parsed, n)
+                    and index.find_named(n, top, answer_vector) == GENERIC), None)
+    if generic is not None:
+        extra += index.mentioning(generic, answer_vector, active, settings.condition_papers)
     ranked, with_value, tied = [], 0, 0
     if parsed.ranks:
         # "Which paper has the most upvotes?": the collection ranked on the field, within the filters.
@@ -105,7 +110,7 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     word_vectors = dict(zip(unknown, index.encoder.encode(unknown))) if unknown else {}
     return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
                                list(described), question_vector=answer_vector, word_vectors=word_vectors,
-                               ranked=ranked, ranked_among=with_value, ranked_tied=tied)
+                               ranked=ranked, ranked_among=with_value, ranked_tied=tied, generic=generic)
 
 
 def filtered_column(filters: Filters) -> str:

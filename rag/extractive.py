@@ -186,6 +186,7 @@ class Evidence:
     ranked: list[Candidate] = field(default_factory=list)
     ranked_among: int = 0
     ranked_tied: int = 0  # how many papers share the best value
+    generic: str | None = None  # "What is DPO?": a name many papers use and none introduces
 
 
 def reports_result(text: str) -> bool:
@@ -757,6 +758,8 @@ def answer_content(question: Question, scorer: Scorer, evidence: Evidence, table
     definition = definition_subject(question, evidence.works)
     if definition is not None:
         return answer_definition(question, scorer, definition, threshold)
+    if evidence.generic is not None:
+        return answer_generic(scorer, evidence.generic, threshold)
     if subject is None and question.refers_to_previous and evidence.previous and len(evidence.candidates) == 1:
         # "What model did they build on top of it?": the conversation fixed the paper, so the user's few words
         # need only cover a part of the question (`part_threshold_share`), as a part of a longer question does.
@@ -1191,13 +1194,22 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
             continue  # "How does X do on Mind2Web?" is not about Mind2Web
         if not mentions(name, asking) and len(works) > 1:
             continue  # "What is it?" is about the one work named before; "How do A and B differ?" defines neither
-        rest = re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE)
-        # "What is LOOP in the work on RL for long-horizon agents?": the clause says where X is, not what else
-        # to answer.
-        rest = LOCATOR.sub(" ", rest)
-        if candidate is not None and len(terms(rest)) <= 4:
+        if candidate is not None and len(terms(_rest_of(name, asking))) <= DEFINITION_REST_WORDS:
             return name, candidate
     return None
+
+
+def asks_what_only(question: Question, name: str) -> bool:
+    """Whether the question asks what the name is and little else ("What is DPO?", not "What is the title of the
+    LLM paper that …")."""
+    asking = " ".join(asking_sentences(question.text)[1])
+    return question.defines and mentions(name, asking) and len(terms(_rest_of(name, asking))) <= DEFINITION_REST_WORDS
+
+
+def _rest_of(name: str, asking: str) -> str:
+    """The asking words besides the name; "What is LOOP in the work on RL for long-horizon agents?": the clause
+    says where X is, not what else to answer."""
+    return LOCATOR.sub(" ", re.sub(re.escape(folded(name)), " ", folded(asking), flags=re.IGNORECASE))
 
 
 def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Candidate], threshold: float) -> Draft:
@@ -1241,6 +1253,29 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     composer = Composer(scorer.hits)
     return Draft(composer.line(candidate, chosen, []), composer.citations, False, [])
+
+
+def answer_generic(scorer: Scorer, name: str, threshold: float) -> Draft:
+    """"What is DPO?" where many papers use DPO and none introduces it: the sentences of those papers that say
+    what it is (spelling it out, "X is a …", "X, a …"), not what it scored; one per paper, the two best."""
+    by_paper: dict[str, tuple[float, ScoredSentence]] = {}
+    for item in scorer.for_question():
+        text = item.hit.text
+        if not mentions(name, text) or URL.search(text):
+            continue
+        says = spelled_out(name, text) or appositive(name, text) or re.search(
+            rf"(?<![\w-]){re.escape(unmarked(name))}[)\"”]?\s+(?:is|are|has become|has emerged as|refers to)\b", unmarked(text))
+        if not says:
+            continue
+        score = item.score - (scorer.weights.measurement_bonus if MEASUREMENT.search(text) else 0.0)
+        if item.hit.paper_id not in by_paper or score > by_paper[item.hit.paper_id][0]:
+            by_paper[item.hit.paper_id] = (score, item)
+    best = sorted(by_paper.values(), key=lambda pair: -pair[0])[:GENERIC_SENTENCES]
+    if not best or best[0][1].score < threshold:
+        return abstention(scorer.candidates)
+    composer = Composer(scorer.hits)
+    lines = [composer.line(item.candidate, [item.hit], [], bullet=len(best) > 1) for _, item in best]
+    return Draft("\n".join(lines), composer.citations, False, [])
 
 
 def method_run(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:
@@ -1337,6 +1372,10 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
 TITLE_WORDS = 4
 # "what success rates do they report": an ask of more than one work.
 PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
+# "What is X?" asks about X when at most this many words of it are not X's.
+DEFINITION_REST_WORDS = 4
+# "What is DPO?" answered from the papers that use it: this many of their sentences, from as many papers.
+GENERIC_SENTENCES = 2
 # "the step-level Q-value model paper", "the best-first tree search method for LM agents": a work described by
 # what it does, headed by a word for a work.
 WORK_NOUN = re.compile(r"\b(?:paper|work|study|survey|method|approach|model|system|framework|technique|algorithm|"

@@ -218,6 +218,15 @@ def test_a_side_given_in_the_words_of_a_title_is_that_paper(assistant):
     assert len(answer.text.splitlines()) == 2 and all(line.startswith("- “") for line in answer.text.splitlines())
 
 
+def test_what_a_term_many_papers_use_is_comes_from_the_papers_that_say_what_it_is(assistant):
+    # No paper introduces RLHF; several spell it out or say what it is.
+    answer = assistant.ask("What is RLHF?")
+    assert not answer.abstained and len({c.paper_id for c in answer.citations}) == 2
+    assert all(re.search(r"human feedback \(RLHF\)|RLHF\)? (?:is|has become)", c.quote, re.IGNORECASE)
+               for c in answer.citations)
+    assert_citations_valid(assistant, answer)
+
+
 def test_a_name_spelled_by_the_capitals_of_a_title_finds_that_paper(assistant):
     # No text says "InfoPower"; the title "INFOrmation Prioritization through EmPOWERment …" spells it.
     answer = assistant.ask("How does InfoPower keep visual distractors out of its learned model?")

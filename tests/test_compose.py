@@ -17,6 +17,7 @@ from rag.extractive import (
     framing_length,
     ABSTAIN_TEXT,
     alternatives,
+    asks_what_only,
     Evidence,
     _name_sentences,
     Scorer,
@@ -1100,6 +1101,22 @@ def test_a_question_made_only_of_filters_lists_the_papers_they_admit():
     draft = answer(question, evidence, table_for([KILN, older]), threshold=0.3, max_sentences=4)
     assert draft.text.splitlines() == ["“Old Kilns” is dated May 2, 2023 on the listing [1].",
                                        "Papers that match: 12; the 1 newest are listed."]
+
+
+def test_a_term_many_papers_use_is_defined_by_what_they_say_it_is_not_by_a_result():
+    assert asks_what_only(read("What is KilnOpt?"), "KilnOpt")
+    assert not asks_what_only(read("What is the title of the KilnOpt paper that fires pots with solar heat?"), "KilnOpt")
+    users = [make_paper("Solar Kilns", "KilnOpt raises glaze yield by 12% on stoneware. "
+                                       "KilnOpt is a schedule search that tunes firing curves from thermocouple logs."),
+             make_paper("Gas Kilns", "We fire gas kilns with Kiln Schedule Optimisation (KilnOpt) and a damper model."),
+             make_paper("Wood Kilns", "Wood kilns beat KilnOpt by 3%.")]
+    question = read("What is KilnOpt?")
+    evidence = make_evidence(question, [(users[0], [axis(0), axis(1)]), (users[1], [axis(1)]), (users[2], [axis(0)])])
+    evidence.generic = "KilnOpt"
+    draft = answer(question, evidence, table_for(users), threshold=0.3, max_sentences=4)
+    lines = draft.text.splitlines()
+    assert len(lines) == 2 and "KilnOpt is a schedule search" in draft.text and "(KilnOpt)" in draft.text
+    assert "12%" not in draft.text and "Wood Kilns" not in draft.text  # results and mere mentions say what it did
 
 
 def test_the_split_rule_alternates_within_each_kind():
