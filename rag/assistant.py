@@ -124,7 +124,7 @@ class Assistant:
                         sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
                         notes=notes, filters=active, question_filters=parsed.filters, matching=matching)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
-        if self.settings.answerer == "openai" and not draft.abstained:
+        if self.settings.answerer == "openai" and not draft.abstained and not parsed.from_listings:
             answer = yield from self._generate(parsed, top, history, answer, timings)
         else:
             # The extractive answer is verified whole; it is handed over line by line (a part, a list item).

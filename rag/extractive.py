@@ -125,6 +125,8 @@ LISTING_GAPS = "The listing of “{}” gives no {}."
 RANKED_AMONG = "Ranked among the {} papers whose listing gives {}."
 RANKED_NONE = "No listing the filters admit gives {}."
 TIED = "{} papers share {} {}."
+COLLECTION = "The collection holds {} papers{}."
+COLLECTION_SPAN = ", dated {} to {} where the listing gives a year ({} give none)"
 FILTERED_ALL = "Papers that match: {}."
 FILTERED_SOME = "Papers that match: {}; the {} {} are listed."
 RANKED_FIELDS = {"upvotes": "an upvote count", "authors": "an author count", "date": "a date with its year"}
@@ -710,6 +712,8 @@ def answer(question: Question, evidence: Evidence, table: PaperTable, *, thresho
         if question.restrict_to_previous and evidence.previous is not None:
             return _none_of_previous(evidence.previous)
         return abstention(candidates, evidence.scope or "No paper matches the question and its filters.")
+    if question.asks_size:
+        return collection_size(table)
     scorer = Scorer(question, evidence, table, weights, model)
     if question.lists_filtered:
         return answer_filtered(question, scorer, evidence)
@@ -821,6 +825,14 @@ def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
     "obey", which are missing from abstracts too). A low similarity alone does not say so (a question naming a
     work). A follow-up's own words are not its whole topic: the conversation is."""
     if any(evidence.works.values()) or question.previous_question or not evidence.candidates:
+        return []
+    # "Does any paper use Minecraft? Which one got the biggest gain?": a name few papers use (too many for one work;
+    # not LLM or RL, which every paper uses) that a top paper uses keeps the question on the papers' topic, whatever
+    # ordinary words it adds.
+    rare = np.log1p(1 / weights.rare_name_share)
+    if any(max((table.idf.get(t, 0.0) for t in terms(name)), default=0.0) >= rare
+           and mentions(name, f"{c.paper.title} {c.paper.abstract}")
+           for name in evidence.names for c in evidence.candidates[:OFF_TOPIC_NAME_PAPERS]):
         return []
     similarity = evidence.candidates[0].dense
     if similarity >= weights.off_topic_carried_similarity:
@@ -1372,6 +1384,8 @@ def side_by_side(question: Question, works: dict[str, Candidate | None], describ
 TITLE_WORDS = 4
 # "what success rates do they report": an ask of more than one work.
 PLURAL_REFERENCE = re.compile(r"\b(?:they|their|them|each|both)\b", re.IGNORECASE)
+# A name of the question that one of this many top papers uses keeps the question on the papers' topic.
+OFF_TOPIC_NAME_PAPERS = 3
 # "What is X?" asks about X when at most this many words of it are not X's.
 DEFINITION_REST_WORDS = 4
 # "What is DPO?" answered from the papers that use it: this many of their sentences, from as many papers.
@@ -1586,6 +1600,21 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence) -> Dr
                                  marks))
     lines.append(RANKED_AMONG.format(evidence.ranked_among, RANKED_FIELDS[field_name]))
     return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def collection_size(table: PaperTable) -> Draft:
+    """"How many papers are in the collection?": the index's own count and the span of its dated listings (from
+    the table's date column: no paper is read)."""
+    dates = table.numbers["date_number"]
+    dates = dates[~np.isnan(dates)].astype(int)
+    span = (COLLECTION_SPAN.format(_iso(int(dates.min())), _iso(int(dates.max())), len(table.order) - len(dates))
+            if len(dates) else "")
+    return Draft(COLLECTION.format(len(table.order), span), [], False, [])
+
+
+def _iso(date_number: int) -> str:
+    text = str(date_number)
+    return f"{text[:4]}-{text[4:6]}-{text[6:]}"
 
 
 def answer_filtered(question: Question, scorer: Scorer, evidence: Evidence) -> Draft:

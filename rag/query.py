@@ -180,6 +180,10 @@ SUPERLATIVE = re.compile(r"\b(?<!at )(most|fewest|least|highest|lowest|oldest|ne
 RANKING_WORDS = frozenset(terms("most fewest least highest lowest oldest newest earliest latest recent upvoted top "
                                 "entry listing listed collection one single ever overall all time number count papers "
                                 "from after before since during until between"))
+# "How many papers are in the collection?", "how many papers do you have?": a question about the index itself.
+COLLECTION_SIZE = re.compile(r"^\W*how many (?:papers|entries|articles|works)\s+(?:are (?:there|indexed|in (?:the|this|your) "
+                             r"(?:collection|corpus|index|database))|(?:do|does) (?:you|it|the (?:collection|corpus|index)) "
+                             r"(?:have|hold|contain|cover)|(?:have you|has it) (?:got|indexed))\W*$", re.IGNORECASE)
 # The words a question asking for the papers its filters admit is made of: no topic among them.
 FILTER_WORDS = RANKING_WORDS | frozenset(terms(
     "which what list show give name all any there were was are is have has had published posted released appeared "
@@ -253,6 +257,13 @@ class Question:
     sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
     ranks: bool = False  # "which paper has the most upvotes?": the collection ranked on a listing field
     lists_filtered: bool = False  # "which papers are from 2021?": the papers the question's filters admit
+    asks_size: bool = False  # "how many papers are in the collection?": about the index itself
+
+    @property
+    def from_listings(self) -> bool:
+        """Answered from the index and its listings alone (its size, a ranking, the papers filters admit): no
+        abstract sentence to quote, nothing for an LLM to write."""
+        return self.asks_size or self.ranks or self.lists_filtered
 
 
 def clean_question(question: object, max_chars: int) -> str:
@@ -452,6 +463,7 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         sides=question_sides(text) if orders else [],
         ranks=ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
         lists_filtered=lists_filtered(text, metadata_fields, previous if is_follow_up else None),
+        asks_size=not is_follow_up and COLLECTION_SIZE.search(text) is not None and filters_in_words(text) == Filters(),
     )
 
 

@@ -1119,6 +1119,18 @@ def test_a_term_many_papers_use_is_defined_by_what_they_say_it_is_not_by_a_resul
     assert "12%" not in draft.text and "Wood Kilns" not in draft.text  # results and mere mentions say what it did
 
 
+def test_how_many_papers_the_collection_holds_is_said_from_the_table():
+    assert read("How many papers are in your collection?").asks_size and read("how many papers do you have").asks_size
+    assert not read("How many papers are there on kiln firing?").asks_size  # a topic: a list of them
+    assert not read("How many papers does KilnNet cite?").asks_size
+    table = SimpleNamespace(order=["a", "b", "c"], numbers={"date_number": np.array([20230502, np.nan, 20210101])})
+    question = read("How many papers are in your collection?")
+    draft = answer(question, make_evidence(question, [(KILN, [axis(0)] * 3)]), table, threshold=0.3, max_sentences=4)
+    assert not draft.abstained and draft.citations == []
+    assert draft.text == ("The collection holds 3 papers, dated 2021-01-01 to 2023-05-02 where the listing gives a "
+                          "year (1 give none).")
+
+
 def test_the_split_rule_alternates_within_each_kind():
     records = [{"id": f"q{i}", "type": "fact" if i < 4 else "list", "subtype": ""} for i in range(7)]
     dev, test = dev_test_split(records)
@@ -1412,6 +1424,7 @@ def test_a_question_on_a_topic_the_papers_lack_abstains_saying_which_words_no_pa
     question = read("Which papers forecast tomorrow's weather for pottery?")
     evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])])
     table = table_for([KILN])
+    table.idf["kilnnet"] = 4.0  # a word few papers use
     far = 0.2
     evidence.candidates[0].dense = far
     assert off_topic_words(question, evidence, table, WEIGHTS) == ["forecast", "tomorrow", "weather"]
@@ -1432,6 +1445,14 @@ def test_a_question_on_a_topic_the_papers_lack_abstains_saying_which_words_no_pa
     evidence.works = {"KilnNet": evidence.candidates[0]}
     assert off_topic_words(question, evidence, table, WEIGHTS) == []
     evidence.works = {}
+    # A name few papers use, which a top paper uses, keeps the question on the papers' topic (ordinary words such as
+    # "biggest" are missing from abstracts too); a name every paper uses does not.
+    named = read("Does any paper use KilnNet in the weather? Which one got the biggest gain?")
+    evidence.names = ["KilnNet"]
+    assert off_topic_words(named, evidence, table, WEIGHTS) == []
+    common = SimpleNamespace(**{**vars(table), "idf": {**table.idf, "kilnnet": 0.1}})
+    assert "biggest" in off_topic_words(named, evidence, common, WEIGHTS)
+    evidence.names = []
     # A contraction is no topic word; a follow-up's own words are not its whole topic.
     assert off_topic_words(read("Which controller shouldn't use energy?"), evidence, table, WEIGHTS) == []
     follow_up = read("And does it know the weather?", history=[Turn("Which papers fire kilns?", "KilnNet fires kilns.")])

@@ -42,6 +42,13 @@ def test_valid_citations_are_kept_and_quoted(llm_assistant, stub_llm):
     assert sent[0]["role"] == "system" and "[1] CUDA-LLM" in sent[-1]["content"]
 
 
+@pytest.mark.parametrize("question", ["How many papers are in the collection?", "Which paper has the most upvotes?",
+                                      "Which papers were published in 2021?"])
+def test_an_answer_from_the_listings_alone_asks_no_llm(llm_assistant, stub_llm, question):
+    answer = llm_assistant.ask(question)
+    assert answer.backend == "extractive" and not answer.abstained and stub_llm["requests"] == []
+
+
 def test_invalid_citation_numbers_are_dropped_and_unsupported_claims_marked(llm_assistant, stub_llm):
     stub_llm["reply"] = f"{CUDA_CLAIM} [1][42] The kernels were written in Fortran by a team of penguins. [3]"
     answer = llm_assistant.ask(CUDA_QUESTION)

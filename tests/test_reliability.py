@@ -33,8 +33,8 @@ from rag import generative  # noqa: E402
 from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
-from rag.extractive import (ABSTAIN_TEXT, FILTERED_ALL, FILTERED_SOME, LISTING_GAPS, MISSING_PARTS,  # noqa: E402
-                             MISSING_WORKS, ORDER_PHRASES, RANKED_AMONG, RANKING_PHRASES, TIED)
+from rag.extractive import (ABSTAIN_TEXT, COLLECTION, FILTERED_ALL, FILTERED_SOME, LISTING_GAPS,  # noqa: E402
+                             MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES, RANKED_AMONG, RANKING_PHRASES, TIED)
 from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -90,7 +90,8 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
     fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS,
-                                                                        RANKED_AMONG, TIED, FILTERED_ALL, FILTERED_SOME)]
+                                                                        RANKED_AMONG, TIED, FILTERED_ALL, FILTERED_SOME,
+                                                                        COLLECTION)]
     foreign = []
     for line in answer.text.splitlines():
         if any(pattern.fullmatch(line.strip()) for pattern in fixed):
@@ -154,6 +155,12 @@ def test_a_question_asking_only_which_papers_its_filters_admit_lists_them_from_t
     answer = assistant.ask(question)
     assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
     assert {c.field for c in answer.citations} == {field} and answer.text.splitlines()[-1] == last_line
+
+
+def test_how_many_papers_the_collection_holds_is_answered_from_the_index(assistant):
+    answer = assistant.ask("How many papers are in the collection?")
+    assert not answer.abstained and quoted_only(answer, assistant.index.papers) == [] and answer.citations == []
+    assert answer.text.startswith(f"The collection holds {len(assistant.index.papers)} papers, dated ")
 
 
 @pytest.mark.parametrize("question, field", [("Which paper has the most upvotes?", "upvotes"),
