@@ -122,7 +122,9 @@ NONE_OF_PREVIOUS = "None of the papers of the previous answer ({}) covers this."
 ABSENT_NAMES = "None of them mentions {}."
 UNKNOWN_WORDS = "No indexed paper uses the words: {}."
 LISTING_GAPS = "The listing of “{}” gives no {}."
-RANKED_AMONG = "Ranked among the {} papers whose listing gives {}."
+RANKED_AMONG = "Ranked among the {} whose listing gives {}."
+RANKED_AMONG_TOPIC = "Ranked among the {} on the question's topic whose listing gives {}."
+RANKED_SHOWN = 3  # the papers a ranking names, best first
 RANKED_NONE = "No listing the filters admit gives {}."
 TIED = "{} papers share {} {}."
 COLLECTION = "The collection holds {} papers{}."
@@ -1549,8 +1551,8 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     """Every field asked, for the paper asked about, or for each of the two papers an across-paper question
     sets apart, with which of them comes first or has more."""
     candidates = scorer.candidates
-    if question.ranks:
-        return answer_ranking(question, scorer, evidence)
+    if question.ranks or question.ranks_topic:
+        return answer_ranking(question, scorer, evidence, threshold)
     if len(evidence.sides) >= 2:
         papers = evidence.sides
     else:
@@ -1578,27 +1580,41 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     return Draft("\n".join(lines), composer.citations, False, [], [f"the {name} of “{title}”" for title, name in gaps])
 
 
-def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence) -> Draft:
+def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """"Which paper has the most upvotes?": the best papers on the field, each cited to its listing, which one
-    leads, and among how many listings that give the field."""
+    leads, and among how many listings that give the field. With a topic ("Which paper on web agents has the most
+    upvotes?") the papers ranked are those the topic qualifies, as for a list."""
     field_name = question.metadata_fields[0]
-    if not evidence.ranked:
+    among = RANKED_AMONG
+    if question.ranks:
+        ranked, count, tied = evidence.ranked, evidence.ranked_among, evidence.ranked_tied
+    else:
+        best: dict[str, ScoredSentence] = {}
+        for item in scorer.for_question(wants_quantity=False):
+            best.setdefault(item.hit.paper_id, item)
+        top = max((item.score for item in best.values()), default=0.0)
+        cutoff = max(threshold, scorer.weights.several_relative_cutoff * top)
+        valued = [(value, item.candidate) for item in best.values() if item.score >= cutoff
+                  and (value := _sortable(item.candidate, field_name)) is not None]
+        low = LOW_ORDER.search(question.text) is not None
+        valued.sort(key=lambda pair: pair[0] if low else -pair[0])  # stable: ties keep the topic's order
+        ranked, count = [c for _, c in valued[:RANKED_SHOWN]], len(valued)
+        tied = sum(1 for value, _ in valued if valued and value == valued[0][0])
+        among = RANKED_AMONG_TOPIC
+    if not ranked:
         return abstention(scorer.candidates, RANKED_NONE.format(RANKED_FIELDS[field_name]))
     composer = Composer(scorer.hits)
     values: dict[tuple[str, str], tuple[object, int]] = {}
-    lines = [_listing_line(question, candidate, composer, [], values) for candidate in evidence.ranked]
+    lines = [_listing_line(question, candidate, composer, [], values) for candidate in ranked]
     low = LOW_ORDER.search(question.text) is not None
-    first = evidence.ranked[0]
-    shown = [c for c in evidence.ranked[:evidence.ranked_tied]]
-    marks = "".join(f"[{values[(c.paper.paper_id, field_name)][1]}]" for c in shown)
+    marks = "".join(f"[{values[(c.paper.paper_id, field_name)][1]}]" for c in ranked[:tied])
     phrase = RANKING_PHRASES[field_name][1 if low else 0]
-    if evidence.ranked_tied == 1:
-        lines.append(f"“{first.paper.title}” {phrase} {marks}.")
+    if tied == 1:
+        lines.append(f"“{ranked[0].paper.title}” {phrase} {marks}.")
     else:
         # "the fewest authors": many single-author listings tie; the answer says how many, not one of them.
-        lines.append(TIED.format(evidence.ranked_tied, phrase.replace("has the", "the").replace("is the", "the"),
-                                 marks))
-    lines.append(RANKED_AMONG.format(evidence.ranked_among, RANKED_FIELDS[field_name]))
+        lines.append(TIED.format(tied, phrase.replace("has the", "the").replace("is the", "the"), marks))
+    lines.append(among.format(f"{count} paper{'s' if count != 1 else ''}", RANKED_FIELDS[field_name]))
     return Draft("\n".join(lines), composer.citations, False, [])
 
 

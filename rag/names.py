@@ -22,6 +22,9 @@ NAME = re.compile(
     r"[A-Z][a-z]{2,}[\w\-^*!]*)"
     r"(?: (?:\d+(?:\.\d+)?|[IVX]+)(?![\w%.]))?"
 )
+# A month's name starts a date ("in December 2024"), not a work's name.
+MONTH = re.compile(r"(?:january|february|march|april|may|june|july|august|september|october|november|december|"
+                   r"jan|feb|mar|apr|jun|jul|aug|sep|sept|oct|nov|dec)\.?", re.IGNORECASE)
 # "GRPO-trained", "LLM-based": the name is the part before the descriptive suffix.
 NAME_SUFFIX = re.compile(r"-(?:[a-z]+(?:ed|en|ing)|based|only|like|style|aware|free|specific|level)$")
 # Words that may stand inside a multi-word name ("Language to Rewards", "Flow of Reasoning").
@@ -69,6 +72,8 @@ def question_names(text: str, title_leads: Collection[str] = frozenset()) -> lis
                 continue
         if re.match(r"\s+et al\b", text[match.end():]):
             continue  # "Rafailov et al.": an author, not a work
+        if MONTH.fullmatch(name.split()[0]):
+            continue  # "December 2024": a date, not a work
         if len(name) >= 2 and name not in names:
             names.append(name)
     return names

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
+from rag.names import MONTH
 from rag.text import ENUMERATOR, LONE_SURROGATE, terms
 from rag.types import Filters, QuestionError, turns
 
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Lone UTF-16 surrogates: what Python makes of invalid UTF-8 in argv, or a JSON "\ud800"; not text.
 YEAR = r"((?:19|20)\d{2})"
+MONTHS = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
 # "Which (recent) papers ...", "list works on ...", "compare A and B": the answer spans several papers.
 MULTI = re.compile(
     r"\b(which|what|list|name|any|all|several|some)\s+(?:[\w-]+\s+){0,3}(papers|works|studies|methods|approaches|"
@@ -186,10 +189,11 @@ COLLECTION_SIZE = re.compile(r"^\W*how many (?:papers|entries|articles|works)\s+
                              r"(?:have|hold|contain|cover)|(?:have you|has it) (?:got|indexed))\W*$", re.IGNORECASE)
 # The words a question asking for the papers its filters admit is made of: no topic among them.
 FILTER_WORDS = RANKING_WORDS | frozenset(terms(
-    "which what list show give name all any there were was are is have has had published posted released appeared "
+    "which what list show give name all any there were was are is have has had new published posted released appeared "
     "dated listed "
     "out came come in of on with than more over least fewer less under at most authors upvotes year years month "
-    "january february march april may june july august september october november december prior to"))
+    "january february march april may june july august september october november december prior to "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"))
 # Where an across-paper question separates its two papers: "A or B", "A vs B", "A and B", "does A have more … than B".
 # Tried in this order; the first that yields exactly two sides wins.
 SIDES = [re.compile(p, re.IGNORECASE) for p in (r",?\s+(?<!before )or\s+(?!after\b)", r"\s+(?:vs\.?|versus)\s+",
@@ -256,6 +260,7 @@ class Question:
     orders: bool = False  # "which came first", "which has more upvotes": metadata across papers
     sides: list[str] = field(default_factory=list)  # the two papers an across-paper question describes
     ranks: bool = False  # "which paper has the most upvotes?": the collection ranked on a listing field
+    ranks_topic: bool = False  # "which paper on web agents has the most upvotes?": the papers on a topic, ranked
     lists_filtered: bool = False  # "which papers are from 2021?": the papers the question's filters admit
     asks_size: bool = False  # "how many papers are in the collection?": about the index itself
 
@@ -294,6 +299,11 @@ def filters_in_words(text: str) -> Filters:
     found = Filters()
     if m := re.search(rf"\b(?:in|from|during|of|published in)\s+{YEAR}\b", text, re.I):
         found.date_from, found.date_to = f"{m.group(1)}-01-01", f"{m.group(1)}-12-31"
+    if m := re.search(rf"\b({MONTH.pattern})\s+{YEAR}\b", text, re.I):
+        # "in December 2024": that month of that year.
+        month, year = MONTHS.index(m.group(1).lower()[:3]) + 1, int(m.group(2))
+        found.date_from = f"{year}-{month:02d}-01"
+        found.date_to = f"{year}-{month:02d}-{calendar.monthrange(year, month)[1]:02d}"
     if m := re.search(rf"\b(?:since|after|from)\s+{YEAR}\s+(?:on|onwards?)\b|\bsince\s+{YEAR}\b", text, re.I):
         found.date_from, found.date_to = f"{m.group(1) or m.group(2)}-01-01", None
     if m := re.search(rf"\bafter\s+{YEAR}\b", text, re.I):
@@ -462,9 +472,19 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         orders=orders,
         sides=question_sides(text) if orders else [],
         ranks=ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
+        ranks_topic=ranks_topic(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
         lists_filtered=lists_filtered(text, metadata_fields, previous if is_follow_up else None),
         asks_size=not is_follow_up and COLLECTION_SIZE.search(text) is not None and filters_in_words(text) == Filters(),
     )
+
+
+def ranks_topic(text: str, search_text: str, metadata_fields: list[str], mixes_metadata: bool,
+                previous: str | None) -> bool:
+    """Whether the question ranks the papers on a topic on one listing field ("Which paper on web agents has the
+    most upvotes?"): as `ranks_collection`, with words of a topic."""
+    return (metadata_fields in (["upvotes"], ["authors"], ["date"]) and not mixes_metadata and previous is None
+            and SUPERLATIVE.search(text) is not None and not question_sides(text)
+            and not ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous))
 
 
 def lists_filtered(text: str, metadata_fields: list[str], previous: str | None) -> bool:

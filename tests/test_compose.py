@@ -49,7 +49,7 @@ from rag.names import in_title_words, is_specific, mentions, mentions_form, name
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit, title_acronyms
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
-from rag.types import Answer, Turn
+from rag.types import Answer, Filters, Turn
 
 
 def read(question: str, history: list | None = None):
@@ -1086,10 +1086,23 @@ def test_a_superlative_on_one_listing_field_with_no_topic_ranks_the_whole_collec
     assert draft.text.splitlines()[2] == "2 papers share the most upvotes [1][2]."
     evidence.ranked = []
     assert answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4).abstained
+    # With a topic, the papers the topic qualifies (as for a list) are ranked.
+    on_topic = read("Which kiln paper has the most upvotes?")
+    assert on_topic.ranks_topic and not on_topic.ranks
+    evidence = make_evidence(on_topic, [(first, [axis(0)]), (second, [axis(0)]), (GLAZE, [axis(3), axis(3)])])
+    draft = answer(on_topic, evidence, table_for([first, second, GLAZE]), threshold=0.3, max_sentences=4)
+    assert draft.text.splitlines()[2:] == ["“Old Kilns” has the most upvotes [1].",
+                                           "Ranked among the 2 papers on the question's topic whose listing gives an "
+                                           "upvote count."]
 
 
 def test_a_question_made_only_of_filters_lists_the_papers_they_admit():
     assert read("Which papers were posted in 2023?").lists_filtered
+    # A month and year is that month, and no work's name ("Janus 2024" is a name and a year, not January).
+    assert read("What's new in Sept. 2024?").lists_filtered
+    assert read("What's new in Sept. 2024?").filters == Filters(date_from="2024-09-01", date_to="2024-09-30")
+    assert question_names("Did Janus beat KilnNet in February 2024?") == ["Janus", "KilnNet"]
+    assert read("How did Janus 2024 fire kilns?").filters == Filters()
     assert read("Show the papers with at least 4 upvotes.").lists_filtered
     assert not read("Which kiln papers were posted in 2023?").lists_filtered  # a topic: retrieved and answered
     assert not read("Which papers were posted?").lists_filtered  # no filter

@@ -34,7 +34,8 @@ from rag.assistant import Assistant, _forget_embedded_chroma  # noqa: E402
 from rag.config import PROJECT_ROOT, RagSettings, load_settings  # noqa: E402
 from rag.corpus import Paper  # noqa: E402
 from rag.extractive import (ABSTAIN_TEXT, COLLECTION, FILTERED_ALL, FILTERED_SOME, LISTING_GAPS,  # noqa: E402
-                             MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES, RANKED_AMONG, RANKING_PHRASES, TIED)
+                             MISSING_PARTS, MISSING_WORKS, ORDER_PHRASES, RANKED_AMONG, RANKED_AMONG_TOPIC,
+                             RANKING_PHRASES, TIED)
 from rag.index import ingest  # noqa: E402
 from rag.llm_server import MODEL_ALIAS  # noqa: E402
 from rag.prompts import ABSTAIN_SENTINEL, SYSTEM_PROMPT  # noqa: E402
@@ -90,8 +91,8 @@ def quoted_only(answer: Answer, papers: dict) -> list[str]:
     abstracts = [re.sub(r"\[(\d+)\]", r"(\1)", p.abstract) for p in papers.values()]
     facts = {fact for p in papers.values() for fact in p.metadata_facts().values()}
     fixed = [re.compile(re.escape(t).replace(r"\{\}", ".+")) for t in (MISSING_WORKS, MISSING_PARTS, LISTING_GAPS,
-                                                                        RANKED_AMONG, TIED, FILTERED_ALL, FILTERED_SOME,
-                                                                        COLLECTION)]
+                                                                        RANKED_AMONG, RANKED_AMONG_TOPIC, TIED, FILTERED_ALL,
+                                                                        FILTERED_SOME, COLLECTION)]
     foreign = []
     for line in answer.text.splitlines():
         if any(pattern.fullmatch(line.strip()) for pattern in fixed):
@@ -149,12 +150,20 @@ def test_bad_question_to_ask_is_a_message_or_an_answer(assistant, label, questio
 @pytest.mark.parametrize("question, field, last_line", [
     ("Which papers are from 2024?", "date", "Papers that match: 38; the 10 newest are listed."),
     ("List the papers with more than 20 authors.", "authors", "Papers that match: 5."),
+    ("What's new in December 2024?", "date", "Papers that match: 8."),
 ])
 def test_a_question_asking_only_which_papers_its_filters_admit_lists_them_from_the_listings(assistant, question, field,
                                                                                             last_line):
     answer = assistant.ask(question)
     assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
     assert {c.field for c in answer.citations} == {field} and answer.text.splitlines()[-1] == last_line
+
+
+def test_a_ranking_of_the_papers_on_a_topic_ranks_only_those(assistant):
+    answer = assistant.ask("Which paper on tree search for reasoning has the most authors?")
+    assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
+    assert {c.field for c in answer.citations} == {"authors"}
+    assert answer.text.splitlines()[-1].endswith("on the question's topic whose listing gives an author count.")
 
 
 def test_how_many_papers_the_collection_holds_is_answered_from_the_index(assistant):
