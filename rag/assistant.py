@@ -120,8 +120,11 @@ class Assistant:
         notes = draft.notes + ([evidence.scope] if evidence.scope and evidence.scope not in draft.text else [])
         top = evidence.candidates
         timings["answer"] = time.perf_counter() - mark
+        # An answer from the listings alone has the papers it names as its sources (none for the collection's
+        # size), not what the question's words happen to retrieve.
+        sources = evidence.ranked if parsed.from_listings else retrieved.candidates
         answer = Answer(question=parsed.text, text=draft.text, citations=draft.citations,
-                        sources=to_sources(retrieved.candidates), abstained=draft.abstained, backend="extractive",
+                        sources=to_sources(sources), abstained=draft.abstained, backend="extractive",
                         notes=notes, filters=active, question_filters=parsed.filters, matching=matching)
         # The evidence gate is shared: where the extractive answerer abstains, no LLM is asked either.
         if self.settings.answerer == "openai" and not draft.abstained and not parsed.from_listings:

@@ -170,6 +170,7 @@ def test_how_many_papers_the_collection_holds_is_answered_from_the_index(assista
     answer = assistant.ask("How many papers are in the collection?")
     assert not answer.abstained and quoted_only(answer, assistant.index.papers) == [] and answer.citations == []
     assert answer.text.startswith(f"The collection holds {len(assistant.index.papers)} papers, dated ")
+    assert answer.sources == []  # nothing the words "papers" and "collection" retrieve is a source of it
 
 
 @pytest.mark.parametrize("question, field", [("Which paper has the most upvotes?", "upvotes"),
@@ -180,6 +181,7 @@ def test_a_question_ranking_the_collection_is_answered_from_the_listings(assista
     assert not answer.abstained and quoted_only(answer, assistant.index.papers) == []
     assert {c.field for c in answer.citations} == {field} and len(answer.citations) == 3
     assert answer.text.splitlines()[-1].startswith("Ranked among the ")
+    assert [s.paper_id for s in answer.sources] == list(dict.fromkeys(c.paper_id for c in answer.citations))
 
 
 @pytest.mark.parametrize("question, message", [
