@@ -72,8 +72,8 @@ def question_names(text: str, title_leads: Collection[str] = frozenset()) -> lis
                 continue
         if re.match(r"\s+et al\b", text[match.end():]):
             continue  # "Rafailov et al.": an author, not a work
-        if MONTH.fullmatch(name.split()[0]):
-            continue  # "December 2024": a date, not a work
+        if MONTH.fullmatch(name.split()[0]) and not name.split()[0].isupper():
+            continue  # "December 2024": a date, not a work ("MAR", in capitals, may be one)
         if len(name) >= 2 and name not in names:
             names.append(name)
     return names

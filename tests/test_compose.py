@@ -1102,6 +1102,7 @@ def test_a_question_made_only_of_filters_lists_the_papers_they_admit():
     assert read("What's new in Sept. 2024?").lists_filtered
     assert read("What's new in Sept. 2024?").filters == Filters(date_from="2024-09-01", date_to="2024-09-30")
     assert question_names("Did Janus beat KilnNet in February 2024?") == ["Janus", "KilnNet"]
+    assert question_names("Does MAR beat KilnNet?") == ["MAR", "KilnNet"]  # an acronym, not March
     assert read("How did Janus 2024 fire kilns?").filters == Filters()
     assert read("Show the papers with at least 4 upvotes.").lists_filtered
     assert not read("Which kiln papers were posted in 2023?").lists_filtered  # a topic: retrieved and answered
