@@ -69,7 +69,7 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
             candidates = sorted((Candidate(c.paper, c.score, dense.get(c.paper.paper_id, 0.0), c.bm25)
                                  for c in previous), key=lambda c: -c.dense)
     top = candidates[:k if parsed.wants_several or parsed.restrict_to_previous else settings.answer_papers]
-    names, works = _works(parsed.text, top, index, answer_vector)
+    names, works, generic_names = _works(parsed.text, top, index, answer_vector)
     # Works are looked up by name in the whole index: the filters still decide which may answer.
     works = {name: c for name, c in works.items() if c is None or active.admits(c.paper)}
     sides = [c for c in _sides(parsed, works, index, answer_vector) if active.admits(c.paper)]
@@ -88,19 +88,19 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)
     # "What is DPO?": a name many papers use and none introduces; what they say it is, from every paper using it.
-    generic = next((n for n in names if not works and extractive.asks_what_only(parsed, n)
-                    and index.find_named(n, top, answer_vector) == GENERIC), None)
+    generic = next((n for n in generic_names if not works and extractive.asks_what_only(parsed, n)), None)
     if generic is not None:
         extra += index.mentioning(generic, answer_vector, active, settings.condition_papers)
-    ranked, with_value, tied = [], 0, 0
+    ranked, with_value, tied, ranked_field = [], 0, 0, None
     if parsed.ranks:
         # "Which paper has the most upvotes?": the collection ranked on the field, within the filters.
-        field_name = parsed.metadata_fields[0]
-        ranked, with_value, tied = index.ranked_by(RANKED_COLUMNS[field_name], active,
+        ranked_field = parsed.metadata_fields[0]
+        ranked, with_value, tied = index.ranked_by(RANKED_COLUMNS[ranked_field], active,
                                                    extractive.LOW_ORDER.search(parsed.text) is not None, RANKED_PAPERS)
     if parsed.lists_filtered:
         # "Which papers were published in 2021?": the papers the filters admit, best on the field they bound.
-        ranked, with_value, _ = index.ranked_by(filtered_column(active), active, False, LISTED_PAPERS)
+        ranked_field = filtered_field(active)
+        ranked, with_value, _ = index.ranked_by(RANKED_COLUMNS[ranked_field], active, False, LISTED_PAPERS)
     hits = index.sentences_of(list(pool), answer_vector)
     part_vectors = ([answer_vector] if len(parsed.parts) == 1
                     else list(index.encoder.encode([p.text for p in parsed.parts])))
@@ -110,23 +110,24 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     word_vectors = dict(zip(unknown, index.encoder.encode(unknown))) if unknown else {}
     return extractive.Evidence(list(pool.values()), hits, part_vectors, works, names, previous, sides,
                                list(described), question_vector=answer_vector, word_vectors=word_vectors,
-                               ranked=ranked, ranked_among=with_value, ranked_tied=tied, generic=generic)
+                               ranked=ranked, ranked_among=with_value, ranked_tied=tied,
+                               ranked_field=ranked_field, generic=generic)
 
 
-def filtered_column(filters: Filters) -> str:
-    """The listing column a filter-only list is ordered by: upvotes or authors when the filters bound them, else the
-    date (newest first)."""
+def filtered_field(filters: Filters) -> str:
+    """The listing field a filter-only list shows and is ordered by: upvotes or authors when the filters bound
+    them, else the date (newest first)."""
     if filters.min_upvotes is not None:
         return "upvotes"
     if filters.min_authors is not None or filters.max_authors is not None:
         return "authors"
-    return "date_number"
+    return "date"
 
 
-def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict]:
-    """Every name in the question, and the named works: name -> its paper, or None for a name no paper
-    mentions (specific enough to matter, such as Toolformer or Orca 2). A multi-word name found as a whole
-    replaces its words."""
+def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tuple[list[str], dict, list[str]]:
+    """Every name in the question, the named works (name -> its paper, or None for a name no paper mentions
+    that is specific enough to matter, such as Toolformer or Orca 2), and the names too many papers use to be
+    one work's (GRPO, DPO). A multi-word name found as a whole replaces its words."""
     vocabulary = index.table.vocabulary
     phrases = names_of.phrase_names(text)
     works: dict[str, Candidate | None] = {}
@@ -138,8 +139,11 @@ def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tup
             covered |= set(phrase.split())
     singles = [n for n in names_of.question_names(text, index.title_leads)
                if n not in covered and not any(n in phrase for phrase in works)]
+    generic: list[str] = []
     for name in singles:
         found = index.find_named(name, ranked, vector)
+        if found == GENERIC:
+            generic.append(name)
         # "Directional Stimulus Prompting … what gain did DSP get": a short form the question itself spells
         # out is the spelled-out work, though no paper uses the short form.
         if found is None and name.isupper() and (spelled := expansion_pattern(name).search(text)):
@@ -156,7 +160,7 @@ def _works(text: str, ranked: list[Candidate], index: PaperIndex, vector) -> tup
                   folded_text, re.IGNORECASE) for other in works if other != n)]
     for owner in owners:
         del works[owner]
-    return list(works) + [n for n in singles if n not in works], works
+    return list(works) + [n for n in singles if n not in works], works, generic
 
 
 def _sides(parsed: Question, works: dict, index: PaperIndex, vector) -> list[Candidate]:
@@ -235,7 +239,7 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     answer_text = folded(parsed.previous_answer)
     named = [c for c in retrieved if names_of.mentions(c.paper.title.split(":")[0], answer_text)]
     # The answer's first lines name its papers; later names are what they quote (benchmarks, baselines).
-    _, works = _works(parsed.previous_answer[:PREVIOUS_ANSWER_CHARS], retrieved, index, vector)
+    _, works, _ = _works(parsed.previous_answer[:PREVIOUS_ANSWER_CHARS], retrieved, index, vector)
     for name, found in works.items():
         if found is not None and extractive.names_work(name, found) and found not in named:
             named.append(found)

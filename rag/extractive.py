@@ -190,6 +190,7 @@ class Evidence:
     ranked: list[Candidate] = field(default_factory=list)
     ranked_among: int = 0
     ranked_tied: int = 0  # how many papers share the best value
+    ranked_field: str | None = None  # the listing field `ranked` is ordered by (and shows)
     generic: str | None = None  # "What is DPO?": a name many papers use and none introduces
 
 
@@ -828,6 +829,9 @@ def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
     work). A follow-up's own words are not its whole topic: the conversation is."""
     if any(evidence.works.values()) or question.previous_question or not evidence.candidates:
         return []
+    similarity = evidence.candidates[0].dense
+    if similarity >= weights.off_topic_carried_similarity:
+        return []
     # "Does any paper use Minecraft? Which one got the biggest gain?": a name few papers use (too many for one work;
     # not LLM or RL, which every paper uses) that a top paper uses keeps the question on the papers' topic, whatever
     # ordinary words it adds.
@@ -835,9 +839,6 @@ def off_topic_words(question: Question, evidence: Evidence, table: PaperTable,
     if any(max((table.idf.get(t, 0.0) for t in terms(name)), default=0.0) >= rare
            and mentions(name, f"{c.paper.title} {c.paper.abstract}")
            for name in evidence.names for c in evidence.candidates[:OFF_TOPIC_NAME_PAPERS]):
-        return []
-    similarity = evidence.candidates[0].dense
-    if similarity >= weights.off_topic_carried_similarity:
         return []
     words = unknown_words(question.text, table.vocabulary)
     if not topic_word_band(similarity, weights):
@@ -1585,6 +1586,7 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, thres
     leads, and among how many listings that give the field. With a topic ("Which paper on web agents has the most
     upvotes?") the papers ranked are those the topic qualifies, as for a list."""
     field_name = question.metadata_fields[0]
+    low = LOW_ORDER.search(question.text) is not None
     among = RANKED_AMONG
     if question.ranks:
         ranked, count, tied = evidence.ranked, evidence.ranked_among, evidence.ranked_tied
@@ -1596,7 +1598,6 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, thres
         cutoff = max(threshold, scorer.weights.several_relative_cutoff * top)
         valued = [(value, item.candidate) for item in best.values() if item.score >= cutoff
                   and (value := _sortable(item.candidate, field_name)) is not None]
-        low = LOW_ORDER.search(question.text) is not None
         valued.sort(key=lambda pair: pair[0] if low else -pair[0])  # stable: ties keep the topic's order
         ranked, count = [c for _, c in valued[:RANKED_SHOWN]], len(valued)
         tied = sum(1 for value, _ in valued if valued and value == valued[0][0])
@@ -1606,7 +1607,6 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, thres
     composer = Composer(scorer.hits)
     values: dict[tuple[str, str], tuple[object, int]] = {}
     lines = [_listing_line(question, candidate, composer, [], values) for candidate in ranked]
-    low = LOW_ORDER.search(question.text) is not None
     marks = "".join(f"[{values[(c.paper.paper_id, field_name)][1]}]" for c in ranked[:tied])
     phrase = RANKING_PHRASES[field_name][1 if low else 0]
     if tied == 1:
@@ -1638,9 +1638,7 @@ def answer_filtered(question: Question, scorer: Scorer, evidence: Evidence) -> D
     bound (the date unless upvotes or authors are bounded), cited, and how many there are."""
     if not evidence.ranked:
         return abstention(scorer.candidates, "No paper matches the question and its filters.")
-    filters = question.filters
-    field_name = ("upvotes" if filters.min_upvotes is not None else
-                  "authors" if filters.min_authors is not None or filters.max_authors is not None else "date")
+    field_name = evidence.ranked_field
     shown = replace(question, metadata_fields=[field_name])
     composer = Composer(scorer.hits)
     lines = [_listing_line(shown, c, composer, [], {}) for c in evidence.ranked]

@@ -177,6 +177,8 @@ COMPARISON = re.compile(r"\b(compare[sd]?|comparing|comparison|differ|differs|di
 # Across-paper metadata questions: "which came first", "which has more upvotes".
 ORDERING = re.compile(r"\b(first|earlier|earliest|later|latest|newer|older|more recent|more|fewer|most|fewest|"
                       r"longer|shorter|before or after)\b", re.IGNORECASE)
+# The listing fields papers can be ranked on or filtered by.
+RANKED_FIELDS = ("upvotes", "authors", "date")
 # "the most upvotes", "the fewest authors", "the oldest paper": a ranking of the collection on a listing field.
 SUPERLATIVE = re.compile(r"\b(?<!at )(most|fewest|least|highest|lowest|oldest|newest|earliest|latest)\b", re.I)  # not "at least"
 # The words a ranking question is made of besides the field's own (METADATA_WORDING): no topic among them.
@@ -450,10 +452,14 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
     if is_follow_up:
         search_text = f"{previous} {search_text}"
     orders = bool(metadata_fields) and bool(ORDERING.search(listing_text))
+    filters = filters_in_words(text)
+    ranking = ranks_on_a_field(text, metadata_fields, mixes_metadata, is_follow_up)
+    # A ranking question made only of the field's words (years belong to the filters) ranks the whole collection.
+    topical = bool({t for t in terms(search_text) if not t.isdigit()} - RANKING_WORDS)
     return Question(
         text=text,
         search_text=search_text,
-        filters=filters_in_words(text),
+        filters=filters,
         wants_several=bool(MULTI.search(text)) and not (metadata_fields and not mixes_metadata)
         and (bool(LIST_OF_PAPERS.search(text)) or not ONE_PAPER.search(text)),
         wants_quantity=any(p.wants_quantity for p in parts),
@@ -471,33 +477,23 @@ def analyse(question: object, *, max_chars: int, history: list | None = None) ->
         compares=bool(COMPARISON.search(text)),
         orders=orders,
         sides=question_sides(text) if orders else [],
-        ranks=ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
-        ranks_topic=ranks_topic(text, search_text, metadata_fields, mixes_metadata, previous if is_follow_up else None),
-        lists_filtered=lists_filtered(text, metadata_fields, previous if is_follow_up else None),
-        asks_size=not is_follow_up and COLLECTION_SIZE.search(text) is not None and filters_in_words(text) == Filters(),
+        ranks=ranking and not topical,
+        ranks_topic=ranking and topical,
+        lists_filtered=lists_filtered(text, metadata_fields, filters, is_follow_up),
+        asks_size=not is_follow_up and COLLECTION_SIZE.search(text) is not None and filters == Filters(),
     )
 
 
-def ranks_topic(text: str, search_text: str, metadata_fields: list[str], mixes_metadata: bool,
-                previous: str | None) -> bool:
-    """Whether the question ranks the papers on a topic on one listing field ("Which paper on web agents has the
-    most upvotes?"): as `ranks_collection`, with words of a topic."""
-    return (metadata_fields in (["upvotes"], ["authors"], ["date"]) and not mixes_metadata and previous is None
-            and SUPERLATIVE.search(text) is not None and not question_sides(text)
-            and not ranks_collection(text, search_text, metadata_fields, mixes_metadata, previous))
+def ranks_on_a_field(text: str, metadata_fields: list[str], mixes_metadata: bool, is_follow_up: bool) -> bool:
+    """Whether the question ranks papers on one listing field ("Which paper has the most upvotes?", "What is the
+    oldest paper?", "Which paper on web agents has the most upvotes?"): a superlative, one field, and no two papers
+    set apart. Without words of a topic it ranks the whole collection."""
+    return (len(metadata_fields) == 1 and metadata_fields[0] in RANKED_FIELDS and not mixes_metadata and not is_follow_up
+            and SUPERLATIVE.search(text) is not None and not question_sides(text))
 
 
-def lists_filtered(text: str, metadata_fields: list[str], previous: str | None) -> bool:
+def lists_filtered(text: str, metadata_fields: list[str], filters: Filters, is_follow_up: bool) -> bool:
     """Whether the question asks only which papers its own filters admit ("Which papers were published in
     2021?", "List the papers with more than 20 authors."): filters in its words and no word of a topic."""
-    return (previous is None and set(metadata_fields) <= {"upvotes", "authors", "date"}
-            and filters_in_words(text) != Filters()
+    return (not is_follow_up and set(metadata_fields) <= set(RANKED_FIELDS) and filters != Filters()
             and not {t for t in terms(text) if not t.isdigit()} - FILTER_WORDS)
-
-def ranks_collection(text: str, search_text: str, metadata_fields: list[str], mixes_metadata: bool,
-                     previous: str | None) -> bool:
-    """Whether the question ranks the whole collection on one listing field ("Which paper has the most upvotes?",
-    "What is the oldest paper?"): a superlative, one field, no two papers set apart, and no word of a topic."""
-    return (metadata_fields in (["upvotes"], ["authors"], ["date"]) and not mixes_metadata and previous is None
-            and SUPERLATIVE.search(text) is not None and not question_sides(text)
-            and not {t for t in terms(search_text) if not t.isdigit()} - RANKING_WORDS)  # years belong to the filters

@@ -282,10 +282,7 @@ class PaperIndex:
         upvotes, authors, date_number), how many admitted papers have a value at all, and how many share the
         best one."""
         values = self.table.numbers[column]
-        admitted = self._within_bounds(filters) & ~np.isnan(values)
-        if filters.author:
-            admitted &= np.array([filters.admits_author(self.papers[p]) for p in self.table.order], dtype=bool)
-        rows = np.flatnonzero(admitted)
+        rows = np.flatnonzero(self._admitted(filters) & ~np.isnan(values))
         if not len(rows):
             return [], 0, 0
         # Ties keep the table's order, so the same question always names the same papers.
@@ -296,10 +293,14 @@ class PaperIndex:
 
     def count_matching(self, filters: Filters) -> int:
         """How many indexed papers the filters admit."""
+        return int(self._admitted(filters).sum())
+
+    def _admitted(self, filters: Filters) -> np.ndarray:
+        """Per paper (in table order), whether the filters admit it: its numeric bounds and its author."""
         admitted = self._within_bounds(filters)
         if filters.author:
             admitted &= np.array([filters.admits_author(self.papers[p]) for p in self.table.order], dtype=bool)
-        return int(admitted.sum())
+        return admitted
 
     def mentioning(self, name: str, vector: np.ndarray, filters: Filters, limit: int) -> list[Candidate]:
         """Papers that mention the name (at most `limit`, most BM25-relevant to it first), within the filters."""

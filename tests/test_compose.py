@@ -1111,7 +1111,7 @@ def test_a_question_made_only_of_filters_lists_the_papers_they_admit():
     older = make_paper("Old Kilns", "An abstract about old kilns.", date_text="May 2, 2023")
     question = read("Which papers were posted in 2023?")
     evidence = make_evidence(question, [(KILN, [axis(0)] * 3)])
-    evidence.ranked, evidence.ranked_among = [Candidate(older, 0, 0, 0)], 12
+    evidence.ranked, evidence.ranked_among, evidence.ranked_field = [Candidate(older, 0, 0, 0)], 12, "date"
     draft = answer(question, evidence, table_for([KILN, older]), threshold=0.3, max_sentences=4)
     assert draft.text.splitlines() == ["“Old Kilns” is dated May 2, 2023 on the listing [1].",
                                        "Papers that match: 12; the 1 newest are listed."]
