@@ -416,6 +416,7 @@ class Scorer:
         if asked not in self._defined:
             self._defined[asked] = self.defined_names(part)
         count = self.sentence_count.get(hit.paper_id, hit.number + 1)
+        novel = set(terms(text)) - set(terms(self.question.text))
         return {
             "similarity": similarity, "coverage": self.part_coverage(asked, f"{text} {candidate.paper.title}"),
             "sentence_coverage": self.coverage(asked, text),
@@ -437,6 +438,7 @@ class Scorer:
             "names_question_name": float(any(mentions(n, text) for n in self.names)),
             "defines_asked_name": float(any(introduces_name(n, text) for n in self._defined[asked])),
             "new_names": min(len(self.new_names(hit)), 3) / 3,
+            "novel_idf": float(np.mean([self.weight(t) for t in novel])) / self.table.max_idf if novel else 0.0,
         }
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:

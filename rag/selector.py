@@ -45,6 +45,7 @@ FEATURES = (
     "names_question_name",  # the sentence mentions a name the question uses
     "defines_asked_name",   # the sentence introduces the name the part asks about
     "new_names",        # names the question lacks and few papers use (capped at 3, as a share of 3)
+    "novel_idf",        # mean idf of the sentence's words the question lacks, as a share of the largest idf
 )
 
 
