@@ -81,7 +81,7 @@ class ComposerSettings(BaseModel):
     sentences_per_side: int = Field(default=4, ge=1, description="Most sentences quoted per work of a comparison: "
                                     "what was asked of it, what it is and what it achieves (4 rather than 3: "
                                     "comparisons 44 -> 48 of 68 on the tuning sets, median quoted words of a "
-                                    "comparison 141 -> 166; docs/EVAL.md); `likeliest_sentence` may add one.")
+                                    "comparison 141 -> 166; docs/EVAL.md); `likeliest_sentences` may add more.")
     measurement_bonus: float = Field(
         default=0.35, ge=0, description="Added to a sentence with the figure a \"how much\" question asks for "
         "(and taken from a definition candidate that reports results).")
@@ -123,11 +123,23 @@ class ComposerSettings(BaseModel):
                                       "problem.")
     rhetorical_penalty: float = Field(default=0.2, ge=0, description="Taken from a sentence that is itself a "
                                       "question: it echoes one, answers none.")
-    likeliest_sentence: bool = Field(
-        default=True, description="Each side of a comparison and each line of a list also quote the sentence of "
-        "their paper that the fitted sentence model (rag/selector.py) ranks likeliest to hold what is asked, when "
-        "their other sentences leave it out (one more than `sentences_per_side` / `sentences_per_line`).")
-
+    likeliest_sentences: int = Field(
+        default=3, ge=0, description="Each side of a comparison and each line of a list also quote, of the "
+        "sentences of their paper that the fitted sentence model (rag/selector.py) ranks this high, those their "
+        "other sentences leave out: the first always, the others while the side stays within `side_words` and the "
+        "line within `line_words`, where the model finds them likely enough (0: none).")
+    likeliest_probability: float = Field(
+        default=0.1, ge=0, le=1, description="A side or line adds the model's further likeliest sentences only where "
+        "the model gives them at least this chance of holding an item asked for (about half the rate among the "
+        "tuning sets' gold sentences, 0.19; tuning sets: +25 at 0.1, +15 at 0.2, +31 at 0; docs/EVAL.md, sixteenth "
+        "pass).")
+    line_words: int = Field(
+        default=100, ge=0, description="A list line adds the model's further likeliest sentences while it stays "
+        "within this many words (tuning sets: lists +16 of 128, their median words 145 -> 242; docs/EVAL.md, "
+        "sixteenth pass).")
+    side_words: int = Field(
+        default=140, ge=0, description="A comparison side adds the model's further likeliest sentences while it "
+        "stays within this many words (docs/EVAL.md, sixteenth pass).")
 
 class RagSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", env_nested_delimiter="__")

@@ -1170,10 +1170,9 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
             sentences += results[:1]
         sentences = _naming(scorer, item.candidate, sentences) + sentences
         sentences = sentences[:scorer.weights.sentences_per_line]
-        if scorer.weights.likeliest_sentence:
-            # As for a comparison's side: what a writer asks of each listed work ("on what tasks", "what is
-            # distinctive") is often in a sentence the topic's words do not reach (docs/EVAL.md, fourteenth pass).
-            sentences += _likeliest(scorer, item.candidate, sentences)
+        # As for a comparison's side: what a writer asks of each listed work ("on what tasks", "what is
+        # distinctive") is often in a sentence the topic's words do not reach (docs/EVAL.md, fourteenth pass).
+        sentences += _likeliest(scorer, item.candidate, sentences, scorer.weights.line_words)
         qualifying.append((not answered, -item.score, item, sentences))
     composer = Composer(scorer.hits)
     lines = [composer.line(item.candidate, sentences, _focus(question.parts), bullet=True,
@@ -1486,10 +1485,10 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
         sentences = ([h for h in sentences if h.number >= introduced or any(mentions(n, h.text) for n in against)]
                      if not scorer.asks_problem else []) or sentences
         sentences = sentences[:per_line]
-        if sentences and scorer.weights.likeliest_sentence:
-            # Beside them, the sentence likeliest to hold what is asked (measured: taking a full side's last place
+        if sentences:
+            # Beside them, the sentences likeliest to hold what is asked (measured: taking a full side's last place
             # instead lost a fact that place held).
-            sentences += _likeliest(scorer, candidate, sentences)
+            sentences += _likeliest(scorer, candidate, sentences, scorer.weights.side_words)
         if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))
@@ -1503,16 +1502,28 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     return Draft("\n".join(lines), composer.citations, False, [], missing)
 
 
-def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:
-    """The paper's sentence that the fitted sentence model ranks likeliest to hold what the question asks, when
-    the chosen ones leave it out: the writers of unseen comparisons and lists ask two or three facts of each work,
-    and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md, thirteenth and
-    fourteenth passes)."""
-    scored = [s for s in scorer.for_question(candidate.paper.paper_id)
+def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], words: int) -> list[SentenceHit]:
+    """Of the paper's sentences that the fitted sentence model ranks likeliest to hold what the question asks (the
+    first `likeliest_sentences`), those the chosen ones leave out: the first always, the others while the chosen
+    and added sentences stay within `words`, the model finds them likely enough (`likeliest_probability`) and they
+    do not set out the paper's problem. The writers of unseen comparisons and lists ask two or three facts of each
+    work, and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md,
+    thirteenth, fourteenth and sixteenth passes)."""
+    scored = [(scorer.model.probability(scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), s.hit)
+              for s in scorer.for_question(candidate.paper.paper_id)
               if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)]
-    likeliest = max(scored, key=lambda s: scorer.model.score(
-        scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), default=None)
-    return [likeliest.hit] if likeliest is not None and likeliest.hit not in chosen else []
+    ranked = sorted(scored, key=lambda pair: -pair[0])[:scorer.weights.likeliest_sentences]
+    added: list[SentenceHit] = []
+    for rank, (probability, hit) in enumerate(ranked):
+        if hit in chosen or rank and (_words(chosen + added + [hit]) > words or scorer.sets_problem(hit)
+                                      or probability < scorer.weights.likeliest_probability):
+            continue
+        added.append(hit)
+    return added
+
+
+def _words(sentences: list[SentenceHit]) -> int:
+    return sum(len(h.text.split()) for h in sentences)
 
 
 def _profile(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], name: str) -> list[SentenceHit]:

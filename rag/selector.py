@@ -13,6 +13,7 @@ thirteenth and fourteenth passes).
 from __future__ import annotations
 
 import functools
+import math
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -51,9 +52,11 @@ FEATURES = (
 
 @dataclass(frozen=True)
 class SentenceModel:
-    """A linear model over `FEATURES`: a higher score, a likelier answer. Only the order of scores matters."""
+    """A linear model over `FEATURES`: a higher score, a likelier answer. With its fitted intercept,
+    `probability` is the chance that a sentence holds an item asked for."""
 
     weights: Mapping[str, float]
+    intercept: float = 0.0
 
     def __post_init__(self):
         unknown = set(self.weights) - set(FEATURES)
@@ -62,6 +65,9 @@ class SentenceModel:
 
     def score(self, features: Mapping[str, float]) -> float:
         return sum(weight * features[name] for name, weight in self.weights.items())
+
+    def probability(self, features: Mapping[str, float]) -> float:
+        return 1.0 / (1.0 + math.exp(-(self.score(features) + self.intercept)))
 
     @classmethod
     def bundled(cls) -> SentenceModel:
@@ -72,12 +78,14 @@ class SentenceModel:
 @functools.cache
 def _bundled_model() -> SentenceModel:
     text = resources.files("rag").joinpath("selector_weights.json").read_text(encoding="utf-8")
-    return SentenceModel(json.loads(text)["weights"])
+    fitted = json.loads(text)
+    return SentenceModel(fitted["weights"], fitted["intercept"])
 
 
-def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1.0, iterations: int = 50) -> np.ndarray:
-    """Weights (per raw feature unit, intercept dropped) of an L2-regularised logistic regression, by Newton's
-    method on standardised features: deterministic, no dependency beyond numpy."""
+def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1.0,
+                 iterations: int = 50) -> tuple[np.ndarray, float]:
+    """Weights (per raw feature unit) and intercept of an L2-regularised logistic regression, by Newton's method
+    on standardised features: deterministic, no dependency beyond numpy."""
     mean, scale = features.mean(axis=0), features.std(axis=0)
     scale[scale == 0] = 1.0
     x = np.hstack([(features - mean) / scale, np.ones((len(features), 1))])
@@ -92,4 +100,5 @@ def fit_logistic(features: np.ndarray, labels: np.ndarray, l2: float = 1.0, iter
         w -= step
         if np.abs(step).max() < 1e-8:
             break
-    return w[:-1] / scale
+    weights = w[:-1] / scale
+    return weights, float(w[-1] - weights @ mean)

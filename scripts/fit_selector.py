@@ -103,13 +103,13 @@ def main() -> None:
     assistant = Assistant()
     training = [row for path in TUNING_SETS for row in sentence_rows(assistant, ROOT / path)]
     labels = np.array([int(any(row["labels"])) for row in training])
-    weights = fit_logistic(matrix(training), labels, l2=L2)
-    model = SentenceModel({name: round(float(w), 4) for name, w in zip(FEATURES, weights)})
+    weights, intercept = fit_logistic(matrix(training), labels, l2=L2)
+    model = SentenceModel({name: round(float(w), 4) for name, w in zip(FEATURES, weights)}, round(intercept, 4))
     print(f"fitted on {len(training)} sentences ({int(labels.sum())} holding an asked item) of {len(TUNING_SETS)} sets")
     if not args.no_write:
         WEIGHTS_FILE.write_text(json.dumps({
             "fitted_by": "python scripts/fit_selector.py", "training_sets": TUNING_SETS, "sentences": len(training),
-            "l2": L2, "weights": dict(model.weights)}, indent=1) + "\n", encoding="utf-8")
+            "l2": L2, "intercept": model.intercept, "weights": dict(model.weights)}, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {WEIGHTS_FILE.relative_to(ROOT)}")
     for path in ["tuning sets (in sample)"] + args.check:
         rows = training if path.startswith("tuning") else sentence_rows(assistant, Path(path))

@@ -510,13 +510,16 @@ def test_each_side_of_a_comparison_quotes_at_most_its_sentences_per_side():
     works = {"KilnNet": Candidate(kiln, 1.0, 0.6, 1.0), "GlazeGPT": Candidate(GLAZE, 1.0, 0.6, 1.0)}
     evidence = make_evidence(question, [(kiln, [axis(0)] * 5), (GLAZE, [axis(0)] * 2)], works=works)
     quoted = {}
-    for per_side, likeliest in ((2, False), (4, False), (2, True)):
+    for per_side, likeliest, words in ((2, 0, 0), (4, 0, 0), (2, 3, 0), (2, 3, 140)):
         draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4,
-                       weights=ComposerSettings(sentences_per_side=per_side, likeliest_sentence=likeliest))
-        quoted[per_side, likeliest] = sum(len(sentence_spans(c.quote)) for c in draft.citations
-                                          if c.paper_id == kiln.paper_id)
-    # The sentence the fitted model ranks likeliest may join a side as one more.
-    assert quoted[2, False] == 2 and 2 < quoted[4, False] <= 4 and 2 <= quoted[2, True] <= 3
+                       weights=ComposerSettings(sentences_per_side=per_side, likeliest_sentences=likeliest,
+                                                side_words=words))
+        quoted[per_side, likeliest, words] = sum(len(sentence_spans(c.quote)) for c in draft.citations
+                                                 if c.paper_id == kiln.paper_id)
+    assert quoted[2, 0, 0] == 2 and 2 < quoted[4, 0, 0] <= 4
+    # The sentence the fitted model ranks likeliest may join a side as one more; within the side's words, the
+    # model's next likeliest too.
+    assert 2 <= quoted[2, 3, 0] <= 3 and quoted[2, 3, 0] < quoted[2, 3, 140] <= 5
 
 
 def test_a_comparison_side_leaves_out_the_problem_its_paper_sets_out_before_its_work_unless_asked():
@@ -577,7 +580,9 @@ def test_a_list_line_answers_a_part_no_sentence_words_with_the_papers_next_best_
     lean = KILN_FIRING_LEAN
     evidence = make_evidence(question, [(slow, lean + [axis(3)]), (damper, lean)])
     evidence.part_vectors = [axis(0), -axis(0)]  # no sentence is near "what is each change meant to achieve"
-    draft = answer(question, evidence, table_for([slow, damper]), threshold=0.5, max_sentences=4)
+    # The model's one likeliest sentence, not its further ones: in a two-paper table every word is rare.
+    draft = answer(question, evidence, table_for([slow, damper]), threshold=0.5, max_sentences=4,
+                   weights=ComposerSettings(likeliest_sentences=1))
     assert "Pots crack less often with it." in draft.text and "It saves a fifth of the gas." in draft.text
     assert "Potters liked the glaze." not in draft.text
 
@@ -592,7 +597,8 @@ def test_a_part_asking_what_a_work_achieved_is_answered_by_a_result_not_its_setu
     lean = [axis(0), axis(0) * 0.9 + axis(1) * 0.43, axis(0) * 0.8 + axis(2) * 0.6]
     evidence = make_evidence(question, [(slow, lean + [axis(3)])])
     evidence.part_vectors = [axis(0), -axis(0)]  # no sentence is near "what main benefit does each claim"
-    draft = answer(question, evidence, table_for([slow]), threshold=0.5, max_sentences=4)
+    draft = answer(question, evidence, table_for([slow]), threshold=0.5, max_sentences=4,
+                   weights=ComposerSettings(likeliest_sentences=1))
     assert "Pots crack 40% less often with it." in draft.text
     assert "tuned in three studios" not in draft.text
 
@@ -667,7 +673,7 @@ def test_a_comparison_side_leads_with_the_sentence_introducing_the_work_by_name(
     # "We then introduce a damper regularization" has introducing words but names no work: it does not stand in
     # for the sentence that says what KilnNet is.
     draft = answer(question, evidence, table_for([kiln, GLAZE]), threshold=0.3, max_sentences=4,
-                   weights=ComposerSettings(sentences_per_side=2))
+                   weights=ComposerSettings(sentences_per_side=2, likeliest_sentences=1))
     first = draft.text.splitlines()[0]
     assert "We propose KilnNet" in first and "damper regularization" in first and "Potters" not in first
 
@@ -1672,7 +1678,10 @@ def test_a_list_asking_what_each_contributes_adds_what_each_work_achieved():
                                ("Which papers build stoneware kilns?", False)):
         parsed = read(question)
         evidence = make_evidence(parsed, [(gas, [axis(1), axis(0), axis(2)]), (wood, [axis(1), axis(0), axis(2)])])
-        draft = answer(parsed, evidence, table_for([gas, wood]), threshold=0.3, max_sentences=4)
+        # The model's one likeliest sentence: in a two-paper table every word is rare, and its further ones would
+        # be the rest of these three-sentence abstracts.
+        draft = answer(parsed, evidence, table_for([gas, wood]), threshold=0.3, max_sentences=4,
+                       weights=ComposerSettings(likeliest_sentences=1))
         assert ("30%" in draft.text and "12%" in draft.text) is expected, question
 
 

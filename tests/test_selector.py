@@ -31,9 +31,13 @@ def test_fitting_recovers_which_features_matter_and_in_which_direction():
     features = rng.normal(size=(4000, 3)) * [1.0, 5.0, 0.2]  # different scales: weights come back per raw unit
     true = np.array([2.0, -0.4, 0.0])
     labels = (rng.random(4000) < 1 / (1 + np.exp(-(features @ true - 0.5)))).astype(float)
-    weights = fit_logistic(features, labels, l2=1.0)
+    weights, intercept = fit_logistic(features, labels, l2=1.0)
     assert weights[0] == pytest.approx(2.0, rel=0.15) and weights[1] == pytest.approx(-0.4, rel=0.15)
-    assert abs(weights[2]) < 0.5
+    assert abs(weights[2]) < 0.5 and intercept == pytest.approx(-0.5, abs=0.2)
+    # With the intercept, the model's probabilities match the labels' rate.
+    model = SentenceModel(dict(zip(FEATURES, weights)), intercept)
+    rows = [dict(zip(FEATURES, row)) for row in features]
+    assert np.mean([model.probability(row) for row in rows]) == pytest.approx(labels.mean(), abs=0.02)
 
 
 def test_the_bundled_weights_cover_every_feature_and_point_the_sensible_way():
@@ -76,7 +80,7 @@ def test_each_side_of_a_comparison_also_quotes_the_sentence_the_model_ranks_like
     # already quotes its last sentence.
     last = SentenceModel({"last": 1.0})
     plain = answer(question, evidence, table, threshold=0.3, max_sentences=4,
-                   weights=ComposerSettings(likeliest_sentence=False), model=last)
+                   weights=ComposerSettings(likeliest_sentences=0), model=last)
     assert "1,200 firing logs" not in plain.text and "87% accuracy" in plain.text
     draft = answer(question, evidence, table, threshold=0.3, max_sentences=4, model=last)
     kiln_line, glaze_line = draft.text.splitlines()
@@ -92,7 +96,7 @@ def test_each_line_of_a_list_also_quotes_the_sentence_the_model_ranks_likeliest(
     table = table_for([slow, damper])
     last = SentenceModel({"last": 1.0})  # finds each paper's last sentence likeliest
     plain = answer(question, evidence, table, threshold=0.5, max_sentences=4,
-                   weights=ComposerSettings(likeliest_sentence=False, sentences_per_line=1), model=last)
+                   weights=ComposerSettings(likeliest_sentences=0, sentences_per_line=1), model=last)
     assert "four porcelain clays" not in plain.text
     draft = answer(question, evidence, table, threshold=0.5, max_sentences=4,
                    weights=ComposerSettings(sentences_per_line=1), model=last)
@@ -113,3 +117,26 @@ def test_the_fit_scripts_aggregates_count_the_items_a_papers_top_sentences_hold(
     quality = script.ranking_quality(rows, np.array([0.9, 0.1, 0.5, 0.8, 0.2]))
     assert quality == {"papers": 2, "top_holds_item": 0.5, "items_in_top1": 0.25, "items_in_top2": 0.75,
                        "items_in_top3": 1.0}
+
+
+def test_a_list_line_adds_the_models_further_likeliest_sentences_within_its_words_and_above_its_chance():
+    # Six sentences; the model finds later ones likelier: the last three have chances of about 0.88, 0.6, 0.27.
+    kiln = make_paper("Slow Cooling for Stoneware Kilns",
+                      "We propose a slow cooling schedule for kiln firing. It holds each kiln at 600 degrees. "
+                      "It was tried in three studios. Pots crack less often with it. It needs a damper. "
+                      "Potters liked the glaze.")
+    question = read("Which papers change kiln firing?")
+    evidence = make_evidence(question, [(kiln, [axis(0)] + [axis(0) * 0.9 + axis(1) * 0.43] * 5)])
+    table = table_for([kiln, DAMPER])
+    later = SentenceModel({"position": 8.0}, intercept=-6.0)
+
+    def line(**settings) -> str:
+        return answer(question, evidence, table, threshold=0.5, max_sentences=4, model=later,
+                      weights=ComposerSettings(sentences_per_line=1, **settings)).text
+
+    # The likeliest always; the next where the model gives it half a chance or more; within the line's words.
+    assert "Potters liked the glaze." in line(likeliest_sentences=1) and "damper" not in line(likeliest_sentences=1)
+    two = line(likeliest_probability=0.5)
+    assert "Potters liked the glaze." in two and "It needs a damper." in two and "crack" not in two
+    assert "crack" in line(likeliest_probability=0.2)
+    assert "It needs a damper." not in line(likeliest_probability=0.5, line_words=15)
