@@ -4,6 +4,8 @@ Run after `rag ingest`:
 
     python scripts/fit_selector.py                       # fit on the tuning sets, write the weights
     python scripts/fit_selector.py --check eval/hard/dev-fresh14.jsonl --no-write   # how it ranks an unseen set
+    python scripts/fit_selector.py --leave-one-out --without novel_idf --no-write   # each tuning set scored by a
+                                                         # model fitted on the others, without a feature
 
 Each training row is one sentence of a gold paper that retrieval put among a question's candidates, with the
 features the answerer computes (`Scorer.features`, against the whole question) and the label "holds an item of
@@ -91,22 +93,49 @@ def ranking_quality(rows: list[dict], scores: np.ndarray) -> dict[str, float]:
             **{f"items_in_top{top}": float(np.mean(values)) for top, values in held.items()}}
 
 
-def matrix(rows: list[dict]) -> np.ndarray:
-    return np.array([[row["features"][name] for name in FEATURES] for row in rows], dtype=float)
+def matrix(rows: list[dict], names: list[str]) -> np.ndarray:
+    return np.array([[row["features"][name] for name in names] for row in rows], dtype=float)
+
+
+def labels_of(rows: list[dict]) -> np.ndarray:
+    return np.array([int(any(row["labels"])) for row in rows])
+
+
+def leave_one_out(by_set: dict[str, list[dict]], names: list[str]) -> dict[str, float]:
+    """`ranking_quality` of each set under a model fitted on the other sets, pooled over sets (weighted by papers)."""
+    pooled: dict[str, float] = {}
+    total = 0
+    for held_out, rows in by_set.items():
+        others = [row for path, members in by_set.items() if path != held_out for row in members]
+        weights, _ = fit_logistic(matrix(others, names), labels_of(others), l2=L2)
+        quality = ranking_quality(rows, matrix(rows, names) @ weights)
+        total += quality["papers"]
+        for key, value in quality.items():
+            if key != "papers":
+                pooled[key] = pooled.get(key, 0.0) + value * quality["papers"]
+    return {"papers": total, **{key: round(value / total, 4) for key, value in pooled.items()}}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", nargs="*", default=[], help="question sets to report ranking quality on")
     parser.add_argument("--no-write", action="store_true", help="do not rewrite rag/selector_weights.json")
+    parser.add_argument("--leave-one-out", action="store_true",
+                        help="also score each tuning set with a model fitted on the other sets (pooled over sets)")
+    parser.add_argument("--without", nargs="*", default=[], choices=FEATURES, metavar="FEATURE",
+                        help="fit without these features, to measure what they add (nothing is written)")
     args = parser.parse_args()
     assistant = Assistant()
-    training = [row for path in TUNING_SETS for row in sentence_rows(assistant, ROOT / path)]
-    labels = np.array([int(any(row["labels"])) for row in training])
-    weights, intercept = fit_logistic(matrix(training), labels, l2=L2)
-    model = SentenceModel({name: round(float(w), 4) for name, w in zip(FEATURES, weights)}, round(intercept, 4))
-    print(f"fitted on {len(training)} sentences ({int(labels.sum())} holding an asked item) of {len(TUNING_SETS)} sets")
-    if not args.no_write:
+    by_set = {path: sentence_rows(assistant, ROOT / path) for path in TUNING_SETS}
+    training = [row for rows in by_set.values() for row in rows]
+    kept = [name for name in FEATURES if name not in args.without]
+    weights, intercept = fit_logistic(matrix(training, kept), labels_of(training), l2=L2)
+    model = SentenceModel({name: round(float(w), 4) for name, w in zip(kept, weights)}, round(intercept, 4))
+    print(f"fitted on {len(training)} sentences ({int(labels_of(training).sum())} holding an asked item) of "
+          f"{len(TUNING_SETS)} sets")
+    if args.leave_one_out:
+        print(f"leave one set out: {leave_one_out(by_set, kept)}")
+    if not args.no_write and not args.without:
         WEIGHTS_FILE.write_text(json.dumps({
             "fitted_by": "python scripts/fit_selector.py", "training_sets": TUNING_SETS, "sentences": len(training),
             "l2": L2, "intercept": model.intercept, "weights": dict(model.weights)}, indent=1) + "\n", encoding="utf-8")

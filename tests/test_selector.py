@@ -117,6 +117,19 @@ def test_the_fit_scripts_aggregates_count_the_items_a_papers_top_sentences_hold(
     quality = script.ranking_quality(rows, np.array([0.9, 0.1, 0.5, 0.8, 0.2]))
     assert quality == {"papers": 2, "top_holds_item": 0.5, "items_in_top1": 0.25, "items_in_top2": 0.75,
                        "items_in_top3": 1.0}
+    # Leaving one set out: each set is ranked by a model fitted on the others. Where the item is always in the
+    # last sentence, a model that reads only "last" finds it first in every set; one without features cannot.
+    rng = np.random.default_rng(3)
+
+    def sentence(group: str, last: bool) -> dict:
+        features = {name: float(rng.random()) for name in FEATURES} | {"last": float(last)}
+        return {"group": group, "features": features, "labels": [int(last)]}
+
+    by_set = {f"set{s}": [sentence(f"{s}:{p}", last) for p in range(20) for last in (False, False, True)]
+              for s in range(3)}
+    assert script.leave_one_out(by_set, ["last"])["top_holds_item"] == 1.0
+    assert script.leave_one_out(by_set, ["last"])["papers"] == 60
+    assert script.leave_one_out(by_set, ["similarity"])["top_holds_item"] < 0.6
 
 
 def test_a_list_line_adds_the_models_further_likeliest_sentences_within_its_words_and_above_its_chance():
