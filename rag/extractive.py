@@ -274,14 +274,6 @@ class Scorer:
         self._defined: dict[str, list[str]] = {}
 
     @cached_property
-    def best_similarity(self) -> dict[str, float]:
-        """Each paper's highest sentence similarity to the question (for `features`)."""
-        best: dict[str, float] = {}
-        for hit in self.hits:
-            best[hit.paper_id] = max(best.get(hit.paper_id, hit.similarity), hit.similarity)
-        return best
-
-    @cached_property
     def sentence_count(self) -> dict[str, int]:
         """Each paper's number of abstract sentences (for `features`, which few answers need)."""
         count: dict[str, int] = {}
@@ -447,9 +439,6 @@ class Scorer:
             "defines_asked_name": float(any(introduces_name(n, text) for n in self._defined[asked])),
             "new_names": min(len(self.new_names(hit)), 3) / 3,
             "novel_idf": float(np.mean([self.weight(t) for t in novel])) / self.table.max_idf if novel else 0.0,
-            "part_similarity": max((float(np.dot(hit.vector, v)) for v in self.part_vectors), default=similarity),
-            "part_coverage": max((self.coverage(p.text, text) for p in self.question.parts), default=0.0),
-            "relative_similarity": similarity - self.best_similarity.get(hit.paper_id, similarity),
         }
 
     def score(self, hit: SentenceHit, part: Part, similarity: float) -> ScoredSentence:

@@ -47,9 +47,6 @@ FEATURES = (
     "defines_asked_name",   # the sentence introduces the name the part asks about
     "new_names",        # names the question lacks and few papers use (capped at 3, as a share of 3)
     "novel_idf",        # mean idf of the sentence's words the question lacks, as a share of the largest idf
-    "part_similarity",  # the best cosine of the sentence and one of the question's parts
-    "part_coverage",    # the best `sentence_coverage` of one of the question's parts
-    "relative_similarity",  # similarity less that of its paper's most similar sentence
 )
 
 
