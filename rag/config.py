@@ -131,7 +131,7 @@ class ComposerSettings(BaseModel):
     likeliest_probability: float = Field(
         default=0.1, ge=0, le=1, description="A side or line adds the model's further likeliest sentences only where "
         "the model gives them at least this chance of holding an item asked for (about half the rate among the "
-        "tuning sets' gold sentences, 0.19; tuning sets: +25 at 0.1, +15 at 0.2, +31 at 0; docs/EVAL.md, sixteenth "
+        "tuning sets' gold sentences, 0.19; tuning sets: +25 at 0.1, +15 at 0.2, +30 at 0; docs/EVAL.md, sixteenth "
         "pass).")
     line_words: int = Field(
         default=100, ge=0, description="A list line adds the model's further likeliest sentences while it stays "
@@ -140,6 +140,7 @@ class ComposerSettings(BaseModel):
     side_words: int = Field(
         default=140, ge=0, description="A comparison side adds the model's further likeliest sentences while it "
         "stays within this many words (docs/EVAL.md, sixteenth pass).")
+
 
 class RagSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RAG_", extra="ignore", env_nested_delimiter="__")
