@@ -1489,7 +1489,6 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
             # Beside them, the sentences likeliest to hold what is asked (measured: taking a full side's last place
             # instead lost a fact that place held).
             sentences += _likeliest(scorer, candidate, sentences, scorer.weights.side_words)
-        if sentences:
             lines.append(composer.line(candidate, sentences, _focus(question.parts), bullet=True,
                                        figures=question.wants_quantity))
     if not lines or (missing and question.wants_quantity and len(sides) == 2

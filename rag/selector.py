@@ -1,20 +1,21 @@
 """A fitted sentence model: which sentence of a paper is likeliest to hold what a question asks.
 
 The extractive answerer's hand-set score (`rag.extractive.Scorer.score`) decides which papers answer, whether
-anything does, and which sentences each part quotes. This model adds one sentence to each side of a comparison
-and each line of a list: the one it ranks likeliest, when the others leave it out (`rag.extractive._likeliest`). It is a
-logistic regression over features the answerer computes (`Scorer.features`: similarity, coverage of the
-question's words, a figure asked and given, the sentence's place in its abstract, …). `scripts/fit_selector.py`
-fits it on the tuning sets' `must_contain` (a sentence is a positive when it holds an item asked for) and writes
-its weights to `selector_weights.json` beside this module. It was checked on sets it never saw (docs/EVAL.md,
-thirteenth and fourteenth passes).
+anything does, and which sentences each part quotes. This model adds sentences to each side of a comparison and
+each line of a list: the one it ranks likeliest, and its next two within a word budget where it gives them a fair
+chance, when the others leave them out (`rag.extractive._likeliest`). It is a logistic regression over features
+the answerer computes (`Scorer.features`: similarity, coverage of the question's words, a figure asked and given,
+the sentence's place in its abstract, how specific its new words are, …). `scripts/fit_selector.py` fits it on
+the tuning sets' `must_contain` (a sentence is a positive when it holds an item asked for) and writes its weights
+and intercept to `selector_weights.json` beside this module. It was checked on sets it never saw (docs/EVAL.md,
+thirteenth, fourteenth and sixteenth passes).
 """
 
 from __future__ import annotations
 
 import functools
-import math
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
