@@ -402,3 +402,17 @@ def test_every_error_the_library_raises_on_purpose_is_a_rag_error():
     assert len(errors) == 9 and all(issubclass(error, rag.RagError) for error in errors)
     with pytest.raises(rag.RagError, match="empty"):
         rag.Assistant().ask("   ")
+
+
+def test_a_list_line_quotes_the_sentence_models_further_likeliest_sentences(assistant, built_settings):
+    # On the real index: what a list asks of each paper ("what does each do there?") is often past the sentences
+    # its topic's words reach. GITM's line adds what it needs to train, which the question's words do not reach.
+    question = "Which papers use Minecraft as an environment, and what does each do there?"
+    one = built_settings.model_copy(update={"composer": built_settings.composer.model_copy(
+        update={"likeliest_sentences": 1})})
+    plain = Assistant(one, encoder=assistant.encoder).ask(question)
+    answer = assistant.ask(question)
+    gitm = [line for line in answer.text.splitlines() if "Ghost in the Minecraft" in line]
+    assert len(gitm) == 1 and "32 CPU cores" in gitm[0] and "32 CPU cores" not in plain.text
+    assert len(answer.text.split()) > len(plain.text.split())
+    assert_citations_valid(assistant, answer)
