@@ -17,8 +17,7 @@ from rag.retrieval import GENERIC, Candidate, PaperIndex
 from rag.text import expansion_pattern, folded
 from rag.types import Filters
 
-# "Which paper has the most upvotes?": how many papers the answer names, best first, and the column it ranks.
-RANKED_PAPERS = 3
+# "Which paper has the most upvotes?": the column the answer ranks (it names `extractive.RANKED_SHOWN` papers).
 RANKED_COLUMNS = {"upvotes": "upvotes", "authors": "authors", "date": "date_number"}
 # "Which papers were published in 2021?": how many of the papers the filters admit the answer names.
 LISTED_PAPERS = 10
@@ -96,7 +95,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
         # "Which paper has the most upvotes?": the collection ranked on the field, within the filters.
         ranked_field = parsed.metadata_fields[0]
         ranked, with_value, tied = index.ranked_by(RANKED_COLUMNS[ranked_field], active,
-                                                   extractive.LOW_ORDER.search(parsed.text) is not None, RANKED_PAPERS)
+                                                   extractive.LOW_ORDER.search(parsed.text) is not None,
+                                                   extractive.RANKED_SHOWN)
     if parsed.lists_filtered:
         # "Which papers were published in 2021?": the papers the filters admit, best on the field they bound.
         ranked_field = filtered_field(active)

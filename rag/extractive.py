@@ -274,6 +274,11 @@ class Scorer:
         self._defined: dict[str, list[str]] = {}
 
     @cached_property
+    def question_terms(self) -> set[str]:
+        """The question's terms (for `features`, computed for many sentences)."""
+        return set(terms(self.question.text))
+
+    @cached_property
     def sentence_count(self) -> dict[str, int]:
         """Each paper's number of abstract sentences (for `features`, which few answers need)."""
         count: dict[str, int] = {}
@@ -416,7 +421,7 @@ class Scorer:
         if asked not in self._defined:
             self._defined[asked] = self.defined_names(part)
         count = self.sentence_count.get(hit.paper_id, hit.number + 1)
-        novel = set(terms(text)) - set(terms(self.question.text))
+        novel = set(terms(text)) - self.question_terms
         return {
             "similarity": similarity, "coverage": self.part_coverage(asked, f"{text} {candidate.paper.title}"),
             "sentence_coverage": self.coverage(asked, text),
@@ -1104,14 +1109,20 @@ PREVIOUS_PAPERS = re.compile(r"\b(?:of|among|from)\s+(?:those|these|them)(?:\s+(
                              r"works?|methods?|studies|ones?))*\b", re.IGNORECASE)
 
 
+def best_on_topic(scorer: Scorer) -> dict[str, ScoredSentence]:
+    """Each paper's best sentence for the question's topic (no bonus for figures), best papers first: what
+    decides which papers a list or a topic ranking takes."""
+    best: dict[str, ScoredSentence] = {}
+    for item in scorer.for_question(wants_quantity=False):
+        best.setdefault(item.hit.paper_id, item)
+    return best
+
+
 def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
     """Every paper whose evidence covers the question, one line each, leading with the facts asked. Which
     papers qualify is decided on the topic (no bonus for figures); papers that give the figure asked for come
     first, and what each line quotes covers every part it can."""
-    topical = scorer.for_question(wants_quantity=False)
-    best_per_paper: dict[str, ScoredSentence] = {}
-    for item in topical:
-        best_per_paper.setdefault(item.hit.paper_id, item)
+    best_per_paper = best_on_topic(scorer)
     top = max((s.score for s in best_per_paper.values()), default=0.0)
     restricted = question.restrict_to_previous and evidence.previous is not None
     if top < threshold:
@@ -1590,7 +1601,7 @@ def answer_metadata(question: Question, scorer: Scorer, evidence: Evidence, thre
     if question.orders and len(papers) >= 2:
         lines += _orderings(question, papers, values)
     lines += listing_gaps(gaps)
-    return Draft("\n".join(lines), composer.citations, False, [], [f"the {name} of “{title}”" for title, name in gaps])
+    return Draft("\n".join(lines), composer.citations, False, [], gap_notes(gaps))
 
 
 def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, threshold: float) -> Draft:
@@ -1603,9 +1614,7 @@ def answer_ranking(question: Question, scorer: Scorer, evidence: Evidence, thres
     if question.ranks:
         ranked, count, tied = evidence.ranked, evidence.ranked_among, evidence.ranked_tied
     else:
-        best: dict[str, ScoredSentence] = {}
-        for item in scorer.for_question(wants_quantity=False):
-            best.setdefault(item.hit.paper_id, item)
+        best = best_on_topic(scorer)
         top = max((item.score for item in best.values()), default=0.0)
         cutoff = max(threshold, scorer.weights.several_relative_cutoff * top)
         valued = [(value, item.candidate) for item in best.values() if item.score >= cutoff
@@ -1671,7 +1680,7 @@ def with_listing(question: Question, draft: Draft, scorer: Scorer) -> Draft:
     gaps: list[tuple[str, str]] = []
     lines = [draft.text, _listing_line(question, candidate, composer, gaps, {}), *listing_gaps(gaps)]
     return Draft("\n".join(line for line in lines if line), composer.citations, False, draft.notes,
-                 draft.missing + [f"the {name} of “{title}”" for title, name in gaps])
+                 draft.missing + gap_notes(gaps))
 
 
 def _listing_line(question: Question, candidate: Candidate, composer: Composer, gaps: list[tuple[str, str]],
@@ -1706,6 +1715,11 @@ def listing_gaps(gaps: list[tuple[str, str]]) -> list[str]:
     for title, name in gaps:
         missing.setdefault(title, []).append(name)
     return [LISTING_GAPS.format(title, " and no ".join(names)) for title, names in missing.items()]
+
+
+def gap_notes(gaps: list[tuple[str, str]]) -> list[str]:
+    """The missing listing fields as a draft's `missing` entries: "the date of “T”"."""
+    return [f"the {name} of “{title}”" for title, name in gaps]
 
 
 def _sortable(candidate: Candidate, field_name: str) -> object:
