@@ -5,7 +5,7 @@ the papers of a previous answer for a follow-up about them, every paper meeting 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class Retrieved:
     answer_vector: np.ndarray  # the user's own words' embedding, what the answer is scored against
     previous: list[Candidate] | None  # the papers the previous answer named, for a follow-up about them
     filters: Filters  # the filters searched with: the caller's, over those read from the question
+    # For a list question with a named condition ("… on ALFWorld"): the papers that mention it, retrieved or not.
+    meeting: list[Candidate] = field(default_factory=list)
 
 
 def search(question: Question, index: PaperIndex, k: int, filters: Filters | None) -> Retrieved:
@@ -48,7 +50,40 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=pending,
                               expand=question.wants_several)
     vector = pending.result()
-    return Retrieved(candidates, vector, vector if answer_vector is None else answer_vector, previous, active)
+    answer_vector = vector if answer_vector is None else answer_vector
+    meeting = []
+    if question.wants_several and not question.restrict_to_previous and (previous is None
+                                                                          or question.excludes_previous):
+        meeting = _meeting_conditions(question, candidates, index, answer_vector, active)
+        candidates = conditions_first(candidates, meeting)[:k]
+    return Retrieved(candidates, vector, answer_vector, previous, active, meeting)
+
+
+def _meeting_conditions(question: Question, ranked: list[Candidate], index: PaperIndex, vector,
+                        active: Filters) -> list[Candidate]:
+    """"Name every paper that runs experiments on ALFWorld": every paper that mentions a name the list's papers
+    must mention (`extractive.list_conditions`), retrieved or not, most relevant to the name first."""
+    names, _, _ = _works(question.text, ranked, index, vector)
+    first = ranked[0].paper if ranked else None
+    conditions = extractive.list_conditions(question, names, index.table, first,
+                                            index.settings.composer.rare_name_share)
+    found = {}
+    for name in conditions:
+        for candidate in index.mentioning(name, vector, active, index.settings.condition_papers):
+            found.setdefault(candidate.paper.paper_id, candidate)
+    return list(found.values())
+
+
+def conditions_first(ranked: list[Candidate], meeting: list[Candidate]) -> list[Candidate]:
+    """The ranking with the papers that meet the list's conditions first (retrieved ones in their order, then
+    the others): a paper that mentions ALFWorld once, deep in its abstract, answers "which papers run
+    experiments on ALFWorld" though the question's other words find other papers first."""
+    if not meeting:
+        return ranked
+    ids = {c.paper.paper_id for c in meeting}
+    retrieved = {c.paper.paper_id for c in ranked}
+    return ([c for c in ranked if c.paper.paper_id in ids] + [c for c in meeting if c.paper.paper_id not in retrieved]
+            + [c for c in ranked if c.paper.paper_id not in ids])
 
 
 def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
@@ -78,12 +113,8 @@ def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
     # A follow-up about the previous answer's papers reads only those; elsewhere named works join the pool.
     about_previous = previous is not None and not parsed.excludes_previous
     extra = [] if about_previous else sides + [c for c in works.values() if c is not None]
-    if parsed.wants_several and not parsed.restrict_to_previous and not about_previous:
-        # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate,
-        # retrieved or not.
-        first = top[0].paper if top else None
-        for name in extractive.list_conditions(parsed, names, index.table, first, settings.composer.rare_name_share):
-            extra += index.mentioning(name, answer_vector, active, settings.condition_papers)
+    # "Name every paper that runs experiments on ALFWorld": every paper mentioning it is a candidate.
+    extra += retrieved.meeting
     for candidate in top + extra:
         pool.setdefault(candidate.paper.paper_id, candidate)
     # "What is DPO?": a name many papers use and none introduces; what they say it is, from every paper using it.

@@ -371,6 +371,20 @@ def test_a_list_with_a_condition_reads_every_paper_that_mentions_it(assistant):
     assert_citations_valid(assistant, answer)
 
 
+def test_a_list_with_a_condition_ranks_the_papers_that_mention_it_first(assistant):
+    # Four abstracts mention ALFWorld once each; the question's other words ("name", "run") find other papers.
+    papers = assistant.index.papers.values()
+    mentioning = {p.paper_id for p in papers if mentions("ALFWorld", f"{p.title} {p.abstract}")}
+    question = "Name the papers whose agents run on ALFWorld."
+    retrieved = [s.paper_id for s in assistant.retrieve(question, k=8)]
+    answered = [s.paper_id for s in assistant.ask(question).sources]
+    assert len(mentioning) == 4 and set(retrieved[:4]) == set(answered[:4]) == mentioning
+    # A question that is not a list keeps the fused ranking.
+    single = "Is ALFWorld harder than WebShop for an agent?"
+    fused = [c.paper.paper_id for c in assistant.index.search(single, k=8)]
+    assert [s.paper_id for s in assistant.retrieve(single, k=8)] == fused and set(fused[:4]) != mentioning
+
+
 def test_which_of_those_answers_none_when_no_earlier_paper_qualifies(assistant):
     history = [{"question": "Which papers cut KV-cache memory?", "answer": "LServe and Locret."}]
     answer = assistant.ask("Which of those trains a web agent with reinforcement learning?", history=history)

@@ -13,6 +13,7 @@ import pytest
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.evaluation import citation_problems, dev_test_split
+from rag.evidence import conditions_first
 from rag.extractive import (
     framing_length,
     ABSTAIN_TEXT,
@@ -1732,3 +1733,13 @@ def test_a_quote_leaves_out_the_framing_its_sentence_opens_with_unless_the_quest
     assert citation.quote == "our controller lowers energy use by 31% on stoneware."
     assert citation.quote in kiln.abstract and "Specifically" not in draft.text
     assert "…our controller lowers energy use by 31% on stoneware. [1]" in draft.text  # the cut is shown
+
+
+def test_a_list_ranks_the_papers_meeting_its_condition_first():
+    def candidate(paper_id: str) -> SimpleNamespace:
+        return SimpleNamespace(paper=SimpleNamespace(paper_id=paper_id))
+
+    ranked = [candidate(p) for p in ("glaze", "kiln", "raku")]
+    meeting = [candidate(p) for p in ("raku", "slip")]
+    assert [c.paper.paper_id for c in conditions_first(ranked, meeting)] == ["raku", "slip", "glaze", "kiln"]
+    assert conditions_first(ranked, []) == ranked
