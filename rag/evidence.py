@@ -54,16 +54,19 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     meeting = []
     if question.wants_several and not question.restrict_to_previous and (previous is None
                                                                           or question.excludes_previous):
-        meeting = _meeting_conditions(question, candidates, index, answer_vector, active)
-        candidates = conditions_first(candidates, meeting)[:k]
+        names, works, _ = _works(question.text, candidates, index, answer_vector)
+        meeting = _meeting_conditions(question, names, candidates, index, answer_vector, active)
+        # A comparison ("A vs. B") keeps its ranking: papers that mention one side are not what it asks for.
+        described = _described(question, works, index, active)
+        if not extractive.side_by_side(question, works | described, list(described)):
+            candidates = conditions_first(candidates, meeting)[:k]
     return Retrieved(candidates, vector, answer_vector, previous, active, meeting)
 
 
-def _meeting_conditions(question: Question, ranked: list[Candidate], index: PaperIndex, vector,
+def _meeting_conditions(question: Question, names: list[str], ranked: list[Candidate], index: PaperIndex, vector,
                         active: Filters) -> list[Candidate]:
     """"Name every paper that runs experiments on ALFWorld": every paper that mentions a name the list's papers
     must mention (`extractive.list_conditions`), retrieved or not, most relevant to the name first."""
-    names, _, _ = _works(question.text, ranked, index, vector)
     first = ranked[0].paper if ranked else None
     conditions = extractive.list_conditions(question, names, index.table, first,
                                             index.settings.composer.rare_name_share)
