@@ -208,9 +208,6 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     counted = {t for m in COUNTED.finditer(asked) for t in terms(" ".join(g for g in m.groups() if g))}
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
-    # "How many curated samples does Vision-R1 use": what is counted is samples (used), not Vision-R1; a figure
-    # beside the work's name ("the 7B LVLMs with Vision-R1") is no count of them.
-    counted -= {t for name in question_names(asked) for t in terms(name)}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
     for match in MEASUREMENT.finditer(text):
         # For "how many X", a measurement counts only when it is of X ("90% of the tasks").

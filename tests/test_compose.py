@@ -268,10 +268,6 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert not has_figure("The suite holds twelve probing tasks.", "how many annotators took part")
     # The verb after the subject says what was counted: "evaluate 7 models" answers "how many LMs did they evaluate".
     assert has_figure("We build a kiln agent and evaluate 7 models: A, B and C.", "how many LMs did the authors evaluate")
-    # The work's name after the verb is not what was counted: a figure beside it is no count of glazes.
-    assert not has_figure("Tuning the 7B models with KilnNet gains 50% over a 10x larger model.",
-                          "How many curated glazes does KilnNet fire?")
-    assert has_figure("KilnNet fires 4,000 curated glazes.", "How many curated glazes does KilnNet fire?")
     # "How many X" asks for a count; a share of X answers only "how many of …" or a share asked.
     assert not has_figure("The kiln fires 80% of the planned glazes.", "how many glazes did they plan")
     assert has_figure("The kiln fires 80% of the planned glazes.", "how many of the planned glazes does it fire")
