@@ -37,7 +37,8 @@ class Retrieved:
 
 
 def search(question: Question, index: PaperIndex, k: int, filters: Filters | None) -> Retrieved:
-    """The ranked papers for the question, searched with the caller's filters and those the question sets."""
+    """The ranked papers for the question, searched with the caller's filters and those the question sets; for
+    a list with a named condition, the papers that mention it first (`conditions_first`)."""
     active = (filters or Filters()).merged_with(question.filters)
     pending = index.embed_soon(question.search_text)  # embedded while the search scores BM25
     # A follow-up is retrieved with its history but answered for the user's own words.
