@@ -40,7 +40,7 @@ from rag.selector import FEATURES, SentenceModel, fit_logistic  # noqa: E402
 # unseen are never fitted on.
 TUNING_SETS = ["eval/questions.jsonl"] + [f"eval/hard/{name}.jsonl" for name in (
     "dev", "dev-extra", "dev-fresh", "dev-fresh2", "dev-fresh3", "dev-fresh4", "dev-fresh5", "dev-fresh6",
-    "dev-fresh7", "dev-fresh8", "dev-fresh9", "dev-fresh10", "dev-fresh13", "dev-fresh14", "dev-fresh15")]
+    "dev-fresh7", "dev-fresh8", "dev-fresh9", "dev-fresh10", "dev-fresh13", "dev-fresh14", "dev-fresh15", "dev-fresh19")]
 L2 = 1.0
 WEIGHTS_FILE = ROOT / "rag" / "selector_weights.json"
 
