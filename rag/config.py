@@ -75,7 +75,9 @@ class ComposerSettings(BaseModel):
         default=0.8, ge=0, le=1, description="A question holding this idf-weighted share of a retrieved paper's "
         "title words, and a word for a work (\"the tree search approach for language model agents\"), is about "
         "that paper: a figure it asks on a benchmark the paper lacks abstains.")
-    max_lines: int = Field(default=6, ge=1, description="Most lines (papers) in a list answer.")
+    max_lines: int = Field(default=10, ge=1, description="Most lines (papers) in a list answer. Which papers qualify "
+                           "is decided by their evidence; this only bounds the answer (6 before the seventeenth pass "
+                           "cut qualifying papers off: docs/EVAL.md).")
     sentences_per_line: int = Field(default=3, ge=1, description="Most sentences quoted per line of a list, and "
                                     "per definition.")
     sentences_per_side: int = Field(default=4, ge=1, description="Most sentences quoted per work of a comparison: "
