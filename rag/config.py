@@ -126,10 +126,11 @@ class ComposerSettings(BaseModel):
     rhetorical_penalty: float = Field(default=0.2, ge=0, description="Taken from a sentence that is itself a "
                                       "question: it echoes one, answers none.")
     likeliest_sentences: int = Field(
-        default=3, ge=0, description="Each side of a comparison and each line of a list also quote, of the "
+        default=4, ge=0, description="Each side of a comparison and each line of a list also quote, of the "
         "sentences of their paper that the fitted sentence model (rag/selector.py) ranks this high, those their "
         "other sentences leave out: the first always, the others while the side stays within `side_words` and the "
-        "line within `line_words`, where the model finds them likely enough (0: none).")
+        "line within `line_words`, where the model finds them likely enough (0: none; 3 before the seventeenth "
+        "pass: 4 gained 8 tuning-set answers and one of the test half's, docs/EVAL.md).")
     likeliest_probability: float = Field(
         default=0.1, ge=0, le=1, description="A side or line adds the model's further likeliest sentences only where "
         "the model gives them at least this chance of holding an item asked for (about half the rate among the "
