@@ -2,7 +2,7 @@
 
 The extractive answerer's hand-set score (`rag.extractive.Scorer.score`) decides which papers answer, whether
 anything does, and which sentences each part quotes. This model adds sentences to each side of a comparison and
-each line of a list: the one it ranks likeliest, and its next two within a word budget where it gives them a fair
+each line of a list: the one it ranks likeliest, and its next three within a word budget where it gives them a fair
 chance, when the others leave them out (`rag.extractive._likeliest`). It is a logistic regression over features
 the answerer computes (`Scorer.features`: similarity, coverage of the question's words, a figure asked and given,
 the sentence's place in its abstract, how specific its new words are, …). `scripts/fit_selector.py` fits it on
