@@ -57,10 +57,11 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
                                                                           or question.excludes_previous):
         names, works, _ = _works(question.text, candidates, index, answer_vector)
         meeting = _meeting_conditions(question, names, candidates, index, answer_vector, active)
-        # A comparison ("A vs. B") keeps its ranking: papers that mention one side are not what it asks for.
-        described = _described(question, works, index, active)
-        if not extractive.side_by_side(question, works | described, list(described)):
-            candidates = conditions_first(candidates, meeting)[:k]
+        if meeting:  # the described works are looked up only where there is a ranking to change: it may search
+            # A comparison ("A vs. B") keeps its ranking: papers that mention one side are not what it asks for.
+            described = _described(question, works, index, active)
+            if not extractive.side_by_side(question, works | described, list(described)):
+                candidates = conditions_first(candidates, meeting)[:k]
     return Retrieved(candidates, vector, answer_vector, previous, active, meeting)
 
 
