@@ -129,10 +129,14 @@ def mentions_variant(name: str, text: str) -> bool:
     return _found(name, r"(?-i:-[A-Z])", text)
 
 
+PART_BOUNDARY = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=[a-z])(?=[A-Z])")
+
+
 def _found(name: str, after: str, text: str) -> bool:
     """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
-    and "GPT 4"."""
-    parts = [re.escape(p) for p in re.split(r"[-\s~]+", unmarked(name)) if p]
+    and "GPT 4", and "GPT4o" or "MedR3" as users type them match "GPT-4o" and "Med-R^3": a separator may stand
+    or not wherever letters meet digits or a lower-case letter meets a capital."""
+    parts = [re.escape(p) for chunk in re.split(r"[-\s~]+", unmarked(name)) for p in PART_BOUNDARY.split(chunk) if p]
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
     return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, unmarked(text), flags) is not None
 

@@ -397,6 +397,13 @@ def test_another_version_of_a_known_work_is_not_answered_from_it(assistant):
     assert answer.abstained and "Locret 2" in answer.text
 
 
+def test_a_name_typed_without_its_separators_is_the_papers_name(assistant):
+    # The paper writes GPT-4o; users type GPT4o. Before: "None of them mentions GPT4o."
+    answer = assistant.ask("Using a GPT4o agent, which success rate does inference-time tree search set on "
+                           "VisualWebArena?")
+    assert not answer.abstained and "26.4%" in answer.text, answer.text
+
+
 def test_metadata_two_fields_and_two_papers(assistant):
     answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
     assert "5 authors" in answer.text and "0 upvotes" in answer.text
