@@ -18,7 +18,7 @@ from rag.config import RagSettings, load_settings
 from rag.embedding import Encoder, query_encoder
 from rag.evidence import Retrieved, gather, scope, search
 from rag.index import ChromaUnavailableError, index_location
-from rag.query import Question, analyse
+from rag.query import Question, analyse, clean_question
 from rag.retrieval import Candidate, PaperIndex, to_sources
 from rag.types import Answer, AnswerStream, Filters, Source, Turn
 
@@ -79,9 +79,16 @@ class Assistant:
         # A search reads only the loaded paper table, never Chroma: another process's writes cannot break it.
         return search(question, self.index, k, filters)
 
+    def parse(self, question: object, history: list[Turn] | None = None) -> Question:
+        """What the question asks, its names spelled as the indexed titles spell them. Bad input fails here
+        before the index loads."""
+        text = clean_question(question, self.settings.max_question_chars)
+        return analyse(text, max_chars=self.settings.max_question_chars, history=history,
+                       spellings=self.index.table.lead_spellings)
+
     def retrieve(self, question: str, *, k: int = 10, filters: Filters | None = None,
                  history: list[Turn] | None = None) -> list[Source]:
-        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
+        parsed = self.parse(question, history)
         with self._chroma_errors():
             retrieved = self._candidates(parsed, k, filters)
         return to_sources(retrieved.candidates)
@@ -94,7 +101,7 @@ class Assistant:
                    history: list[Turn] | None = None) -> AnswerStream:
         """The answer as it is produced: iterate for text, then read `.answer`. Bad input (an empty question,
         bad filters) raises here, before any text."""
-        parsed = analyse(question, max_chars=self.settings.max_question_chars, history=history)
+        parsed = self.parse(question, history)
         return AnswerStream(self._answer_items(parsed, k, filters, history))
 
     def _answer_items(self, parsed: Question, k: int | None, filters: Filters | None,

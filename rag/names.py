@@ -7,7 +7,7 @@ paper, sets two named works side by side, or says that a named work is not in th
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
 
@@ -167,3 +167,77 @@ def version_of(name: str) -> str | None:
     """"Orca" for "Orca 2", "UniPic" for "Skywork UniPic 3.0": the name without its version, if it has one."""
     match = re.fullmatch(r"(.+?)[\s-]?v?\d+(?:\.\d+)*", name)
     return match.group(1) if match and not match.group(1).endswith("-") and len(match.group(1)) >= 2 else None
+
+
+# A run of words as a user may type a name: "webrl", "hogwild inference", "tulu 3", "b-star".
+TYPED_WORD = re.compile(r"[\w^*!'-]*\w(?:\.\d+)?")
+# "WebArena-Lite", "GPT-4-Turbo": a name followed by a capitalised variant's suffix.
+VARIANT = re.compile(r"(?<![\w-])([\w^*]+)-[A-Z]")
+# "AlphaMath", "WebRL", "Llama-3.1-8B": a name whose capitals or digits sit inside it (not an acronym: "llm" typed
+# is the field's word).
+MIXED_NAME = re.compile(r"(?<![\w-])(?=[\w.-]*(?:[a-z][A-Z]|[A-Za-z]\d))[A-Za-z][\w.-]*[\w](?![\w-])")
+LOWER_WORD = re.compile(r"(?<![\w-])[a-z]{4,}(?![\w-])")
+RESPELL_WORDS = 3  # the longest run of typed words compared with a title's name
+MIN_COMPACT_CHARS = 4  # "rl" or "moe" typed alone are terms, not a paper's name
+
+
+def compact(text: str) -> str:
+    """A name's letters and digits only, lower-cased: "WebRL", "webrl" and "Web-RL" are all "webrl"."""
+    return re.sub(r"[\W_]+", "", unmarked(text)).lower()
+
+
+def lead_spellings(titles: Collection[str], texts: Iterable[str]) -> dict[str, str]:
+    """The names papers use, by their `compact` form: each title's leading name ("LServe" of "LServe: Efficient
+    …") and each name with capitals or digits inside it in titles and abstracts (AlphaMath, WebArena-Lite),
+    where one spelling has the form, the form is long enough to be a name, and no text names a variant of it
+    ("WebArena-Lite" beside WebArena: "webarena" typed may mean either)."""
+    found: dict[str, set[str]] = {}
+    for title in titles:
+        lead, colon, _ = title.partition(":")
+        lead = lead.strip(" !")
+        if colon and len(lead.split()) <= RESPELL_WORDS and len(key := compact(lead)) >= MIN_COMPACT_CHARS:
+            found.setdefault(key, set()).add(lead)
+    varied: set[str] = set()
+    written: dict[str, set[str]] = {}
+    for text in texts:
+        text = unmarked(text)
+        varied.update(compact(m.group(1)) for m in VARIANT.finditer(text))
+        # "AttRibution" in one abstract, "attribution" in others: a word the papers write in lower case is a word.
+        varied.update(LOWER_WORD.findall(text))
+        for m in MIXED_NAME.finditer(text):
+            if len(key := compact(m.group(0))) >= MIN_COMPACT_CHARS and key not in found:
+                written.setdefault(key, set()).add(m.group(0))
+    # A title's own spelling of its name wins over the abstracts' ("ReST-MCTS*", not "ReST-MCTS").
+    return {key: next(iter(spelled)) for key, spelled in {**written, **found}.items()
+            if len(spelled) == 1 and key not in varied}
+
+
+def respelled(text: str, spellings: Mapping[str, str]) -> str:
+    """The text with each name a title leads with spelled as the title spells it, where the user typed it
+    otherwise ("what does bstar do" -> "what does B-STaR do", "hogwild inference" -> "Hogwild! Inference"): every
+    later step finds names by their capitals and separators. Runs of ordinary English words are left alone
+    ("sharing is caring", "magma"): they may mean the words, not the paper."""
+    if not spellings:
+        return text
+    words = list(TYPED_WORD.finditer(text))
+    pieces, end, start = [], 0, 0
+    while start < len(words):
+        for length in range(min(RESPELL_WORDS, len(words) - start), 0, -1):
+            run = words[start:start + length]
+            typed = text[run[0].start():run[-1].end()]
+            spelling = spellings.get(compact(typed))
+            # A name typed with capitals is spelled as the user means it; words that are all ordinary English
+            # ("meta-prompting") may mean the words.
+            if spelling is None or typed != typed.lower() or all(
+                    part in english_words() or part in STOPWORDS
+                    for w in run for part in w.group(0).lower().strip("'").split("-")):
+                continue
+            # "restmcts*" -> "ReST-MCTS*": the marks the user typed after the name are the title's own.
+            marks = re.search(r"[^\w]*$", unmarked(spelling)).group(0)
+            after = run[-1].end() + (len(marks) if marks and text.startswith(marks, run[-1].end()) else 0)
+            pieces += [text[end:run[0].start()], spelling]
+            end, start = after, start + length
+            break
+        else:
+            start += 1
+    return "".join(pieces) + text[end:]

@@ -5,9 +5,10 @@ from __future__ import annotations
 import calendar
 import re
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 
-from rag.names import MONTH
+from rag.names import MONTH, respelled
 from rag.text import ENUMERATOR, LONE_SURROGATE, terms
 from rag.types import Filters, QuestionError, turns
 
@@ -427,10 +428,15 @@ def question_sides(text: str) -> list[str]:
     return []
 
 
-def analyse(question: object, *, max_chars: int, history: list | None = None) -> Question:
-    text = clean_question(question, max_chars)
+def analyse(question: object, *, max_chars: int, history: list | None = None,
+            spellings: Mapping[str, str] | None = None) -> Question:
+    """What the question asks. `spellings` (`PaperTable.lead_spellings`) respells the names a user typed
+    otherwise than their titles ("webrl" as WebRL), in the question and the one before it."""
+    text = respelled(clean_question(question, max_chars), spellings or {})
     last = turns(history)[-1:]
     previous, previous_answer = (last[0].question, last[0].answer) if last else (None, None)
+    if previous is not None:
+        previous = respelled(previous, spellings or {})
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
     if fields:

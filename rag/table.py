@@ -33,12 +33,13 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
+from rag.names import lead_spellings
 from rag.text import folded, terms
 from rag.vectors import PaperVectors, open_matrix
 
 logger = logging.getLogger(__name__)
 # Bumped when the pickled layout changes: files of another layout are ignored and rebuilt.
-TABLE_FORMAT = 8
+TABLE_FORMAT = 9
 DIGEST_KEY = "content_digest"
 WORD = re.compile(r"[\w^*]+")
 # Papers kept decoded by a `PaperStore`: a question reads a few dozen.
@@ -157,6 +158,9 @@ class PaperTable:
     # The names titles lead with ("magma" of "Magma: …"), lower-cased, and the papers whose titles lead with each:
     # a name of a question finds its paper by its title even when the name's words are too common for BM25.
     title_leads: dict[str, tuple[str, ...]]
+    # The same names as their titles spell them, by their letters and digits ("webrl" -> "WebRL"): a question's
+    # name typed otherwise is respelled (`names.respelled`).
+    lead_spellings: dict[str, str]
     vectors: PaperVectors
     # Each paper's own vector (float32, in `order`): questions are scored against all of them exactly, which at
     # 100k papers is a few milliseconds and needs no ANN index in the serving process (`PaperIndex.dense_scores`).
@@ -196,8 +200,10 @@ class PaperTable:
                 title_leads[lead] = (*title_leads.get(lead, ()), paper_id)
         paper_matrix = vectors.paper_rows(order)
         vectors.written.clear()  # held by `paper_matrix` now
+        spellings = lead_spellings([p.title for p in by_id.values()],
+                                   (f"{p.title} {p.abstract}" for p in by_id.values()))
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
-                   max(idf.values(), default=1.0), vocabulary, title_leads, vectors, paper_matrix)
+                   max(idf.values(), default=1.0), vocabulary, title_leads, spellings, vectors, paper_matrix)
 
     @functools.cached_property
     def paper_projection(self) -> tuple[np.ndarray, np.ndarray] | None:

@@ -33,7 +33,6 @@ from rag.assistant import Assistant  # noqa: E402
 from rag.corpus import normalize_title  # noqa: E402
 from rag.evaluation import EVAL_K, gold_ids_for, load_questions  # noqa: E402
 from rag.evidence import gather, search  # noqa: E402
-from rag.query import analyse  # noqa: E402
 from rag.selector import FEATURES, SentenceModel, fit_logistic  # noqa: E402
 
 # The sets tuned on (docs/EVAL.md): the old set and the hard set's tuning sets. The test half and the sets kept
@@ -53,7 +52,7 @@ def sentence_rows(assistant: Assistant, path: Path) -> list[dict]:
     for number, question in enumerate(load_questions(path)):
         if not question.must_contain or not question.answerable:
             continue
-        parsed = analyse(question.question, max_chars=settings.max_question_chars, history=question.history or None)
+        parsed = assistant.parse(question.question, question.history or None)
         if parsed.metadata_fields and not parsed.mixes_metadata:
             continue
         evidence = gather(parsed, search(parsed, index, EVAL_K, None), index, EVAL_K, settings)

@@ -404,6 +404,12 @@ def test_a_name_typed_without_its_separators_is_the_papers_name(assistant):
     assert not answer.abstained and "26.4%" in answer.text, answer.text
 
 
+def test_a_name_typed_in_lower_case_is_the_paper_that_name_leads(assistant):
+    # The title writes B-STaR; before, "bstar" was a word no paper uses and the answer abstained.
+    answer = assistant.ask("in a sentence, what is bstar about?")
+    assert not answer.abstained and answer.citations[0].title.startswith("B-STaR:"), answer.text
+
+
 def test_metadata_two_fields_and_two_papers(assistant):
     answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
     assert "5 authors" in answer.text and "0 upvotes" in answer.text

@@ -46,7 +46,8 @@ from rag.extractive import (
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import in_title_words, is_specific, mentions, mentions_form, names_a_version, phrase_names, question_names, version_of
+from rag.names import (in_title_words, is_specific, lead_spellings, mentions, mentions_form, names_a_version, phrase_names,
+                       question_names, respelled, version_of)
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit, title_acronyms
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
@@ -263,6 +264,23 @@ def test_mentions_and_versions():
     assert version_of("Wanda 2") == "Wanda" and version_of("Skylark UniPic 3.0") == "Skylark UniPic"
     assert version_of("GPT-4") == "GPT" and version_of("SparseGPT") is None
     assert is_specific("Quokkaformer", {"quokka"}) and not is_specific("PPO", {"ppo"})
+
+
+def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
+    titles = ["KilnRL: Firing Pots with Rewards", "Glaze-STaR: Balancing Glazes", "PotTree*: Searching Kilns",
+              "Pottery: A Survey", "Kiln Bench: Firing Tests"]
+    texts = [*titles, "We test on KilnArena and KilnArena-Pro with ClayGPT.", "A kiln fires pottery; the GlazeOven "
+             "heats it. We report the glazeoven heat."]
+    spellings = lead_spellings(titles, texts)
+    assert respelled("what does kilnrl get, and is glaze-star better than claygpt?", spellings) \
+        == "what does KilnRL get, and is Glaze-STaR better than ClayGPT?"
+    # A title's name with marks, and one of several words; the marks typed after it are the title's own.
+    assert respelled("pottree* vs kiln bench", spellings) == "PotTree* vs Kiln Bench"
+    # Ordinary words stay words ("pottery"); a name typed with capitals is the user's spelling; a name the
+    # papers write with a variant ("KilnArena-Pro") or also in lower case ("glazeoven") is left as typed.
+    assert respelled("Is pottery in Kilnrl? What of kilnarena and glazeoven?", spellings) \
+        == "Is pottery in Kilnrl? What of kilnarena and glazeoven?"
+    assert respelled("kilnarena pro scores", spellings) == "KilnArena-Pro scores"
 
 
 def test_figures_are_measurements_or_counts_of_what_was_asked():
