@@ -279,12 +279,27 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     for name, found in works.items():
         if found is not None and extractive.names_work(name, found) and found not in named:
             named.append(found)
+    if parsed.ordinal is not None and named:
+        # "What did the second one report?": the papers in the order the answer names them, and that one of them.
+        named = sorted(named, key=lambda c: _named_at(c, works, answer_text))
+        if parsed.ordinal < len(named):
+            return [named[parsed.ordinal]]
     if not named and parsed.refers_to_previous and not extractive.found_nothing(parsed.previous_answer):
         # "Yes: an RL-based rewriting approach …", then "Which baselines did it beat?": an answer that describes
         # its paper without naming it means the paper its words find, when the question found it too.
         described = index.search(parsed.previous_answer, k=1, query_vector=index.embed(parsed.previous_answer))
         named = [c for c in retrieved[:3] if described and c.paper.paper_id == described[0].paper.paper_id]
     return list({c.paper.paper_id: c for c in named}.values()) or None
+
+
+def _named_at(candidate: Candidate, works: dict, answer_text: str) -> int:
+    """Where the answer first names the paper: its title's lead, or a name of the work the answer uses (not a
+    name the paper merely mentions, such as its baseline's)."""
+    names = [candidate.paper.title.split(":")[0],
+             *(n for n, c in works.items() if c is candidate and extractive.names_work(n, c))]
+    found = [m.start() for n in names
+             if (m := re.search(rf"(?<![\w-]){re.escape(folded(n))}(?![\w])", answer_text, re.IGNORECASE))]
+    return min(found, default=len(answer_text))
 
 
 def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:

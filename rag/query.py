@@ -79,6 +79,11 @@ REFERS_TO_PREVIOUS = re.compile(r"(?<!\bof )(?<!\bamong )(?<!\bfrom )\b(those|th
                                 r"\b(it|its|they|their|them|that one|this one|the same|the first|the second|"
                                 r"the third|the latter|the former|that paper|this paper|that method|this method|"
                                 r"that work|the paper|the method)\b", re.IGNORECASE)
+# "The second one", "the latter": which paper of the previous answer, in the order it named them (0-based; -1 the
+# last).
+ORDINAL = re.compile(r"\bthe (first|second|third|fourth|fifth|last|former|latter)\b(?!\s+(?:time|step|stage|half|"
+                     r"part|phase|round|author)s?\b)", re.IGNORECASE)
+ORDINALS = {"first": 0, "former": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "latter": -1}
 RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)
 
 
@@ -257,6 +262,7 @@ class Question:
     restrict_to_previous: bool = False
     refers_to_previous: bool = False
     excludes_previous: bool = False
+    ordinal: int | None = None  # "the second one": the previous answer's paper in that place (`ORDINALS`)
     parts: list[Part] = field(default_factory=list)
     defines: bool = False  # "what is X?": answered by the sentence that introduces X
     compares: bool = False  # words that set things side by side ("differ", "vs", "which is faster")
@@ -477,6 +483,7 @@ def analyse(question: object, *, max_chars: int, history: list | None = None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
         refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
         excludes_previous=is_follow_up and bool(ANOTHER.search(OTHER_CONDITION.sub(" ", text))),
+        ordinal=ORDINALS[ordinal.group(1).lower()] if is_follow_up and (ordinal := ORDINAL.search(text)) else None,
         parts=parts,
         defines=len(parts) == 1 and not QUANTITY.search(text)
         and any(DEFINITION.search(s) for s in asking_sentences(text)[1]),

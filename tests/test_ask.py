@@ -410,6 +410,16 @@ def test_a_name_typed_in_lower_case_is_the_paper_that_name_leads(assistant):
     assert not answer.abstained and answer.citations[0].title.startswith("B-STaR:"), answer.text
 
 
+@pytest.mark.parametrize("place, title", [("second", "PRompt Optimization in Multi-Step Tasks (PROMST)"),
+                                          ("first", "PromptAgent")])
+def test_the_second_one_is_the_second_paper_the_previous_answer_named(assistant, place, title):
+    history = [{"question": "Any papers that optimise prompts with search or planning?",
+                "answer": "Two: PromptAgent, which plans prompt edits with Monte Carlo tree search, and PROMST, which "
+                          "adds human-designed feedback rules for multi-step tasks."}]
+    answer = assistant.ask(f"On how many tasks did the {place} one test its method?", history=history)
+    assert not answer.abstained and {c.title.split(":")[0] for c in answer.citations} == {title}, answer.text
+
+
 def test_metadata_two_fields_and_two_papers(assistant):
     answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
     assert "5 authors" in answer.text and "0 upvotes" in answer.text

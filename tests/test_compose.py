@@ -283,6 +283,16 @@ def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
     assert respelled("kilnarena pro scores", spellings) == "KilnArena-Pro scores"
 
 
+def test_an_ordinal_follow_up_names_its_place_in_the_previous_answer():
+    history = [{"question": "Which kilns fire fastest?", "answer": "KilnA and KilnB."}]
+    places = {q: analyse(q, max_chars=500, history=history).ordinal
+              for q in ("And the latter one, how hot?", "What did the second paper report?", "the first one?",
+                        "How fast is it the first time?")}
+    assert places == {"And the latter one, how hot?": -1, "What did the second paper report?": 1,
+                      "the first one?": 0, "How fast is it the first time?": None}
+    assert analyse("What did the second paper report?", max_chars=500).ordinal is None  # no conversation
+
+
 def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert has_figure("It cuts latency by 2.5x.", "how much faster is it")
     assert has_figure("The suite holds twelve probing tasks.", "how many tasks are there")
