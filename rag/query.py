@@ -25,7 +25,9 @@ MULTI = re.compile(
     r"\bcompare\b[^?]*\band\b|\bpapers (that|which|about|on|where|with)\b|\b(of|among) (those|these)\b|"
     r"\b(does|did) each\b|\beach (one|paper|of them)\b|\bare there\b|\bname them\b|\bacross the\b|"
     r"\b(?:any|every|each)\s+(?:[\w-]+\s+){0,2}(paper|work|study|method|model|benchmark|system|framework|agent|"
-    r"dataset)\b",
+    r"dataset)\b|"
+    # "Name everything that is evaluated on X": a quantifier over the whole collection asks for every paper.
+    r"\b(?:everything|anything|all)\s+(?:that|which|evaluated|tested|trained|using|about|on)\b",
     re.IGNORECASE,
 )
 # "The paper that … ran its experiments on which benchmarks?": one paper's benchmarks, not a list of papers.

@@ -132,6 +132,9 @@ def test_one_papers_benchmarks_are_not_a_list_of_papers():
     # Asked of the whole collection: every paper that qualifies, whatever the noun.
     assert read("What glaze recipes are proposed in the collection?").wants_several
     assert not read("Which kiln shelves can the controller skip?").wants_several
+    # A quantifier over the collection ("everything that …") asks for every paper too.
+    assert read("show me everything tested on KilnBench").wants_several
+    assert not read("Does everything in the kiln paper hold for stoneware?").wants_several
 
 
 def test_nouns_joined_by_and_stay_one_part():
