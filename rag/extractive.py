@@ -1170,6 +1170,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
         figures = [h for h in sentences if has_figure(h.text, "how large", question.text)]
         if answered and figures and any(p.wants_quantity for p in question.parts):
             sentences = figures  # lead with the figure asked for: the topic is why the paper is listed at all
+        # "Which papers test agents on WebShop?": a paper listed for the condition it meets quotes where it does.
+        sentences += _meeting(scorer, item.candidate, sentences, conditions, question.wants_quantity)
         # As in a comparison, a line says what the work does: the problem its abstract sets out first restates
         # the question's topic ("… can be merged into a single model") and is quoted only when nothing else is.
         sentences = [h for h in sentences if not scorer.sets_problem(h)] or sentences or [item.hit]
@@ -1192,6 +1194,21 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def _meeting(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], conditions: list[str],
+             figures: bool) -> list[SentenceHit]:
+    """For each condition of a list that no chosen sentence mentions, the paper's best sentence that does (one
+    with a figure first, when the question asks for one)."""
+    added: list[SentenceHit] = []
+    for name in conditions:
+        if any(mentions_form(name, h.text) for h in chosen + added):
+            continue
+        naming = [s.hit for s in scorer.for_question(candidate.paper.paper_id) if mentions_form(name, s.hit.text)]
+        if figures:
+            naming.sort(key=lambda h: not has_figure(h.text, "how large", scorer.question.text))
+        added += naming[:1]
+    return added
 
 
 def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> list[SentenceHit]:

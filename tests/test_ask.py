@@ -420,6 +420,13 @@ def test_the_second_one_is_the_second_paper_the_previous_answer_named(assistant,
     assert not answer.abstained and {c.title.split(":")[0] for c in answer.citations} == {title}, answer.text
 
 
+def test_a_paper_listed_for_a_condition_quotes_where_it_meets_it(assistant):
+    # Agent Q's line quoted its booking result only, not its WebShop sentence.
+    answer = assistant.ask("Which papers evaluate agents on WebShop, and what gains do they report?")
+    line = next(line for line in answer.text.splitlines() if "“Agent Q:" in line)
+    assert "WebShop" in line, answer.text
+
+
 def test_metadata_two_fields_and_two_papers(assistant):
     answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
     assert "5 authors" in answer.text and "0 upvotes" in answer.text
