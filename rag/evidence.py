@@ -297,9 +297,8 @@ def _named_at(candidate: Candidate, works: dict, answer_text: str) -> int:
     name the paper merely mentions, such as its baseline's)."""
     names = [candidate.paper.title.split(":")[0],
              *(n for n, c in works.items() if c is candidate and extractive.names_work(n, c))]
-    found = [m.start() for n in names
-             if (m := re.search(rf"(?<![\w-]){re.escape(folded(n))}(?![\w])", answer_text, re.IGNORECASE))]
-    return min(found, default=len(answer_text))
+    return min((at for n in names if (at := names_of.first_mention(n, answer_text)) is not None),
+               default=len(answer_text))
 
 
 def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:

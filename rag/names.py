@@ -104,8 +104,14 @@ def has_connector(phrase: str) -> bool:
 
 
 def mentions(name: str, text: str) -> bool:
+    return first_mention(name, text) is not None
+
+
+def first_mention(name: str, text: str) -> int | None:
+    """Where the text first mentions the name (in its `unmarked` form), or None."""
     # "WebArena-Lite" is another benchmark than WebArena, "GPT-4-Turbo" another model than GPT-4.
-    return _found(name, r"(?!\w|(?-i:-[A-Z]))", text)
+    match = _found(name, r"(?!\w|(?-i:-[A-Z]))", text)
+    return match.start() if match else None
 
 
 def in_title_words(name: str, title: str) -> bool:
@@ -126,19 +132,19 @@ def mentions_form(name: str, text: str) -> bool:
 
 def mentions_variant(name: str, text: str) -> bool:
     """Whether the text names a variant of the name: "R2R-Habitat" for R2R, "WebArena-Lite" for WebArena."""
-    return _found(name, r"(?-i:-[A-Z])", text)
+    return _found(name, r"(?-i:-[A-Z])", text) is not None
 
 
 PART_BOUNDARY = re.compile(r"(?<=[A-Za-z])(?=\d)|(?<=[a-z])(?=[A-Z])")
 
 
-def _found(name: str, after: str, text: str) -> bool:
-    """Whether the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
+def _found(name: str, after: str, text: str) -> re.Match | None:
+    """Where the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
     and "GPT 4", and "GPT4o" or "MedR3" as users type them match "GPT-4o" and "Med-R^3": a separator may stand
     or not wherever letters meet digits or a lower-case letter meets a capital."""
     parts = [re.escape(p) for chunk in re.split(r"[-\s~]+", unmarked(name)) for p in PART_BOUNDARY.split(chunk) if p]
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
-    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, unmarked(text), flags) is not None
+    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, unmarked(text), flags)
 
 
 def unmarked(text: str) -> str:
@@ -160,7 +166,7 @@ def is_specific(name: str, vocabulary: set[str]) -> bool:
 
 def names_a_version(base: str, text: str) -> bool:
     """Whether the text names the work `base` as such or in some version ("MOOSE-Chem2", "UniPic 2.0")."""
-    return _found(base, r"(?:[\s-]?v?\d+(?:\.\d+)*)?(?!\w|\.\d)", text)
+    return _found(base, r"(?:[\s-]?v?\d+(?:\.\d+)*)?(?!\w|\.\d)", text) is not None
 
 
 def version_of(name: str) -> str | None:
