@@ -1233,10 +1233,13 @@ def definition_subject(question: Question, works: dict[str, Candidate | None]) -
     if not question.defines:
         return None
     asking = " ".join(asking_sentences(question.text)[1])
+    # "What is LOOP in the paper on interactive agents (AppWorld)?": a name where the question says which paper
+    # is not the one asked about.
+    unlocated = LOCATOR.sub(" ", folded(asking))
     for name, candidate in sorted(works.items(), key=lambda item: -len(item[0])):
         if is_condition(name, folded(question.text)):
             continue  # "How does X do on Mind2Web?" is not about Mind2Web
-        if not mentions(name, asking) and len(works) > 1:
+        if not mentions(name, unlocated) and len(works) > 1:
             continue  # "What is it?" is about the one work named before; "How do A and B differ?" defines neither
         if candidate is not None and len(terms(_rest_of(name, asking))) <= DEFINITION_REST_WORDS:
             return name, candidate
@@ -1262,11 +1265,11 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
     in_title = mentions(name, candidate.paper.title)
     scored = scorer.for_question(candidate.paper.paper_id)
     # Where an abstract first names a work is where it says what the work is.
-    first_named = min((s.hit.number for s in scored if mentions(name, s.hit.text)), default=None)
+    first_named = min((s.hit.number for s in scored if mentions_form(name, s.hit.text)), default=None)
     best = None
     for item in scored:
         text = item.hit.text
-        named = mentions(name, text)
+        named = mentions_form(name, text)  # "we propose Stepwise ORMs (SORMs)" names SORM
         # "We propose X", "… (X)", a sentence opening with "X is a …", or "X, a …" / "X: a …" anywhere.
         escaped = re.escape(folded(name))
         introduces = INTRODUCTION.search(text) or spelled_out(name, text) or re.match(

@@ -1399,6 +1399,18 @@ def test_a_work_its_abstract_introduces_is_the_subject_and_a_benchmark_after_on_
                                    "schedules?"), works)[0] == "AKSA"
     assert definition_subject(read("What is AKSA and how does it schedule firings across several studios with "
                                    "shared kilns?"), works) is None
+    # A name inside that clause is where to look, not what is asked.
+    works = {"AKSA": Candidate(kiln, 1.0, 0.6, 1.0), "StoneBench": Candidate(other, 1.0, 0.6, 1.0)}
+    assert definition_subject(read("What is AKSA in the work on learned fuel schedules (StoneBench)?"),
+                              works)[0] == "AKSA"
+    # The sentence that introduces a work in the plural ("Glaze Oracles (GOs)") says what one of them is.
+    oracle = make_paper("Learning When Glazes Fail", "Glazes fail often. We propose Glaze Oracles (GOs), which "
+                        "predict crazing from a recipe alone. Later we retrain the GO on porcelain firings.")
+    question = read("How does a GO work?")
+    evidence = make_evidence(question, [(oracle, [axis(0)] * 3)])
+    evidence.works = {"GO": evidence.candidates[0]}
+    draft = answer(question, evidence, table_for([oracle]), threshold=0.3, max_sentences=4)
+    assert "We propose Glaze Oracles (GOs)" in draft.text, draft.text
     # An acronym spelled out in passing is no work of the paper's.
     assert not introduced_as("KV", "Serving needs memory to keep the key-value (KV) cache of each request.")
 
