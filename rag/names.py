@@ -142,9 +142,17 @@ def _found(name: str, after: str, text: str) -> re.Match | None:
     """Where the name stands in the text as a whole word followed by `after`; "GPT-4" also matches "GPT4"
     and "GPT 4", and "GPT4o" or "MedR3" as users type them match "GPT-4o" and "Med-R^3": a separator may stand
     or not wherever letters meet digits or a lower-case letter meets a capital."""
-    parts = [re.escape(p) for chunk in re.split(r"[-\s~]+", unmarked(name)) for p in PART_BOUNDARY.split(chunk) if p]
+    parts = [p for chunk in re.split(r"[-\s~]+", unmarked(name)) for p in PART_BOUNDARY.split(chunk) if p]
+    pattern = r"[-\s~]?".join([re.escape(parts[0]), *map(_year_or_part, parts[1:])]) if parts else ""
     flags = 0 if spelled_like_a_word(name) else re.IGNORECASE
-    return re.search(r"(?<![\w])" + r"[-\s~]?".join(parts) + after, unmarked(text), flags)
+    return re.search(r"(?<![\w])" + pattern + after, unmarked(text), flags)
+
+
+def _year_or_part(part: str) -> str:
+    """A recent year after a name's words is written either way: "AIME 2024" is "AIME24" or "AIME'24"."""
+    if (year := re.fullmatch(r"(?:20)?'?(1[5-9]|2\d|3[0-5])", part)) and len(part.strip("'")) in (2, 4):
+        return rf"'?(?:20)?{year.group(1)}"
+    return re.escape(part)
 
 
 def unmarked(text: str) -> str:

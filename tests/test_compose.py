@@ -265,6 +265,9 @@ def test_mentions_and_versions():
     assert mentions("Kiln4o", "a Kiln-4o agent") and mentions("PotR2", "PotR^2 glazes") and mentions("Glaze3", "Glaze-3-mini")
     assert mentions("GlazeNet", "Glaze-Net fires") and not mentions("Kiln4", "Kiln-40 fires")
     assert first_mention("KilnBench", "On KilnBench-Lite and on KilnBench") == 25  # a variant is another name
+    # A recent year after a name's words is written either way; another year, or a plain number, is not it.
+    assert mentions("KILN 2024", "tested on KILN24 kilns") and mentions("KILN24", "the KILN 2024 set")
+    assert not mentions("KILN 2024", "KILN 2025 results") and not mentions("Top 10", "the Top 2010 list")
     assert version_of("Wanda 2") == "Wanda" and version_of("Skylark UniPic 3.0") == "Skylark UniPic"
     assert version_of("GPT-4") == "GPT" and version_of("SparseGPT") is None
     assert is_specific("Quokkaformer", {"quokka"}) and not is_specific("PPO", {"ppo"})
