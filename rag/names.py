@@ -190,6 +190,8 @@ VARIANT = re.compile(r"(?<![\w-])([\w^*]+)-[A-Z]")
 # "AlphaMath", "WebRL", "Llama-3.1-8B": a name whose capitals or digits sit inside it (not an acronym: "llm" typed
 # is the field's word).
 MIXED_NAME = re.compile(r"(?<![\w-])(?=[\w.-]*(?:[a-z][A-Z]|[A-Za-z]\d))[A-Za-z][\w.-]*[\w](?![\w-])")
+# "… agents in Minecraft": a capitalised word inside a sentence (one the papers never write in lower case is a name).
+PROPER_NOUN = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{3,}(?![\w-])")
 LOWER_WORD = re.compile(r"(?<![\w-])[a-z]{4,}(?![\w-])")
 RESPELL_WORDS = 3  # the longest run of typed words compared with a title's name
 MIN_COMPACT_CHARS = 4  # "rl" or "moe" typed alone are terms, not a paper's name
@@ -200,12 +202,14 @@ def compact(text: str) -> str:
     return re.sub(r"[\W_]+", "", unmarked(text)).lower()
 
 
-def lead_spellings(titles: Collection[str], texts: Iterable[str]) -> dict[str, str]:
+def lead_spellings(titles: Collection[str], abstracts: Iterable[str]) -> dict[str, str]:
     """The names papers use, by their `compact` form: each title's leading name ("LServe" of "LServe: Efficient
-    …") and each name with capitals or digits inside it in titles and abstracts (AlphaMath, WebArena-Lite),
-    where one spelling has the form, the form is long enough to be a name, and no text names a variant of it
+    …"), each name with capitals or digits inside it in titles and abstracts (AlphaMath, WebArena-Lite) and each
+    capitalised word inside an abstract's sentence (Minecraft), where one spelling has the form, the form is
+    long enough to be a name, the papers never write it in lower case, and no text names a variant of it
     ("WebArena-Lite" beside WebArena: "webarena" typed may mean either)."""
     found: dict[str, set[str]] = {}
+    title_set = {unmarked(t) for t in titles}
     for title in titles:
         lead, colon, _ = title.partition(":")
         lead = lead.strip(" !")
@@ -213,12 +217,13 @@ def lead_spellings(titles: Collection[str], texts: Iterable[str]) -> dict[str, s
             found.setdefault(key, set()).add(lead)
     varied: set[str] = set()
     written: dict[str, set[str]] = {}
-    for text in texts:
+    for text in [*titles, *abstracts]:
         text = unmarked(text)
         varied.update(compact(m.group(1)) for m in VARIANT.finditer(text))
         # "AttRibution" in one abstract, "attribution" in others: a word the papers write in lower case is a word.
         varied.update(LOWER_WORD.findall(text))
-        for m in MIXED_NAME.finditer(text):
+        # Titles capitalise every word: a capitalised word names something only inside an abstract's sentence.
+        for m in [*MIXED_NAME.finditer(text), *(PROPER_NOUN.finditer(text) if text not in title_set else ())]:
             if len(key := compact(m.group(0))) >= MIN_COMPACT_CHARS and key not in found:
                 written.setdefault(key, set()).add(m.group(0))
     # A title's own spelling of its name wins over the abstracts' ("ReST-MCTS*", not "ReST-MCTS").

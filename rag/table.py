@@ -200,8 +200,7 @@ class PaperTable:
                 title_leads[lead] = (*title_leads.get(lead, ()), paper_id)
         paper_matrix = vectors.paper_rows(order)
         vectors.written.clear()  # held by `paper_matrix` now
-        spellings = lead_spellings([p.title for p in by_id.values()],
-                                   (f"{p.title} {p.abstract}" for p in by_id.values()))
+        spellings = lead_spellings([p.title for p in by_id.values()], (p.abstract for p in by_id.values()))
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
                    max(idf.values(), default=1.0), vocabulary, title_leads, spellings, vectors, paper_matrix)
 

@@ -276,8 +276,9 @@ def test_mentions_and_versions():
 def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
     titles = ["KilnRL: Firing Pots with Rewards", "Glaze-STaR: Balancing Glazes", "PotTree*: Searching Kilns",
               "Pottery: A Survey", "Kiln Bench: Firing Tests"]
-    texts = [*titles, "We test on KilnArena and KilnArena-Pro with ClayGPT.", "A kiln fires pottery; the GlazeOven "
-             "heats it. We report the glazeoven heat."]
+    texts = ["We test on KilnArena and KilnArena-Pro with ClayGPT.", "A kiln fires pottery; the GlazeOven "
+             "heats it. We report the glazeoven heat.", "Agents fire pots in Potworld and in Kilnland; a kilnland "
+             "is hot."]
     spellings = lead_spellings(titles, texts)
     assert respelled("what does kilnrl get, and is glaze-star better than claygpt?", spellings) \
         == "what does KilnRL get, and is Glaze-STaR better than ClayGPT?"
@@ -288,6 +289,9 @@ def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
     assert respelled("Is pottery in Kilnrl? What of kilnarena and glazeoven?", spellings) \
         == "Is pottery in Kilnrl? What of kilnarena and glazeoven?"
     assert respelled("kilnarena pro scores", spellings) == "KilnArena-Pro scores"
+    # A capitalised word inside an abstract's sentence is a name, unless the papers also write it in lower case.
+    assert respelled("which agents fire in potworld or kilnland?", spellings) \
+        == "which agents fire in Potworld or kilnland?"
 
 
 def test_an_ordinal_follow_up_names_its_place_in_the_previous_answer():
