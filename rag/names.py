@@ -245,9 +245,9 @@ def respelled(text: str, spellings: Mapping[str, str]) -> str:
             run = words[start:start + length]
             typed = text[run[0].start():run[-1].end()]
             spelling = spellings.get(compact(typed))
-            # A name typed with capitals is spelled as the user means it; words that are all ordinary English
-            # ("meta-prompting") may mean the words.
-            if spelling is None or typed != typed.lower() or all(
+            # A name typed with capitals throughout is spelled as the user means it ("mobile agent E" is not);
+            # words that are all ordinary English ("meta-prompting") may mean the words.
+            if spelling is None or not any(w.group(0).islower() for w in run) or all(
                     part in english_words() or part in STOPWORDS
                     for w in run for part in w.group(0).lower().strip("'").split("-")):
                 continue

@@ -275,7 +275,7 @@ def test_mentions_and_versions():
 
 def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
     titles = ["KilnRL: Firing Pots with Rewards", "Glaze-STaR: Balancing Glazes", "PotTree*: Searching Kilns",
-              "Pottery: A Survey", "Kiln Bench: Firing Tests"]
+              "Pottery: A Survey", "Kiln Bench: Firing Tests", "Clay-Agent-E: Self-Evolving Potters"]
     texts = ["We test on KilnArena and KilnArena-Pro with ClayGPT.", "A kiln fires pottery; the GlazeOven "
              "heats it. We report the glazeoven heat.", "Agents fire pots in Potworld and in Kilnland; a kilnland "
              "is hot."]
@@ -284,6 +284,7 @@ def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
         == "what does KilnRL get, and is Glaze-STaR better than ClayGPT?"
     # A title's name with marks, and one of several words; the marks typed after it are the title's own.
     assert respelled("pottree* vs kiln bench", spellings) == "PotTree* vs Kiln Bench"
+    assert respelled("how good is clay agent E?", spellings) == "how good is Clay-Agent-E?"
     # Ordinary words stay words ("pottery"); a name typed with capitals is the user's spelling; a name the
     # papers write with a variant ("KilnArena-Pro") or also in lower case ("glazeoven") is left as typed.
     assert respelled("Is pottery in Kilnrl? What of kilnarena and glazeoven?", spellings) \
