@@ -265,8 +265,9 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
 
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:
     """The papers the previous answer named, by title (or its lead, "LServe") or by a work's name that a
-    title carries or an abstract introduces (MASH), for "which of those …" follow-ups and ones about "it";
-    None when the question is not about them or none can be found."""
+    title carries or an abstract introduces (MASH), for "which of those …" follow-ups and ones about "it" (only
+    the one an ordinal points to: "the second one"); None when the question is not about them or none can be
+    found."""
     if not parsed.previous_question or not parsed.previous_answer:
         return None
     if not (parsed.restrict_to_previous or parsed.excludes_previous or parsed.refers_to_previous):
@@ -279,11 +280,8 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     for name, found in works.items():
         if found is not None and extractive.names_work(name, found) and found not in named:
             named.append(found)
-    if parsed.ordinal is not None and named:
-        # "What did the second one report?": the papers in the order the answer names them, and that one of them.
-        named = sorted(named, key=lambda c: _named_at(c, works, answer_text))
-        if parsed.ordinal < len(named):
-            return [named[parsed.ordinal]]
+    if parsed.ordinal is not None and parsed.ordinal < len(ordered := in_answer_order(named, works, answer_text)):
+        return [ordered[parsed.ordinal]]  # "What did the second one report?"
     if not named and parsed.refers_to_previous and not extractive.found_nothing(parsed.previous_answer):
         # "Yes: an RL-based rewriting approach …", then "Which baselines did it beat?": an answer that describes
         # its paper without naming it means the paper its words find, when the question found it too.
@@ -292,13 +290,27 @@ def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candid
     return list({c.paper.paper_id: c for c in named}.values()) or None
 
 
+CONDITION_BEFORE = re.compile(r"\b(?:on|at|than|against|over|beyond|besides|with|to)\s+(?:the\s+)?(?:[a-z]+\s+)?$",
+                              re.IGNORECASE)
+
+
+def in_answer_order(named: list[Candidate], works: dict, answer_text: str) -> list[Candidate]:
+    """The papers in the order the answer names them, each once (a paper found by its title and by a name of its
+    work comes as two candidates)."""
+    distinct = list({c.paper.paper_id: c for c in named}.values())
+    return sorted(distinct, key=lambda c: _named_at(c, works, answer_text))
+
+
 def _named_at(candidate: Candidate, works: dict, answer_text: str) -> int:
     """Where the answer first names the paper: its title's lead, or a name of the work the answer uses (not a
     name the paper merely mentions, such as its baseline's)."""
-    names = [candidate.paper.title.split(":")[0],
-             *(n for n, c in works.items() if c is candidate and extractive.names_work(n, c))]
-    return min((at for n in names if (at := names_of.first_mention(n, answer_text)) is not None),
-               default=len(answer_text))
+    names = [candidate.paper.title.split(":")[0], *(n for n, c in works.items() if c is not None and
+                                                     c.paper.paper_id == candidate.paper.paper_id
+                                                     and extractive.names_work(n, c))]
+    # "WebRL … evaluated on WebArena. PAE …": a benchmark the answer names after "on" is no item of its list.
+    found = [at for n in names if (at := names_of.first_mention(n, answer_text)) is not None
+             and not CONDITION_BEFORE.search(names_of.unmarked(answer_text)[:at])]
+    return min(found, default=len(answer_text))
 
 
 def scope(retrieved: Retrieved, index: PaperIndex, k: int, matching: int | None) -> str | None:

@@ -83,8 +83,8 @@ REFERS_TO_PREVIOUS = re.compile(r"(?<!\bof )(?<!\bamong )(?<!\bfrom )\b(those|th
                                 r"that work|the paper|the method)\b", re.IGNORECASE)
 # "The second one", "the latter": which paper of the previous answer, in the order it named them (0-based; -1 the
 # last).
-ORDINAL = re.compile(r"\bthe (first|second|third|fourth|fifth|last|former|latter)\b(?!\s+(?:time|step|stage|half|"
-                     r"part|phase|round|author)s?\b)", re.IGNORECASE)
+ORDINAL = re.compile(r"\bthe (first|second|third|fourth|fifth|last)(?= (?:one|paper|work|study|method|approach|model|"
+                     r"system|framework|benchmark)s?\b)|\bthe (former|latter)\b", re.IGNORECASE)
 ORDINALS = {"first": 0, "former": 0, "second": 1, "third": 2, "fourth": 3, "fifth": 4, "last": -1, "latter": -1}
 RESTRICT_TO_PREVIOUS = re.compile(r"\b(of|among|from) (those|these|them)\b|\bwhich one\b", re.IGNORECASE)
 
@@ -485,7 +485,8 @@ def analyse(question: object, *, max_chars: int, history: list | None = None,
         restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
         refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
         excludes_previous=is_follow_up and bool(ANOTHER.search(OTHER_CONDITION.sub(" ", text))),
-        ordinal=ORDINALS[ordinal.group(1).lower()] if is_follow_up and (ordinal := ORDINAL.search(text)) else None,
+        ordinal=ORDINALS[(ordinal.group(1) or ordinal.group(2)).lower()]
+        if is_follow_up and (ordinal := ORDINAL.search(text)) else None,
         parts=parts,
         defines=len(parts) == 1 and not QUANTITY.search(text)
         and any(DEFINITION.search(s) for s in asking_sentences(text)[1]),

@@ -13,7 +13,7 @@ import pytest
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.evaluation import citation_problems, dev_test_split
-from rag.evidence import conditions_first
+from rag.evidence import conditions_first, in_answer_order
 from rag.extractive import (
     framing_length,
     ABSTAIN_TEXT,
@@ -295,13 +295,28 @@ def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
         == "which agents fire in Potworld or kilnland?"
 
 
+def test_the_previous_answers_papers_in_the_order_it_names_them_each_once():
+    kiln = make_paper("KilnRL: Firing Pots", "We fire pots.")
+    glaze = make_paper("GlazeNet: Glazes", "We glaze pots.")
+    bench = make_paper("PotBench: A Benchmark", "We test pots.")
+    answer_text = "Two: GlazeNet (the Glaze Network), tested on PotBench, and KilnRL, which fires pots."
+    # GlazeNet found by its title and again by its work's name, as another candidate object.
+    named = [Candidate(glaze, 1.0, 0.5, 2.0), Candidate(kiln, 1.0, 0.5, 1.0), Candidate(glaze, 0.0, 0.5, 7.0),
+             Candidate(bench, 1.0, 0.5, 1.0)]
+    works = {"Glaze Network": named[2]}
+    ordered = in_answer_order(named, works, answer_text)
+    # A benchmark named after "on" is no item of the answer's list: it comes last.
+    assert [c.paper.title.split(":")[0] for c in ordered] == ["GlazeNet", "KilnRL", "PotBench"]
+
+
 def test_an_ordinal_follow_up_names_its_place_in_the_previous_answer():
     history = [{"question": "Which kilns fire fastest?", "answer": "KilnA and KilnB."}]
     places = {q: analyse(q, max_chars=500, history=history).ordinal
-              for q in ("And the latter one, how hot?", "What did the second paper report?", "the first one?",
-                        "How fast is it the first time?")}
-    assert places == {"And the latter one, how hot?": -1, "What did the second paper report?": 1,
-                      "the first one?": 0, "How fast is it the first time?": None}
+              for q in ("And the latter, how hot?", "What did the second paper report?", "the first one?",
+                        "How fast is it the first time?", "Was it the first to fire stoneware?")}
+    assert places == {"And the latter, how hot?": -1, "What did the second paper report?": 1,
+                      "the first one?": 0, "How fast is it the first time?": None,
+                      "Was it the first to fire stoneware?": None}
     assert analyse("What did the second paper report?", max_chars=500).ordinal is None  # no conversation
 
 
