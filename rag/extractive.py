@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -22,7 +22,7 @@ import numpy as np
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
-                       question_names, unmarked, version_of)
+                       question_names, spelled, unmarked, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.selector import SentenceModel
@@ -950,14 +950,18 @@ def variants_asked(question: str) -> bool:
                              question[:m.start()], re.IGNORECASE) for m in VARIANTS_ASKED.finditer(question))
 
 
-def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = ()) -> bool:
+def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = (),
+                    acronyms: Mapping[str, str] | None = None) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
     ("Generative Flow Networks (GFlowNets)"), a variant of it ("WebArena-Lite") that the question names too
-    ("… or its Lite subset"), any variant when the question admits them ("on R2R (or an R2R variant)"), or a
-    name the question offers instead of it ("CLIP or ViT")."""
+    ("… or its Lite subset"), any variant when the question admits them ("on R2R (or an R2R variant)"), a
+    name the question offers instead of it ("CLIP or ViT"), or, for an acronym, the words the papers spell it
+    out with (`PaperTable.acronyms`: "state-of-the-art" for SOTA)."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
+    words = (acronyms or {}).get(re.sub(r"(?<=[A-Z])s$", "", name))
     return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+            or (words is not None and re.search(rf"(?<!\w){re.escape(words)}", spelled(text)) is not None)
             or (variants_asked(question) and mentions_variant(name, text))
             or any(mentions_form(other, text) for other in glossed(name, names, question)
                    + alternatives(name, question, names)))
@@ -974,8 +978,8 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
         # number is that one's; a paper that never names it reports another's.
         conditions += [n for n in scorer.names if re.search(r"\d", n) and n not in conditions
                        and not is_aside(n, folded(question.text))]
-    meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names)
-                                      for n in conditions)]
+    meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names,
+                                                      scorer.table.acronyms) for n in conditions)]
     # "The 7-billion-parameter version": a model size the question states is a condition too.
     sizes = stated_sizes(question.text)
     if sizes and meets and meets[0].score >= threshold:
@@ -1150,7 +1154,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
                   and item.score >= scorer.weights.list_spread_cutoff * top)
         if item.score < cutoff and not spread:
             continue
-        if not all(meets_condition(n, paper, question.text, scorer.names) for n in conditions):
+        if not all(meets_condition(n, paper, question.text, scorer.names, scorer.table.acronyms) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage

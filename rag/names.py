@@ -7,6 +7,7 @@ paper, sets two named works side by side, or says that a named work is not in th
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Collection, Iterable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -260,3 +261,30 @@ def respelled(text: str, spellings: Mapping[str, str]) -> str:
         else:
             start += 1
     return "".join(pieces) + text[end:]
+
+
+# "state-of-the-art (SOTA)", "large language models (LLMs)": an acronym where a paper spells it out.
+SPELLED_ACRONYM = re.compile(r"((?:[\w'-]+\s+){1,8})\(([A-Z][A-Z0-9]{1,5})s?\)")
+SMALL_WORDS = {"of", "the", "and", "for", "to", "in", "on", "with", "a", "an", "via", "by", "from"}
+
+
+def acronym_expansions(abstracts: Iterable[str]) -> dict[str, str]:
+    """Each acronym the papers spell out somewhere, with its commonest spelling, lower-cased and without
+    hyphens ("SOTA" -> "state of the art"): a paper that writes the words names the acronym too."""
+    found: dict[str, Counter] = {}
+    for text in abstracts:
+        for match in SPELLED_ACRONYM.finditer(unmarked(text)):
+            words, letters = match.group(1).split(), match.group(2).lower()
+            for n in range(1, len(words) + 1):
+                parts = [p for w in words[-n:] for p in re.split(r"[-']", w) if p]
+                initials = "".join(p[0] for p in parts).lower()
+                content = "".join(p[0] for p in parts if p.lower() not in SMALL_WORDS).lower()
+                if parts[0].lower() not in SMALL_WORDS and letters in (initials, content):
+                    found.setdefault(match.group(2), Counter())[spelled(" ".join(words[-n:]))] += 1
+                    break
+    return {acronym: counts.most_common(1)[0][0] for acronym, counts in found.items()}
+
+
+def spelled(text: str) -> str:
+    """Lower-cased, hyphens as spaces, plural "s" off each word's end: how two spellings of words compare."""
+    return " ".join(w.removesuffix("s") for w in re.split(r"[\s-]+", unmarked(text).lower()) if w)

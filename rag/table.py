@@ -33,7 +33,7 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.names import lead_spellings
+from rag.names import acronym_expansions, lead_spellings
 from rag.text import folded, terms
 from rag.vectors import PaperVectors, open_matrix
 
@@ -161,6 +161,9 @@ class PaperTable:
     # The same names as their titles spell them, by their letters and digits ("webrl" -> "WebRL"): a question's
     # name typed otherwise is respelled (`names.respelled`).
     lead_spellings: dict[str, str]
+    # Each acronym the papers spell out somewhere, with its words ("SOTA" -> "state of the art"): a paper that
+    # writes the words meets a condition the question names by the acronym.
+    acronyms: dict[str, str]
     vectors: PaperVectors
     # Each paper's own vector (float32, in `order`): questions are scored against all of them exactly, which at
     # 100k papers is a few milliseconds and needs no ANN index in the serving process (`PaperIndex.dense_scores`).
@@ -201,8 +204,10 @@ class PaperTable:
         paper_matrix = vectors.paper_rows(order)
         vectors.written.clear()  # held by `paper_matrix` now
         spellings = lead_spellings([p.title for p in by_id.values()], (p.abstract for p in by_id.values()))
+        expansions = acronym_expansions(p.abstract for p in by_id.values())
         return cls(digest, by_id, order, bm25_scores_by_term, bm25_term_ids, numbers, idf,
-                   max(idf.values(), default=1.0), vocabulary, title_leads, spellings, vectors, paper_matrix)
+                   max(idf.values(), default=1.0), vocabulary, title_leads, spellings, expansions, vectors,
+                   paper_matrix)
 
     @functools.cached_property
     def paper_projection(self) -> tuple[np.ndarray, np.ndarray] | None:

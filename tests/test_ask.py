@@ -427,6 +427,12 @@ def test_a_paper_listed_for_a_condition_quotes_where_it_meets_it(assistant):
     assert "WebShop" in line, answer.text
 
 
+def test_an_acronym_the_paper_spells_out_is_no_missing_condition(assistant):
+    # Mobile-Agent-E writes "state-of-the-art"; before, the answer abstained: it "does not mention SOTA".
+    answer = assistant.ask("By how much does Mobile-Agent-E improve over the previous SOTA?")
+    assert not answer.abstained and "22%" in answer.text, answer.text
+
+
 def test_metadata_two_fields_and_two_papers(assistant):
     answer = assistant.ask("How many authors and how many upvotes does the CUDA-LLM paper have?")
     assert "5 authors" in answer.text and "0 upvotes" in answer.text

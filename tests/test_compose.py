@@ -46,7 +46,7 @@ from rag.extractive import (
     stated_sizes,
     uncovered_terms,
 )
-from rag.names import (first_mention, in_title_words, is_specific, lead_spellings, mentions, mentions_form, names_a_version, phrase_names,
+from rag.names import (acronym_expansions, first_mention, in_title_words, is_specific, lead_spellings, mentions, mentions_form, names_a_version, phrase_names,
                        question_names, respelled, version_of)
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit, title_acronyms
@@ -378,7 +378,8 @@ def table_for(papers) -> SimpleNamespace:
     vocabulary = {t for p in papers for t in terms(f"{p.title} {p.abstract}")}
     idf = {t: 1.0 for t in vocabulary}
     words = {w.lower() for p in papers for w in f"{p.title} {p.abstract}".split()}
-    return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words)
+    return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words,
+                           acronyms=acronym_expansions(p.abstract for p in papers))
 
 
 KILN = make_paper("KilnNet: Firing Schedules for Ceramics",
@@ -787,6 +788,16 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
 def test_a_name_after_on_than_or_for_a_is_a_condition():
     assert is_condition("Raku", "what does it reach on raku?") and is_condition("Glaze-7", "a rate for a glaze-7 model")
     assert is_condition("Raku", "its score on the full raku benchmark") and not is_condition("KilnNet", "what is kilnnet for?")
+
+
+def test_an_acronym_condition_is_met_by_the_words_the_papers_spell_it_out_with():
+    acronyms = acronym_expansions(["We beat the best-known kiln schedule (BKKS) and the clay-firing baseline (CFB).",
+                                   "Large kiln models (LKMs) fire pots."])
+    assert acronyms == {"BKKS": "best known kiln schedule", "CFB": "clay firing baseline", "LKM": "large kiln model"}
+    kiln = make_paper("KilnFlow: Firing Faster", "KilnFlow fires 20% faster than the best known kiln schedules.")
+    question = "How much faster is it than the previous BKKS?"
+    assert meets_condition("BKKS", kiln, question, acronyms=acronyms) and not meets_condition("BKKS", kiln, question)
+    assert not meets_condition("CFB", kiln, question, acronyms=acronyms)
 
 
 def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
