@@ -1228,7 +1228,7 @@ def _naming(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit]) -> 
     return naming[:1]
 
 
-LOCATOR = re.compile(r"\b(?:in|from)\s+(?:the|that|this|a)\s+(?:[\w-]+\s+){0,2}?(?:paper|work|study|article|"
+LOCATOR = re.compile(r"\b(?:in|from)\s+(?:the|that|this|a)\s+(?:[\w'‘’\"“”-]+\s+){0,6}?(?:paper|work|study|article|"
                      r"preprint)\b[^?.]*", re.IGNORECASE)
 
 

@@ -1433,6 +1433,7 @@ def test_a_work_its_abstract_introduces_is_the_subject_and_a_benchmark_after_on_
                                    "schedules?"), works)[0] == "AKSA"
     assert definition_subject(read("What is AKSA and how does it schedule firings across several studios with "
                                    "shared kilns?"), works) is None
+    assert definition_subject(read("What is AKSA from the 'firing is fun' kiln scheduling paper?"), works)[0] == "AKSA"
     # A name inside that clause is where to look, not what is asked.
     works = {"AKSA": Candidate(kiln, 1.0, 0.6, 1.0), "StoneBench": Candidate(other, 1.0, 0.6, 1.0)}
     assert definition_subject(read("What is AKSA in the work on learned fuel schedules (StoneBench)?"),
