@@ -188,11 +188,6 @@ def version_of(name: str) -> str | None:
 TYPED_WORD = re.compile(r"[\w^*!'-]*\w(?:\.\d+)?")
 # "WebArena-Lite", "GPT-4-Turbo": a name followed by a capitalised variant's suffix.
 VARIANT = re.compile(r"(?<![\w-])([\w^*]+)-[A-Z]")
-# "AlphaMath", "WebRL", "Llama-3.1-8B": a name whose capitals or digits sit inside it (not an acronym: "llm" typed
-# is the field's word).
-MIXED_NAME = re.compile(r"(?<![\w-])(?=[\w.-]*(?:[a-z][A-Z]|[A-Za-z]\d))[A-Za-z][\w.-]*[\w](?![\w-])")
-# "… agents in Minecraft": a capitalised word inside a sentence (one the papers never write in lower case is a name).
-PROPER_NOUN = re.compile(r"(?<=[a-z,] )[A-Z][a-z]{3,}(?![\w-])")
 LOWER_WORD = re.compile(r"(?<![\w-])[a-z]{4,}(?![\w-])")
 RESPELL_WORDS = 3  # the longest run of typed words compared with a title's name
 MIN_COMPACT_CHARS = 4  # "rl" or "moe" typed alone are terms, not a paper's name
@@ -204,32 +199,24 @@ def compact(text: str) -> str:
 
 
 def lead_spellings(titles: Collection[str], abstracts: Iterable[str]) -> dict[str, str]:
-    """The names papers use, by their `compact` form: each title's leading name ("LServe" of "LServe: Efficient
-    …"), each name with capitals or digits inside it in titles and abstracts (AlphaMath, WebArena-Lite) and each
-    capitalised word inside an abstract's sentence (Minecraft), where one spelling has the form, the form is
-    long enough to be a name, the papers never write it in lower case, and no text names a variant of it
-    ("WebArena-Lite" beside WebArena: "webarena" typed may mean either)."""
+    """The name each title leads with ("LServe" of "LServe: Efficient …"), by its `compact` form, where one
+    title has the form, the form is long enough to be a name, the papers never write it in lower case, and no
+    text names a variant of it ("WebArena-Lite" beside WebArena: "webarena" typed may mean either). Names only
+    abstracts use (AlphaMath, Minecraft) were respelled too at first: on an unseen set they lost three answers
+    and gained none (docs/EVAL.md, eighteenth pass)."""
     found: dict[str, set[str]] = {}
-    title_set = {unmarked(t) for t in titles}
     for title in titles:
         lead, colon, _ = title.partition(":")
         lead = lead.strip(" !")
         if colon and len(lead.split()) <= RESPELL_WORDS and len(key := compact(lead)) >= MIN_COMPACT_CHARS:
             found.setdefault(key, set()).add(lead)
     varied: set[str] = set()
-    written: dict[str, set[str]] = {}
     for text in [*titles, *abstracts]:
         text = unmarked(text)
         varied.update(compact(m.group(1)) for m in VARIANT.finditer(text))
         # "AttRibution" in one abstract, "attribution" in others: a word the papers write in lower case is a word.
         varied.update(LOWER_WORD.findall(text))
-        # Titles capitalise every word: a capitalised word names something only inside an abstract's sentence.
-        for m in [*MIXED_NAME.finditer(text), *(PROPER_NOUN.finditer(text) if text not in title_set else ())]:
-            if len(key := compact(m.group(0))) >= MIN_COMPACT_CHARS and key not in found:
-                written.setdefault(key, set()).add(m.group(0))
-    # A title's own spelling of its name wins over the abstracts' ("ReST-MCTS*", not "ReST-MCTS").
-    return {key: next(iter(spelled)) for key, spelled in {**written, **found}.items()
-            if len(spelled) == 1 and key not in varied}
+    return {key: next(iter(leads)) for key, leads in found.items() if len(leads) == 1 and key not in varied}
 
 
 def respelled(text: str, spellings: Mapping[str, str]) -> str:

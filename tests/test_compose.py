@@ -275,24 +275,20 @@ def test_mentions_and_versions():
 
 def test_names_typed_in_lower_case_are_respelled_as_the_papers_write_them():
     titles = ["KilnRL: Firing Pots with Rewards", "Glaze-STaR: Balancing Glazes", "PotTree*: Searching Kilns",
-              "Pottery: A Survey", "Kiln Bench: Firing Tests", "Clay-Agent-E: Self-Evolving Potters"]
-    texts = ["We test on KilnArena and KilnArena-Pro with ClayGPT.", "A kiln fires pottery; the GlazeOven "
-             "heats it. We report the glazeoven heat.", "Agents fire pots in Potworld and in Kilnland; a kilnland "
-             "is hot."]
-    spellings = lead_spellings(titles, texts)
-    assert respelled("what does kilnrl get, and is glaze-star better than claygpt?", spellings) \
-        == "what does KilnRL get, and is Glaze-STaR better than ClayGPT?"
+              "Pottery: A Survey", "Kiln Bench: Firing Tests", "Clay-Agent-E: Self-Evolving Potters",
+              "KilnArena: Kilns Compared", "GlazeOven: Hot Glazes"]
+    abstracts = ["We test on KilnArena-Pro with ClayGPT.", "We report the glazeoven heat."]
+    spellings = lead_spellings(titles, abstracts)
+    assert respelled("what does kilnrl get, and is glaze-star better?", spellings) \
+        == "what does KilnRL get, and is Glaze-STaR better?"
     # A title's name with marks, and one of several words; the marks typed after it are the title's own.
     assert respelled("pottree* vs kiln bench", spellings) == "PotTree* vs Kiln Bench"
     assert respelled("how good is clay agent E?", spellings) == "how good is Clay-Agent-E?"
     # Ordinary words stay words ("pottery"); a name typed with capitals is the user's spelling; a name the
-    # papers write with a variant ("KilnArena-Pro") or also in lower case ("glazeoven") is left as typed.
-    assert respelled("Is pottery in Kilnrl? What of kilnarena and glazeoven?", spellings) \
-        == "Is pottery in Kilnrl? What of kilnarena and glazeoven?"
-    assert respelled("kilnarena pro scores", spellings) == "KilnArena-Pro scores"
-    # A capitalised word inside an abstract's sentence is a name, unless the papers also write it in lower case.
-    assert respelled("which agents fire in potworld or kilnland?", spellings) \
-        == "which agents fire in Potworld or kilnland?"
+    # papers write with a variant ("KilnArena-Pro") or also in lower case ("glazeoven") is left as typed, and
+    # so is a name only abstracts use ("claygpt").
+    assert respelled("Is pottery in Kilnrl? What of kilnarena, glazeoven and claygpt?", spellings) \
+        == "Is pottery in Kilnrl? What of kilnarena, glazeoven and claygpt?"
 
 
 def test_the_previous_answers_papers_in_the_order_it_names_them_each_once():
