@@ -250,8 +250,10 @@ def respelled(text: str, spellings: Mapping[str, str]) -> str:
     return "".join(pieces) + text[end:]
 
 
-# "state-of-the-art (SOTA)", "large language models (LLMs)": an acronym where a paper spells it out.
-SPELLED_ACRONYM = re.compile(r"((?:[\w'-]+\s+){1,8})\(([A-Z][A-Z0-9]{1,5})s?\)")
+# "state-of-the-art (SOTA)", "large language models (LLMs)": an acronym in brackets, where a paper spells it out
+# in the words before it.
+BRACKETED_ACRONYM = re.compile(r"\(([A-Z][A-Z0-9]{1,5})s?\)")
+SPELLED_WORDS = 8  # the most words an acronym's spelling takes
 SMALL_WORDS = {"of", "the", "and", "for", "to", "in", "on", "with", "a", "an", "via", "by", "from"}
 
 
@@ -260,14 +262,16 @@ def acronym_expansions(abstracts: Iterable[str]) -> dict[str, str]:
     hyphens ("SOTA" -> "state of the art"): a paper that writes the words names the acronym too."""
     found: dict[str, Counter] = {}
     for text in abstracts:
-        for match in SPELLED_ACRONYM.finditer(unmarked(text)):
-            words, letters = match.group(1).split(), match.group(2).lower()
+        text = unmarked(text)
+        for match in BRACKETED_ACRONYM.finditer(text):
+            acronym = match.group(1)
+            words, letters = text[max(0, match.start() - 160):match.start()].split()[-SPELLED_WORDS:], acronym.lower()
             for n in range(1, len(words) + 1):
                 parts = [p for w in words[-n:] for p in re.split(r"[-']", w) if p]
                 initials = "".join(p[0] for p in parts).lower()
                 content = "".join(p[0] for p in parts if p.lower() not in SMALL_WORDS).lower()
                 if parts[0].lower() not in SMALL_WORDS and letters in (initials, content):
-                    found.setdefault(match.group(2), Counter())[spelled(" ".join(words[-n:]))] += 1
+                    found.setdefault(acronym, Counter())[spelled(" ".join(words[-n:]))] += 1
                     break
     return {acronym: counts.most_common(1)[0][0] for acronym, counts in found.items()}
 

@@ -72,6 +72,8 @@ GREEK_NAMES = str.maketrans({letter: name for letters, name in (
 def folded(text: str) -> str:
     """Accents dropped (TÜLU -> TULU) and Greek letters spelled out (τ -> tau), so a name matches however it
     is spelt and ASCII patterns see it."""
+    if text.isascii():
+        return text  # nothing to fold: most abstracts, read whole when the paper table is built
     decomposed = unicodedata.normalize("NFKD", text).translate(GREEK_NAMES)
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
