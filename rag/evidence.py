@@ -308,8 +308,9 @@ def _named_at(candidate: Candidate, works: dict, answer_text: str) -> int:
                                                      c.paper.paper_id == candidate.paper.paper_id
                                                      and extractive.names_work(n, c))]
     # "WebRL … evaluated on WebArena. PAE …": a benchmark the answer names after "on" is no item of its list.
+    text = names_of.unmarked(answer_text)  # where `first_mention` counts its offsets
     found = [at for n in names if (at := names_of.first_mention(n, answer_text)) is not None
-             and not CONDITION_BEFORE.search(names_of.unmarked(answer_text)[:at])]
+             and not CONDITION_BEFORE.search(text[:at])]
     return min(found, default=len(answer_text))
 
 

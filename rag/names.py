@@ -193,6 +193,13 @@ RESPELL_WORDS = 3  # the longest run of typed words compared with a title's name
 MIN_COMPACT_CHARS = 4  # "rl" or "moe" typed alone are terms, not a paper's name
 
 
+def title_name(title: str) -> str:
+    """The name a title leads with, as the title writes it ("Hogwild! Inference" of "Hogwild! Inference:
+    Parallel …", without the "!"); "" when it has none."""
+    lead, colon, _ = title.partition(":")
+    return lead.strip(" !") if colon else ""
+
+
 def compact(text: str) -> str:
     """A name's letters and digits only, lower-cased: "WebRL", "webrl" and "Web-RL" are all "webrl"."""
     return re.sub(r"[\W_]+", "", unmarked(text)).lower()
@@ -206,9 +213,8 @@ def lead_spellings(titles: Collection[str], abstracts: Iterable[str]) -> dict[st
     and gained none (docs/EVAL.md, eighteenth pass)."""
     found: dict[str, set[str]] = {}
     for title in titles:
-        lead, colon, _ = title.partition(":")
-        lead = lead.strip(" !")
-        if colon and len(lead.split()) <= RESPELL_WORDS and len(key := compact(lead)) >= MIN_COMPACT_CHARS:
+        lead = title_name(title)
+        if lead and len(lead.split()) <= RESPELL_WORDS and len(key := compact(lead)) >= MIN_COMPACT_CHARS:
             found.setdefault(key, set()).add(lead)
     varied: set[str] = set()
     for text in [*titles, *abstracts]:

@@ -33,7 +33,7 @@ import numpy as np
 
 from rag.config import RagSettings
 from rag.corpus import Paper
-from rag.names import acronym_expansions, lead_spellings
+from rag.names import acronym_expansions, lead_spellings, title_name
 from rag.text import folded, terms
 from rag.vectors import PaperVectors, open_matrix
 
@@ -53,8 +53,7 @@ T = TypeVar("T")
 
 def title_lead(title: str) -> str:
     """The name a title leads with ("LServe" of "LServe: Efficient …"), lower-cased; "" when it has none."""
-    lead, colon, _ = title.partition(":")
-    return folded(lead).lower().strip(" !") if colon else ""
+    return folded(title_name(title)).lower()
 
 
 def content_digest(papers: Iterable[Paper]) -> str:
