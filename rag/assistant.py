@@ -114,10 +114,11 @@ class Assistant:
         mark = time.perf_counter()
         with self._chroma_errors():
             retrieved = self._candidates(parsed, k or self.settings.top_k, filters)
+            parsed = retrieved.question  # a which-paper question several papers answer asks for them all
             index = self.index  # the view the candidates came from, when the search had to reload it
             timings["retrieve"] = time.perf_counter() - mark
             mark = time.perf_counter()
-            evidence = gather(parsed, retrieved, index, k or self.settings.top_k, self.settings)
+            evidence = gather(retrieved, index, k or self.settings.top_k, self.settings)
             active = retrieved.filters
             matching = None if active.is_empty() else index.count_matching(active)
             evidence.scope = scope(retrieved, index, k or self.settings.top_k, matching)

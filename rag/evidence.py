@@ -5,7 +5,7 @@ the papers of a previous answer for a follow-up about them, every paper meeting 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -27,6 +27,8 @@ PREVIOUS_ANSWER_CHARS = 600
 
 @dataclass
 class Retrieved:
+    # The question as it is answered: a which-paper question whose condition several papers meet asks for them all.
+    question: Question
     candidates: list[Candidate]  # the ranked papers
     vector: np.ndarray  # the search text's embedding (with the history for a follow-up)
     answer_vector: np.ndarray  # the user's own words' embedding, what the answer is scored against
@@ -51,6 +53,9 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=pending,
                               expand=question.wants_several)
     vector = pending.result()
+    if question.wants_paper and not question.wants_several and not question.previous_question \
+            and not question.compares and _shared_condition(question, candidates, index, vector, active):
+        question = replace(question, wants_several=True)
     answer_vector = vector if answer_vector is None else answer_vector
     meeting = []
     if question.wants_several and not question.restrict_to_previous and (previous is None
@@ -62,7 +67,18 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
             described = _described(question, works, index, active)
             if not extractive.side_by_side(question, works | described, list(described)):
                 candidates = conditions_first(candidates, meeting)[:k]
-    return Retrieved(candidates, vector, answer_vector, previous, active, meeting)
+    return Retrieved(question, candidates, vector, answer_vector, previous, active, meeting)
+
+
+def _shared_condition(question: Question, ranked: list[Candidate], index: PaperIndex, vector,
+                      active: Filters) -> bool:
+    """"Which paper evaluates agents on GAIA?", where several papers do and the question names none of them: a
+    condition a list would hold its papers to (`extractive.list_conditions`) that two or more papers meet, so
+    the answer lists them rather than picking one."""
+    names, works, _ = _works(question.text, ranked, index, vector)
+    if any(c is not None and extractive.names_work(n, c) for n, c in works.items()):
+        return False  # "Which benchmark was Sibyl evaluated on?" asks about Sibyl's paper
+    return len(_meeting_conditions(question, names, ranked, index, vector, active)) >= 2
 
 
 def _meeting_conditions(question: Question, names: list[str], ranked: list[Candidate], index: PaperIndex, vector,
@@ -74,8 +90,11 @@ def _meeting_conditions(question: Question, names: list[str], ranked: list[Candi
                                             index.settings.composer.rare_name_share)
     found = {}
     for name in conditions:
-        for candidate in index.mentioning(name, vector, active, index.settings.condition_papers):
-            found.setdefault(candidate.paper.paper_id, candidate)
+        # "BIG-Bench Hard": also the papers that write only its acronym (BBH).
+        short = index.table.acronym_of.get(names_of.spelled(name)) if re.search(r"[\s-]", name) else None
+        for form in [name] + ([short] if short else []):
+            for candidate in index.mentioning(form, vector, active, index.settings.condition_papers):
+                found.setdefault(candidate.paper.paper_id, candidate)
     return list(found.values())
 
 
@@ -91,11 +110,11 @@ def conditions_first(ranked: list[Candidate], meeting: list[Candidate]) -> list[
             + [c for c in ranked if c.paper.paper_id not in ids])
 
 
-def gather(parsed: Question, retrieved: Retrieved, index: PaperIndex, k: int,
-           settings: RagSettings) -> extractive.Evidence:
+def gather(retrieved: Retrieved, index: PaperIndex, k: int, settings: RagSettings) -> extractive.Evidence:
     """The papers and sentences the answer is composed from: the top papers (all k for a list question),
     the paper of each named work (looked up by name when retrieval missed it) and, for a follow-up about
     the previous answer, only the papers that answer named."""
+    parsed = retrieved.question
     candidates, vector, answer_vector, previous, active = (retrieved.candidates, retrieved.vector,
                                                            retrieved.answer_vector, retrieved.previous,
                                                            retrieved.filters)

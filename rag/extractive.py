@@ -951,16 +951,19 @@ def variants_asked(question: str) -> bool:
 
 
 def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str] = (),
-                    acronyms: Mapping[str, str] | None = None) -> bool:
+                    acronyms: Mapping[str, str] | None = None, acronym_of: Mapping[str, str] | None = None) -> bool:
     """Whether the paper mentions the condition: the name itself, another name the question glosses it with
     ("Generative Flow Networks (GFlowNets)"), a variant of it ("WebArena-Lite") that the question names too
     ("… or its Lite subset"), any variant when the question admits them ("on R2R (or an R2R variant)"), a
     name the question offers instead of it ("CLIP or ViT"), or, for an acronym, the words the papers spell it
-    out with (`PaperTable.acronyms`: "state-of-the-art" for SOTA)."""
+    out with (`PaperTable.acronyms`: "state-of-the-art" for SOTA), and for words the papers shorten, the acronym
+    (`PaperTable.acronym_of`: BBH for "BIG-Bench Hard")."""
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
     words = (acronyms or {}).get(re.sub(r"(?<=[A-Z])s$", "", name))
+    short = (acronym_of or {}).get(spelled(name)) if " " in name or "-" in name else None
     return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
+            or (short is not None and mentions_form(short, text))
             or (words is not None and re.search(rf"(?<!\w){re.escape(words)}", spelled(text)) is not None)
             or (variants_asked(question) and mentions_variant(name, text))
             or any(mentions_form(other, text) for other in glossed(name, names, question)
@@ -979,7 +982,7 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
         conditions += [n for n in scorer.names if re.search(r"\d", n) and n not in conditions
                        and not is_aside(n, folded(question.text))]
     meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names,
-                                                      scorer.table.acronyms) for n in conditions)]
+                                                      scorer.table.acronyms, scorer.table.acronym_of) for n in conditions)]
     # "The 7-billion-parameter version": a model size the question states is a condition too.
     sizes = stated_sizes(question.text)
     if sizes and meets and meets[0].score >= threshold:
@@ -1154,7 +1157,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
                   and item.score >= scorer.weights.list_spread_cutoff * top)
         if item.score < cutoff and not spread:
             continue
-        if not all(meets_condition(n, paper, question.text, scorer.names, scorer.table.acronyms) for n in conditions):
+        if not all(meets_condition(n, paper, question.text, scorer.names, scorer.table.acronyms, scorer.table.acronym_of) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage
@@ -1302,6 +1305,11 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
         chosen += spelling_of(scorer, candidate, chosen, name)
     chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
+    # Writers of "what is X?" want two or three things about X: the fitted model's likeliest sentence that reports
+    # no result joins the introduction. Only that one: more, within a list line's words, gained 5 more of 155
+    # tuning-set definitions but made the median answer of most sets 3 to 18 words longer (docs/EVAL.md,
+    # nineteenth pass).
+    chosen += _likeliest(scorer, candidate, chosen, 0, results=False)
     composer = Composer(scorer.hits)
     return Draft(composer.line(candidate, chosen, []), composer.citations, False, [])
 
@@ -1536,16 +1544,18 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
     return Draft("\n".join(lines), composer.citations, False, [], missing)
 
 
-def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], words: int) -> list[SentenceHit]:
+def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], words: int,
+               results: bool = True) -> list[SentenceHit]:
     """Of the paper's sentences that the fitted sentence model ranks likeliest to hold what the question asks (the
     first `likeliest_sentences`), those the chosen ones leave out: the first always, the others while the chosen
     and added sentences stay within `words`, the model finds them likely enough (`likeliest_probability`) and they
     do not set out the paper's problem. The writers of unseen comparisons and lists ask two or three facts of each
     work, and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md,
-    thirteenth, fourteenth and sixteenth passes)."""
+    thirteenth, fourteenth and sixteenth passes). Without `results`, no sentence reporting a result is added."""
     scored = [(scorer.model.probability(scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), s.hit)
               for s in scorer.for_question(candidate.paper.paper_id)
-              if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)]
+              if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)
+              and (results or not reports_result(s.hit.text))]
     ranked = sorted(scored, key=lambda pair: -pair[0])[:scorer.weights.likeliest_sentences]
     added: list[SentenceHit] = []
     for rank, (probability, hit) in enumerate(ranked):

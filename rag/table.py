@@ -209,6 +209,12 @@ class PaperTable:
                    paper_matrix)
 
     @functools.cached_property
+    def acronym_of(self) -> dict[str, str]:
+        """`acronyms` the other way round ("big bench hard" -> "BBH"): a paper that writes only the acronym meets a
+        condition the question spells out."""
+        return {words: acronym for acronym, words in self.acronyms.items()}
+
+    @functools.cached_property
     def paper_projection(self) -> tuple[np.ndarray, np.ndarray] | None:
         """(basis, projected rows): the paper vectors on their `PROJECTION_DIMENSIONS` leading principal
         directions (uncentred, which keeps dot products best), for a cheap first ranking of every paper; None below

@@ -109,6 +109,7 @@ def acronyms(text: str) -> dict[str, str]:
 
 @lru_cache(maxsize=1024)
 def expansion_pattern(letters: str) -> re.Pattern:
-    """Words whose initials spell the acronym: "Kullback-Leibler" for KL, "key-value cache" for KVC."""
-    return re.compile(r"(?<![\w-])" + r"[\s-]+".join(f"[{c.upper()}{c.lower()}][a-z]{{2,}}" for c in letters)
+    """Words whose initials spell the acronym: "Kullback-Leibler" for KL, "key-value cache" for KVC, "BIG-Bench
+    Hard" for BBH."""
+    return re.compile(r"(?<![\w-])" + r"[\s-]+".join(f"[{c.upper()}{c.lower()}](?:[a-z]{{2,}}|[A-Z]{{2,}})" for c in letters)
                       + r"(?![\w-])")

@@ -55,10 +55,11 @@ def sentence_rows(assistant: Assistant, path: Path) -> list[dict]:
         parsed = assistant.parse(question.question, question.history or None)
         if parsed.metadata_fields and not parsed.mixes_metadata:
             continue
-        evidence = gather(parsed, search(parsed, index, EVAL_K, None), index, EVAL_K, settings)
+        retrieved = search(parsed, index, EVAL_K, None)
+        evidence = gather(retrieved, index, EVAL_K, settings)
         if not evidence.candidates:
             continue
-        scorer = extractive.Scorer(parsed, evidence, index.table, settings.composer)
+        scorer = extractive.Scorer(retrieved.question, evidence, index.table, settings.composer)
         gold = gold_ids_for(question, title_to_id)
         items = [item.lower() for item in question.must_contain]
         for candidate in evidence.candidates:

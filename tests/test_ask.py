@@ -51,6 +51,30 @@ def test_question_about_several_papers_cites_several(assistant):
     assert_citations_valid(assistant, answer)
 
 
+def test_a_which_paper_question_whose_condition_several_papers_meet_lists_them(assistant):
+    # Four papers put agents in Minecraft: asked "which paper", the answer names them all, not the first found.
+    answer = assistant.ask("Which paper runs its agents in Minecraft?")
+    cited = {c.paper_id for c in answer.citations}
+    assert len(cited) >= 3 and all(mentions("Minecraft", assistant.index.papers[p].abstract) for p in cited)
+    assert_citations_valid(assistant, answer)
+    # A question naming a paper's own work asks about that paper alone.
+    assert {c.title for c in assistant.ask("Which paper proposes Locret?").citations} == {LOCRET}
+
+
+def test_a_benchmark_spelled_out_finds_the_papers_that_write_only_its_acronym(assistant):
+    answer = assistant.ask("Which papers evaluate on BIG-Bench Hard?")
+    greater = "GReaTer: Gradients over Reasoning Makes Smaller Language Models Strong Prompt Optimizers"
+    assert "BIG-Bench Hard" not in assistant.index.papers[next(p.paper_id for p in assistant.index.papers.values()
+                                                               if p.title == greater)].abstract
+    assert greater in cited_titles(answer)
+
+
+def test_a_definition_says_how_the_work_works_beside_what_it_is(assistant):
+    answer = assistant.ask("Tell me what Directional Stimulus Prompting is.")
+    assert "We introduce Directional Stimulus Prompting" in answer.text and "instance-specific hints" in answer.text
+    assert_citations_valid(assistant, answer)
+
+
 def test_metadata_question_cites_the_listing(assistant):
     answer = assistant.ask("How many authors wrote the paper on LLMs writing efficient CUDA kernels?")
     assert answer.citations[0].title == CUDA

@@ -374,8 +374,9 @@ def table_for(papers) -> SimpleNamespace:
     vocabulary = {t for p in papers for t in terms(f"{p.title} {p.abstract}")}
     idf = {t: 1.0 for t in vocabulary}
     words = {w.lower() for p in papers for w in f"{p.title} {p.abstract}".split()}
-    return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words,
-                           acronyms=acronym_expansions(p.abstract for p in papers))
+    acronyms = acronym_expansions(p.abstract for p in papers)
+    return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words, acronyms=acronyms,
+                           acronym_of={spelled: acronym for acronym, spelled in acronyms.items()})
 
 
 KILN = make_paper("KilnNet: Firing Schedules for Ceramics",
@@ -794,6 +795,18 @@ def test_an_acronym_condition_is_met_by_the_words_the_papers_spell_it_out_with()
     question = "How much faster is it than the previous BKKS?"
     assert meets_condition("BKKS", kiln, question, acronyms=acronyms) and not meets_condition("BKKS", kiln, question)
     assert not meets_condition("CFB", kiln, question, acronyms=acronyms)
+
+
+def test_a_condition_the_question_spells_out_is_met_by_a_paper_that_writes_only_its_acronym():
+    acronyms = acronym_expansions(["We test on Kiln-Bench Hard (KBH), the hardest firing tasks."])
+    acronym_of = {words: acronym for acronym, words in acronyms.items()}
+    short = make_paper("GlazeOpt: Better Glazes", "GlazeOpt gains 4 points on KBH and 2 on RakuQA.")
+    question = "Which papers report results on Kiln-Bench Hard?"
+    assert meets_condition("Kiln-Bench Hard", short, question, acronym_of=acronym_of)
+    assert not meets_condition("Kiln-Bench Hard", short, question)
+    # A one-word name is no spelled-out form: "Raku" is not met by a paper writing "RQ".
+    assert not meets_condition("RakuQuiz", make_paper("A", "We score on RQ."), "on RakuQuiz?",
+                               acronym_of={"rakuquiz": "RQ"})
 
 
 def test_a_variant_of_a_condition_counts_only_when_the_question_names_it():
@@ -1235,6 +1248,9 @@ def test_an_acronym_is_held_by_its_spelled_out_form():
     assert acronyms("How do they change the KL term and the PRMs?") == {"kl": "KL", "prms": "PRM"}
     assert expansion_pattern("KL").search("a dynamic Kullback-Leibler strategy")
     assert expansion_pattern("CFG").search("applying classifier-free guidance at every step")
+    # A name written in capitals spells its acronym too ("BIG-Bench Hard" for BBH); a one-letter word does not.
+    assert expansion_pattern("KBH").search("results on KILN-Bench Hard")
+    assert not expansion_pattern("KBH").search("results on K-Bench Hard")
     assert not expansion_pattern("KL").search("the key idea")  # one word is not two initials
     assert not expansion_pattern("CFG").search("control flow")  # nor are two of three
 
