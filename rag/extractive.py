@@ -194,6 +194,13 @@ class Evidence:
     generic: str | None = None  # "What is DPO?": a name many papers use and none introduces
 
 
+def evaluates(text: str) -> bool:
+    """Whether the sentence reports a result or how the work was evaluated ("We evaluate SPP on three tasks", "We
+    also perform ablation experiments"): not what the work is."""
+    return reports_result(text) or bool(EXPERIMENTS.search(text)) or bool(REPORTING.search(text)
+                                                                       and not INTRODUCTION.search(text))
+
+
 def reports_result(text: str) -> bool:
     """Whether the sentence reports what a work achieved ("… while reducing computation by 25%", "X
     outperforms …"), not the problem, the setup or the work's introduction."""
@@ -1305,11 +1312,9 @@ def answer_definition(question: Question, scorer: Scorer, subject: tuple[str, Ca
         chosen += spelling_of(scorer, candidate, chosen, name)
     chosen += typed_answers(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
     chosen += completing(scorer, candidate, chosen, scorer.weights.sentences_per_line - len(chosen))
-    # Writers of "what is X?" want two or three things about X: the fitted model's likeliest sentence that reports
-    # no result joins the introduction. Only that one: more, within a list line's words, gained 5 more of 155
-    # tuning-set definitions but made the median answer of most sets 3 to 18 words longer (docs/EVAL.md,
-    # nineteenth pass).
-    chosen += _likeliest(scorer, candidate, chosen, 0, results=False)
+    # Writers of "what is X?" want two or three things about X, most of them in sentences near the introduction
+    # that say how X works: the fitted model's likeliest such sentences join it, as on a list's line.
+    chosen += _likeliest(scorer, candidate, chosen, scorer.weights.line_words, describing=True)
     composer = Composer(scorer.hits)
     return Draft(composer.line(candidate, chosen, []), composer.citations, False, [])
 
@@ -1545,17 +1550,18 @@ def answer_comparison(question: Question, scorer: Scorer, evidence: Evidence, si
 
 
 def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], words: int,
-               results: bool = True) -> list[SentenceHit]:
+               describing: bool = False) -> list[SentenceHit]:
     """Of the paper's sentences that the fitted sentence model ranks likeliest to hold what the question asks (the
     first `likeliest_sentences`), those the chosen ones leave out: the first always, the others while the chosen
     and added sentences stay within `words`, the model finds them likely enough (`likeliest_probability`) and they
     do not set out the paper's problem. The writers of unseen comparisons and lists ask two or three facts of each
     work, and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md,
-    thirteenth, fourteenth and sixteenth passes). Without `results`, no sentence reporting a result is added."""
+    thirteenth, fourteenth and sixteenth passes). `describing`: only sentences saying what the work is or how it
+    works, none reporting a result or how it was evaluated (a definition's)."""
     scored = [(scorer.model.probability(scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), s.hit)
               for s in scorer.for_question(candidate.paper.paper_id)
               if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)
-              and (results or not reports_result(s.hit.text))]
+              and not (describing and evaluates(s.hit.text))]
     ranked = sorted(scored, key=lambda pair: -pair[0])[:scorer.weights.likeliest_sentences]
     added: list[SentenceHit] = []
     for rank, (probability, hit) in enumerate(ranked):

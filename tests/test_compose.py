@@ -950,6 +950,18 @@ def test_definition_quotes_the_introduction_and_how_it_works():
     assert "40%" not in draft.text and "https" not in draft.text
 
 
+def test_definition_adds_sentences_on_how_the_work_works_not_how_it_was_evaluated():
+    draft = define("SlipCast", "SlipCast: Casting Moulds by Diffusion",
+                   "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
+                   "It works by denoising voxel grids conditioned on the target shape. "
+                   "We evaluate SlipCast on three pottery benchmarks. "
+                   "A second network then checks each mould for trapped air before it is cast. "
+                   "We also perform ablation experiments on the denoiser.",
+                   "What is SlipCast?")
+    assert "We propose SlipCast" in draft.text and "checks each mould for trapped air" in draft.text
+    assert "We evaluate SlipCast" not in draft.text and "ablation" not in draft.text
+
+
 def test_definition_of_a_name_the_title_lacks_is_where_the_abstract_spells_it_out():
     # The later sentence is the closer match (0.7 against 0.5); the first, spelled-out mention still says what
     # POKE is.
