@@ -267,19 +267,35 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
     name, candidate = next(iter(named.items()))
     description = extractive.described_beside(name, parsed.text)
     if description is None:
-        # "Context-aware preference modeling vs. FLR": the other side in words of one paper's title.
+        # "Context-aware preference modeling vs. FLR", "glider vs model-SAT": the other side in words of one
+        # paper's title (BM25 may not find "Language to Rewards": its words are common).
         for phrase in extractive.phrases_beside(name, parsed.text):
-            titled = [c for c in index.search(phrase, k=3, filters=filters)
-                      if c.paper.paper_id != candidate.paper.paper_id
-                      and phrase.lower() in folded(c.paper.title).lower()]
-            if len(titled) == 1:
-                return {phrase: titled[0]}
+            titled = _titled(phrase, index, filters, candidate.paper.paper_id)
+            if titled is not None:
+                return {phrase: titled}
         return {}
     if any(names_of.mentions(n, description) for n in works):
         return {}
     found = [c for c in index.search(description, k=2, filters=filters)
              if c.paper.paper_id != candidate.paper.paper_id]
     return {description: found[0]} if found else {}
+
+
+def _titled(phrase: str, index: PaperIndex, filters: Filters, other: str) -> Candidate | None:
+    """The one paper (not `other`) whose title holds the phrase as whole words. One or two words must be a title's
+    leading name ("glider" for "Glider: …") or a word no English dictionary has ("alphamath"): "gas" in one
+    title is not that paper's name."""
+    words = phrase.lower().split()
+    if len(words) < 3 and phrase.lower() not in index.title_leads \
+            and all(w in names_of.english_words() or w in names_of.STOPWORDS for w in words):
+        return None
+    pattern = re.compile(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])")
+    titled = [p for p in index.papers.values() if p.paper_id != other and phrase.lower() in p.title.lower()
+              and pattern.search(folded(p.title).lower()) and filters.admits(p)]
+    if len(titled) != 1:
+        return None
+    found = index.search(phrase, k=1, filters=filters, within={titled[0].paper_id})
+    return found[0] if found else None
 
 
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:

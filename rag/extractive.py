@@ -1470,18 +1470,25 @@ def described_beside(name: str, text: str) -> str | None:
 
 
 def phrases_beside(name: str, text: str) -> list[str]:
-    """The words set against a named work up to the nearest punctuation, when three or more ("Context-aware
-    preference modeling vs. FLR: …" -> "Context-aware preference modeling"): a side given in its title's
-    words, without an article or a word for a work."""
+    """The words set against a named work, up to the nearest punctuation ("Context-aware preference modeling vs.
+    FLR: …", "glider vs model-SAT", "restmcts* and alphamath both use MCTS"), as the phrases that may be the other
+    side's title words, longest first: the whole run, then fewer of its words, keeping those nearest the joiner
+    ("alphamath both use MCTS", …, "alphamath")."""
     escaped = re.escape(folded(name))
     joiner = r"\s+(?:and|or|vs\.?|versus|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
-    phrase = r"([\w'-]+(?:\s+[\w'-]+){2,7})"
+    phrase = r"([\w'*-]+(?:\s+[\w'*-]+){0,7})"
+    stop = r"\s*(?:[:;,.?!—–)]|\s-\s|$)"
     text = folded(text)
-    found = [m.group(1) for m in (re.search(rf"(?:^|[:;,.?!—–(]\s*){phrase}{joiner}['‘\"“]?{escaped}(?![\w-])", text,
-                                            re.IGNORECASE),
-                                  re.search(rf"(?<![\w-]){escaped}['’\"”]?{joiner}{phrase}\s*(?:[:;,.?!—–)]|$)", text,
-                                            re.IGNORECASE)) if m]
-    return [f for f in found if len(terms(f)) >= 3]
+    before = re.search(rf"(?:^|[:;,.?!—–(]\s*|\s-\s){phrase}{joiner}['‘\"“]?{escaped}(?![\w-])", text, re.IGNORECASE)
+    after = re.search(rf"(?<![\w-]){escaped}['’\"”]?{joiner}{phrase}{stop}", text, re.IGNORECASE)
+    phrases = []
+    if before:
+        words = before.group(1).split()
+        phrases += [" ".join(words[-n:]) for n in range(len(words), 0, -1)]
+    if after:
+        words = after.group(1).split()
+        phrases += [" ".join(words[:n]) for n in range(len(words), 0, -1)]
+    return [p for p in phrases if terms(p)]
 
 
 def described(text: str) -> bool:

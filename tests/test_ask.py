@@ -75,6 +75,15 @@ def test_a_definition_says_how_the_work_works_beside_what_it_is(assistant):
     assert_citations_valid(assistant, answer)
 
 
+def test_a_comparison_side_typed_as_its_titles_words_is_that_paper(assistant):
+    # "group think" is two ordinary words no BM25 ranking singles out; as a side of the comparison it is the title
+    # "Group Think: …". One ordinary word that leads no title is no side ("gas").
+    answer = assistant.ask("how do group think and hogwild inference differ in sharing partial work?")
+    titles = set(cited_titles(answer))
+    assert any(t.startswith("Group Think:") for t in titles) and any(t.startswith("Hogwild!") for t in titles)
+    assert_citations_valid(assistant, answer)
+
+
 def test_metadata_question_cites_the_listing(assistant):
     answer = assistant.ask("How many authors wrote the paper on LLMs writing efficient CUDA kernels?")
     assert answer.citations[0].title == CUDA
