@@ -14,7 +14,7 @@ from rag import names as names_of
 from rag.config import RagSettings
 from rag.query import Question
 from rag.retrieval import GENERIC, Candidate, PaperIndex
-from rag.text import expansion_pattern, folded
+from rag.text import expansion_pattern, folded, terms
 from rag.types import Filters
 
 # "Which paper has the most upvotes?": the column the answer ranks (it names `extractive.RANKED_SHOWN` papers).
@@ -269,10 +269,9 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
     if description is None:
         # "Context-aware preference modeling vs. FLR", "glider vs model-SAT": the other side in words of one
         # paper's title (BM25 may not find "Language to Rewards": its words are common).
-        for phrase in extractive.phrases_beside(name, parsed.text):
-            titled = _titled(phrase, index, filters, candidate.paper.paper_id)
-            if titled is not None:
-                return {phrase: titled}
+        for phrases in extractive.phrases_beside(name, parsed.text):
+            if found := _titled(phrases, index, filters, candidate.paper.paper_id):
+                return found
         return {}
     if any(names_of.mentions(n, description) for n in works):
         return {}
@@ -281,21 +280,26 @@ def _described(parsed: Question, works: dict, index: PaperIndex, filters: Filter
     return {description: found[0]} if found else {}
 
 
-def _titled(phrase: str, index: PaperIndex, filters: Filters, other: str) -> Candidate | None:
-    """The one paper (not `other`) whose title holds the phrase as whole words. One or two words must be a title's
-    leading name ("glider" for "Glider: …") or a word no English dictionary has ("alphamath"): "gas" in one
-    title is not that paper's name."""
-    words = phrase.lower().split()
-    if len(words) < 3 and phrase.lower() not in index.title_leads \
-            and all(w in names_of.english_words() or w in names_of.STOPWORDS for w in words):
-        return None
-    pattern = re.compile(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])")
-    titled = [p for p in index.papers.values() if p.paper_id != other and phrase.lower() in p.title.lower()
-              and pattern.search(folded(p.title).lower()) and filters.admits(p)]
-    if len(titled) != 1:
-        return None
-    found = index.search(phrase, k=1, filters=filters, within={titled[0].paper_id})
-    return found[0] if found else None
+def _titled(phrases: list[str], index: PaperIndex, filters: Filters, other: str) -> dict[str, Candidate]:
+    """The first of the phrases (longest first, the last one word that all hold) that exactly one paper's title
+    (not `other`'s) holds as whole words, with that paper. One or two words must be a title's leading name
+    ("glider" for "Glider: …") or hold a word no English dictionary has ("alphamath"): "gas" in one title is not
+    that paper's name. Only the titles holding the last word are read: at 100k papers that is one scan."""
+    nearest = phrases[-1].lower()
+    pool = [(paper_id, title) for paper_id, title in index.table.folded_titles.items()
+            if nearest in title and paper_id != other]
+    for phrase in phrases:
+        words = phrase.lower().split()
+        if not terms(phrase) or (len(words) < 3 and phrase.lower() not in index.title_leads and all(
+                w in names_of.english_words() or w in names_of.STOPWORDS for w in words)):
+            continue
+        pattern = re.compile(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])")
+        titled = [paper_id for paper_id, title in pool if pattern.search(title)
+                  and filters.admits(index.papers[paper_id])]
+        if len(titled) == 1:
+            found = index.search(phrase, k=1, filters=filters, within=set(titled))
+            return {phrase: found[0]} if found else {}
+    return {}
 
 
 def _previous_papers(parsed: Question, index: PaperIndex, vector) -> list[Candidate] | None:

@@ -1469,11 +1469,11 @@ def described_beside(name: str, text: str) -> str | None:
     return match.group(1) if match and described(match.group(1)) else None
 
 
-def phrases_beside(name: str, text: str) -> list[str]:
+def phrases_beside(name: str, text: str) -> list[list[str]]:
     """The words set against a named work, up to the nearest punctuation ("Context-aware preference modeling vs.
-    FLR: …", "glider vs model-SAT", "restmcts* and alphamath both use MCTS"), as the phrases that may be the other
-    side's title words, longest first: the whole run, then fewer of its words, keeping those nearest the joiner
-    ("alphamath both use MCTS", …, "alphamath")."""
+    FLR: …", "glider vs model-SAT", "restmcts* and alphamath both use MCTS"): for each side of the name, the phrases
+    that may be the other work's title words, longest first: the whole run, then fewer of its words, keeping those
+    nearest the joiner ("alphamath both use MCTS", …, "alphamath"), so the last is the one word all of them hold."""
     escaped = re.escape(folded(name))
     joiner = r"\s+(?:and|or|vs\.?|versus|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
     phrase = r"([\w'*-]+(?:\s+[\w'*-]+){0,7})"
@@ -1481,14 +1481,14 @@ def phrases_beside(name: str, text: str) -> list[str]:
     text = folded(text)
     before = re.search(rf"(?:^|[:;,.?!—–(]\s*|\s-\s){phrase}{joiner}['‘\"“]?{escaped}(?![\w-])", text, re.IGNORECASE)
     after = re.search(rf"(?<![\w-]){escaped}['’\"”]?{joiner}{phrase}{stop}", text, re.IGNORECASE)
-    phrases = []
+    runs = []
     if before:
         words = before.group(1).split()
-        phrases += [" ".join(words[-n:]) for n in range(len(words), 0, -1)]
+        runs.append([" ".join(words[-n:]) for n in range(len(words), 0, -1)])
     if after:
         words = after.group(1).split()
-        phrases += [" ".join(words[:n]) for n in range(len(words), 0, -1)]
-    return [p for p in phrases if terms(p)]
+        runs.append([" ".join(words[:n]) for n in range(len(words), 0, -1)])
+    return runs
 
 
 def described(text: str) -> bool:

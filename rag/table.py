@@ -209,6 +209,13 @@ class PaperTable:
                    paper_matrix)
 
     @functools.cached_property
+    def folded_titles(self) -> dict[str, str]:
+        """Each paper's title, lower-cased and accents folded: where a comparison's side typed as a title's words
+        is looked up (`evidence._titled`)."""
+        return {paper_id: (folded(p.title) if not p.title.isascii() else p.title).lower()
+                for paper_id, p in self.papers.items()}
+
+    @functools.cached_property
     def acronym_of(self) -> dict[str, str]:
         """`acronyms` the other way round ("big bench hard" -> "BBH"): a paper that writes only the acronym meets a
         condition the question spells out."""

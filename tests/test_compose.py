@@ -940,25 +940,22 @@ def test_a_name_most_papers_use_gets_no_sentence_of_its_own():
         [evidence.hits[0]]
 
 
+SLIPCAST_OPENING = ("Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
+                    "It works by denoising voxel grids conditioned on the target shape. ")
+
+
 def test_definition_quotes_the_introduction_and_how_it_works():
     draft = define("SlipCast", "SlipCast: Casting Moulds by Diffusion",
-                   "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
-                   "It works by denoising voxel grids conditioned on the target shape. "
-                   "SlipCast cuts design time by 40%. Code is available at https://example.org/slipcast",
+                   SLIPCAST_OPENING + "SlipCast cuts design time by 40%. Code is available at https://example.org/slipcast",
                    "What is SlipCast?")
     assert "We propose SlipCast" in draft.text and "It works by denoising" in draft.text
     assert "40%" not in draft.text and "https" not in draft.text
-
-
-def test_definition_adds_sentences_on_how_the_work_works_not_how_it_was_evaluated():
+    # Further sentences on how it works are added; how it was evaluated is not.
     draft = define("SlipCast", "SlipCast: Casting Moulds by Diffusion",
-                   "Moulds are hard to design. We propose SlipCast, a diffusion model for mould design. "
-                   "It works by denoising voxel grids conditioned on the target shape. "
-                   "We evaluate SlipCast on three pottery benchmarks. "
-                   "A second network then checks each mould for trapped air before it is cast. "
-                   "We also perform ablation experiments on the denoiser.",
+                   SLIPCAST_OPENING + "We evaluate SlipCast on three pottery benchmarks. A second network then checks "
+                   "each mould for trapped air before it is cast. We also perform ablation experiments on the denoiser.",
                    "What is SlipCast?")
-    assert "We propose SlipCast" in draft.text and "checks each mould for trapped air" in draft.text
+    assert "checks each mould for trapped air" in draft.text
     assert "We evaluate SlipCast" not in draft.text and "ablation" not in draft.text
 
 
@@ -1112,10 +1109,10 @@ def test_a_description_beside_a_named_work_reads_on_to_where_it_is_a_work_of_its
 def test_a_side_given_in_words_of_a_title_without_an_article_is_read_up_to_its_punctuation():
     # Longest first, then fewer words, those nearest the joiner kept: a title may hold only the last of them.
     assert phrases_beside("KilnNet", "Solar-assisted stoneware firing vs. KilnNet: what does each save?") == [
-        "Solar-assisted stoneware firing", "stoneware firing", "firing"]
-    assert phrases_beside("KilnNet", "How does KilnNet compare with adaptive glaze colour prediction?")[:2] == [
-        "adaptive glaze colour prediction", "adaptive glaze colour"]
-    assert phrases_beside("KilnNet", "kilnnet and glazebot both fire pots - what does each save?")[-1] == "glazebot"
+        ["Solar-assisted stoneware firing", "stoneware firing", "firing"]]
+    assert phrases_beside("KilnNet", "How does KilnNet compare with adaptive glaze colour prediction?") == [
+        ["adaptive glaze colour prediction", "adaptive glaze colour", "adaptive glaze", "adaptive"]]
+    assert phrases_beside("KilnNet", "kilnnet and glazebot both fire pots - what does each save?")[0][-1] == "glazebot"
     assert phrases_beside("KilnNet", "What does KilnNet save?") == []
 
 

@@ -53,11 +53,12 @@ HARD_FRESH24 = PROJECT_ROOT / "eval" / "hard" / "dev-fresh24.jsonl"
 HARD_FRESH25 = PROJECT_ROOT / "eval" / "hard" / "dev-fresh25.jsonl"
 HARD_TYPES = {"fact", "definition", "comparison", "list", "metadata", "follow-up", "unanswerable"}
 # The CI gates: a few points under the numbers in docs/EVAL.md, so noise passes and a real regression does not;
-# the median quoted words at most the 60.
+# the median quoted words at most the 60 on the first set, a few words over the measured 75 on the test
+# half (docs/EVAL.md, "Nineteenth pass": definitions quote how a work works).
 QUALITY_GATES = {
     DEFAULT_QUESTIONS: ["recall@5=0.95", "mrr@10=0.95", "must_contain=0.94", "citation_valid=1.0",
                         "gold_cited=0.96", "abstain_recall=0.92", "false_abstain=0.03", "quoted_words_p50=60"],
-    HARD_TEST: ["recall@5=0.93", "mrr@10=0.95", "must_contain=0.71", "citation_valid=1.0", "gold_cited=0.90",
+    HARD_TEST: ["recall@5=0.93", "mrr@10=0.95", "must_contain=0.73", "citation_valid=1.0", "gold_cited=0.90",
                 "abstain_recall=0.76", "false_abstain=0.09", "quoted_words_p50=78"],
 }
 
