@@ -139,7 +139,7 @@ class ComposerSettings(BaseModel):
     line_words: int = Field(
         default=100, ge=0, description="A list line, and a definition, add the model's further likeliest sentences "
         "while they stay within this many words (tuning sets: lists +16 of 128, their median words 145 -> 242, "
-        "sixteenth pass; definitions +11 of 155, their median words 53 -> 68, nineteenth pass; docs/EVAL.md).")
+        "sixteenth pass; definitions +9 of 155, their median words 53 -> 68, nineteenth pass; docs/EVAL.md).")
     side_words: int = Field(
         default=140, ge=0, description="A comparison side adds the model's further likeliest sentences while it "
         "stays within this many words (docs/EVAL.md, sixteenth pass).")

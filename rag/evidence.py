@@ -91,7 +91,7 @@ def _meeting_conditions(question: Question, names: list[str], ranked: list[Candi
     found = {}
     for name in conditions:
         # "BIG-Bench Hard": also the papers that write only its acronym (BBH).
-        short = index.table.acronym_of.get(names_of.spelled(name)) if re.search(r"[\s-]", name) else None
+        short = names_of.shortened(name, index.table.acronym_of)
         for form in [name] + ([short] if short else []):
             for candidate in index.mentioning(form, vector, active, index.settings.condition_papers):
                 found.setdefault(candidate.paper.paper_id, candidate)

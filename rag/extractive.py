@@ -22,7 +22,7 @@ import numpy as np
 from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
-                       question_names, spelled, unmarked, version_of)
+                       question_names, shortened, spelled, unmarked, version_of)
 from rag.query import Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.selector import SentenceModel
@@ -968,7 +968,7 @@ def meets_condition(name: str, paper: Paper, question: str, names: Sequence[str]
     text = f"{paper.title}\n{paper.abstract}"
     named = set(re.findall(r"\b[A-Z]\w*", question)) - set(re.findall(NEGATED_WORD, question))
     words = (acronyms or {}).get(re.sub(r"(?<=[A-Z])s$", "", name))
-    short = (acronym_of or {}).get(spelled(name)) if " " in name or "-" in name else None
+    short = shortened(name, acronym_of or {})
     return (mentions_form(name, text) or any(mentions(f"{name}-{word}", text) for word in named)
             or (short is not None and mentions_form(short, text))
             or (words is not None and re.search(rf"(?<!\w){re.escape(words)}", spelled(text)) is not None)
@@ -989,7 +989,8 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
         conditions += [n for n in scorer.names if re.search(r"\d", n) and n not in conditions
                        and not is_aside(n, folded(question.text))]
     meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names,
-                                                      scorer.table.acronyms, scorer.table.acronym_of) for n in conditions)]
+                                                      scorer.table.acronyms, scorer.table.acronym_of)
+                                       for n in conditions)]
     # "The 7-billion-parameter version": a model size the question states is a condition too.
     sizes = stated_sizes(question.text)
     if sizes and meets and meets[0].score >= threshold:
@@ -1164,7 +1165,8 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
                   and item.score >= scorer.weights.list_spread_cutoff * top)
         if item.score < cutoff and not spread:
             continue
-        if not all(meets_condition(n, paper, question.text, scorer.names, scorer.table.acronyms, scorer.table.acronym_of) for n in conditions):
+        if not all(meets_condition(n, paper, question.text, scorer.names, scorer.table.acronyms,
+                                   scorer.table.acronym_of) for n in conditions):
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage

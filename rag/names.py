@@ -282,6 +282,12 @@ def acronym_expansions(abstracts: Iterable[str]) -> dict[str, str]:
     return {acronym: counts.most_common(1)[0][0] for acronym, counts in found.items()}
 
 
+def shortened(name: str, acronym_of: Mapping[str, str]) -> str | None:
+    """The acronym the papers shorten a spelled-out name to ("BIG-Bench Hard" -> BBH; `PaperTable.acronym_of`);
+    None for a one-word name."""
+    return acronym_of.get(spelled(name)) if re.search(r"[\s-]", name) else None
+
+
 def spelled(text: str) -> str:
     """Lower-cased, hyphens as spaces, plural "s" off each word's end: how two spellings of words compare."""
     return " ".join(w.removesuffix("s") for w in re.split(r"[\s-]+", unmarked(text).lower()) if w)
