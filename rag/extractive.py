@@ -1477,7 +1477,7 @@ def phrases_beside(name: str, text: str) -> list[list[str]]:
     that may be the other work's title words, longest first: the whole run, then fewer of its words, keeping those
     nearest the joiner ("alphamath both use MCTS", …, "alphamath"), so the last is the one word all of them hold."""
     escaped = re.escape(folded(name))
-    joiner = r"\s+(?:and|or|vs\.?|versus|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
+    joiner = r"\s+(?:and|or|vs\.?|versus|with|against|(?:\w+\s+)?compared?\s+(?:with|to|against))\s+"
     phrase = r"([\w'*-]+(?:\s+[\w'*-]+){0,7})"
     stop = r"\s*(?:[:;,.?!—–)]|\s-\s|$)"
     text = folded(text)

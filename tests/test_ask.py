@@ -82,6 +82,9 @@ def test_a_comparison_side_typed_as_its_titles_words_is_that_paper(assistant):
     titles = set(cited_titles(answer))
     assert any(t.startswith("Group Think:") for t in titles) and any(t.startswith("Hogwild!") for t in titles)
     assert_citations_valid(assistant, answer)
+    # "Compare A with B": BM25 cannot single out "Language to Rewards" (common words); its title can.
+    titles = set(cited_titles(assistant.ask("Compare language to rewards with ICPL.")))
+    assert "Language to Rewards for Robotic Skill Synthesis" in titles and len(titles) == 2
 
 
 def test_metadata_question_cites_the_listing(assistant):

@@ -1113,6 +1113,7 @@ def test_a_side_given_in_words_of_a_title_without_an_article_is_read_up_to_its_p
     assert phrases_beside("KilnNet", "How does KilnNet compare with adaptive glaze colour prediction?") == [
         ["adaptive glaze colour prediction", "adaptive glaze colour", "adaptive glaze", "adaptive"]]
     assert phrases_beside("KilnNet", "kilnnet and glazebot both fire pots - what does each save?")[0][-1] == "glazebot"
+    assert phrases_beside("KilnNet", "Compare glaze bots with KilnNet.") == [["Compare glaze bots", "glaze bots", "bots"]]
     assert phrases_beside("KilnNet", "What does KilnNet save?") == []
 
 
