@@ -53,15 +53,21 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     candidates = index.search(question.search_text, k=k, filters=active, within=within, query_vector=pending,
                               expand=question.wants_several)
     vector = pending.result()
-    if question.wants_paper and not question.wants_several and not question.previous_question \
-            and not question.compares and _shared_condition(question, candidates, index, vector, active):
-        question = replace(question, wants_several=True)
     answer_vector = vector if answer_vector is None else answer_vector
+    # "Which paper evaluates agents on GAIA?": one paper asked for, but the answer may be a list (`_one_of_several`).
+    one_asked = question.wants_paper and not question.wants_several and not question.previous_question \
+        and not question.compares
     meeting = []
-    if question.wants_several and not question.restrict_to_previous and (previous is None
-                                                                          or question.excludes_previous):
+    if one_asked or (question.wants_several and not question.restrict_to_previous
+                     and (previous is None or question.excludes_previous)):
         names, works, _ = _works(question.text, candidates, index, answer_vector)
-        meeting = _meeting_conditions(question, names, candidates, index, answer_vector, active)
+        if not one_asked or _one_of_several(works):
+            meeting = _meeting_conditions(question, names, candidates, index, answer_vector, active)
+        if one_asked:
+            if len(meeting) < 2:
+                meeting = []
+            else:
+                question = replace(question, wants_several=True)
         if meeting:  # the described works are looked up only where there is a ranking to change: it may search
             # A comparison ("A vs. B") keeps its ranking: papers that mention one side are not what it asks for.
             described = _described(question, works, index, active)
@@ -70,15 +76,12 @@ def search(question: Question, index: PaperIndex, k: int, filters: Filters | Non
     return Retrieved(question, candidates, vector, answer_vector, previous, active, meeting)
 
 
-def _shared_condition(question: Question, ranked: list[Candidate], index: PaperIndex, vector,
-                      active: Filters) -> bool:
-    """"Which paper evaluates agents on GAIA?", where several papers do and the question names none of them: a
-    condition a list would hold its papers to (`extractive.list_conditions`) that two or more papers meet, so
-    the answer lists them rather than picking one."""
-    names, works, _ = _works(question.text, ranked, index, vector)
-    if any(c is not None and extractive.names_work(n, c) for n, c in works.items()):
-        return False  # "Which benchmark was Sibyl evaluated on?" asks about Sibyl's paper
-    return len(_meeting_conditions(question, names, ranked, index, vector, active)) >= 2
+def _one_of_several(works: dict[str, Candidate | None]) -> bool:
+    """Whether a question asking for one paper may be answered by several: it names no paper's own work
+    ("Which benchmark was Sibyl evaluated on?" asks about Sibyl's paper). Then, where two or more papers meet a
+    condition a list would hold its papers to (`extractive.list_conditions`: "… on GAIA"), the answer lists
+    them rather than picking one."""
+    return not any(c is not None and extractive.names_work(n, c) for n, c in works.items())
 
 
 def _meeting_conditions(question: Question, names: list[str], ranked: list[Candidate], index: PaperIndex, vector,
@@ -290,8 +293,8 @@ def _titled(phrases: list[str], index: PaperIndex, filters: Filters, other: str)
             if nearest in title and paper_id != other]
     for phrase in phrases:
         words = phrase.lower().split()
-        if not terms(phrase) or (len(words) < 3 and phrase.lower() not in index.title_leads and all(
-                w in names_of.english_words() or w in names_of.STOPWORDS for w in words)):
+        if not terms(phrase) or (len(words) < 3 and phrase.lower() not in index.title_leads
+                                 and names_of.ordinary(words)):
             continue
         pattern = re.compile(rf"(?<![\w-]){re.escape(phrase.lower())}(?![\w-])")
         titled = [paper_id for paper_id, title in pool if pattern.search(title)

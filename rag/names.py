@@ -225,6 +225,12 @@ def lead_spellings(titles: Collection[str], abstracts: Iterable[str]) -> dict[st
     return {key: next(iter(leads)) for key, leads in found.items() if len(leads) == 1 and key not in varied}
 
 
+def ordinary(words: Iterable[str]) -> bool:
+    """Whether every (lower-cased) word is ordinary English, a dictionary word or a stopword: typed alone, such
+    words may mean themselves rather than a paper's name ("meta-prompting", "gas")."""
+    return all(word in english_words() or word in STOPWORDS for word in words)
+
+
 def respelled(text: str, spellings: Mapping[str, str]) -> str:
     """The text with each name a title leads with spelled as the title spells it, where the user typed it
     otherwise ("what does bstar do" -> "what does B-STaR do", "hogwild inference" -> "Hogwild! Inference"): every
@@ -241,9 +247,8 @@ def respelled(text: str, spellings: Mapping[str, str]) -> str:
             spelling = spellings.get(compact(typed))
             # A name typed with capitals throughout is spelled as the user means it ("mobile agent E" is not);
             # words that are all ordinary English ("meta-prompting") may mean the words.
-            if spelling is None or not any(w.group(0).islower() for w in run) or all(
-                    part in english_words() or part in STOPWORDS
-                    for w in run for part in w.group(0).lower().strip("'").split("-")):
+            if spelling is None or not any(w.group(0).islower() for w in run) or ordinary(
+                    part for w in run for part in w.group(0).lower().strip("'").split("-")):
                 continue
             # "restmcts*" -> "ReST-MCTS*": the marks the user typed after the name are the title's own.
             marks = re.search(r"[^\w]*$", unmarked(spelling)).group(0)

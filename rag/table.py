@@ -181,7 +181,7 @@ class PaperTable:
         vocabulary: set[str] = set()
         for paper in by_id.values():
             text = f"{paper.title} {paper.abstract}"
-            vocabulary.update(WORD.findall((text if text.isascii() else folded(text)).lower()))  # ASCII: folded
+            vocabulary.update(WORD.findall(folded(text).lower()))
             # The title counts twice: it names what the paper is about.
             ids = np.array([term_ids.setdefault(t, len(term_ids)) for t in terms(paper.title) + terms(text)],
                            dtype=np.int32)
@@ -212,8 +212,7 @@ class PaperTable:
     def folded_titles(self) -> dict[str, str]:
         """Each paper's title, lower-cased and accents folded: where a comparison's side typed as a title's words
         is looked up (`evidence._titled`)."""
-        return {paper_id: (folded(p.title) if not p.title.isascii() else p.title).lower()
-                for paper_id, p in self.papers.items()}
+        return {paper_id: folded(p.title).lower() for paper_id, p in self.papers.items()}
 
     @functools.cached_property
     def acronym_of(self) -> dict[str, str]:
