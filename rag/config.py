@@ -43,6 +43,10 @@ class ComposerSettings(BaseModel):
     part_threshold_share: float = Field(
         default=0.9, ge=0, description="A part of a multi-part question is covered by a paper's best sentence for "
         "it when that sentence scores at least this share of the abstention threshold.")
+    part_yield_share: float = Field(
+        default=0.85, ge=0, le=1, description="Two parts of a question whose best sentence is the same one: the "
+        "part that took it gives it up to the other, when that one has no other sentence answering it, for a "
+        "sentence scoring at least this share of its best (not one setting out the problem).")
     context_share: float = Field(
         default=0.3, ge=0, le=1, description="A part is scored on its own words and, with this share, on the "
         "question's statements and whole embedding: what \"it\" in \"what does it rely on\" is.")

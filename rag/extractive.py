@@ -681,7 +681,7 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     question = scorer.question
     paper_id = candidate.paper.paper_id
     indices = list(range(len(question.parts))) if parts is None else parts
-    best: dict[int, ScoredSentence] = {}
+    options: list[list[ScoredSentence]] = []
     missing: list[Part] = []
     floor = scorer.weights.part_threshold_share * threshold
     for index in indices:
@@ -691,10 +691,10 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
         if not scored or scored[0].score < floor:
             missing.append(part)
             continue
-        # Two parts ask two things: when another part already claimed this part's best sentence, the part gets
-        # its best sentence that says something else, if one answers it well enough.
-        fresh = [s for s in scored if s.hit.number not in best and s.score >= floor]
-        chosen = fresh[0] if fresh else scored[0]
+        # Beside its best, a part's sentences say what the work did or found, not the problem it sets out.
+        options.append([s for s in scored if s.score >= floor and (s is scored[0] or not scorer.sets_problem(s.hit))])
+    best: dict[int, ScoredSentence] = {}
+    for chosen in _assigned(options, scorer.weights.part_yield_share):
         number = chosen.hit.number
         if number not in best or best[number].score < chosen.score:
             best[number] = chosen
@@ -703,6 +703,26 @@ def covering_sentences(scorer: Scorer, candidate: Candidate, threshold: float, m
     if sentences:
         sentences += _name_sentences(scorer, candidate, sentences, max_sentences - len(sentences))
     return sentences, missing
+
+
+def _assigned(options: list[list[ScoredSentence]], share: float) -> list[ScoredSentence]:
+    """One sentence per part, from each part's sentences that answer it well enough (best first). Two parts ask
+    two things: a part whose best sentence an earlier part took gets its best other one; with none, the earlier
+    part gives the sentence up when another answers it nearly as well (`share` of its best). "How many tasks
+    make up RES-Q, and how far ahead of GPT-4o is Claude?": the first part takes the sentence with "100 … tasks",
+    not the one with "outperforms GPT-4o by 12%" that it ranks first and the second part has alone."""
+    chosen: list[ScoredSentence] = []
+    for own in options:
+        taken = {s.hit.number for s in chosen}
+        fresh = [s for s in own if s.hit.number not in taken]
+        if not fresh:
+            holder = next(i for i, s in enumerate(chosen) if s.hit.number == own[0].hit.number)
+            other = [s for s in options[holder] if s.hit.number not in taken
+                     and s.score >= share * options[holder][0].score]
+            if other:
+                chosen[holder] = other[0]
+        chosen.append(fresh[0] if fresh else own[0])
+    return chosen
 
 
 def _name_sentences(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], room: int) -> list[SentenceHit]:

@@ -454,8 +454,10 @@ def test_a_part_whose_best_sentence_another_part_took_gets_its_best_other_senten
     assert scorer.for_part(1, paper.paper_id)[0].hit.number == 0
     sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.3, max_sentences=4)
     assert sorted(h.number for h in sentences) == [0, 1] and missing == []
-    # No other sentence answers well enough (a higher threshold): the part stays with the shared sentence.
-    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=1.15, max_sentences=4)
+    # No other sentence answers it well enough (a higher threshold), and the first part keeps the sentence
+    # (`part_yield_share`, tested below): the part stays with the shared sentence.
+    keeping = Scorer(question, evidence, table, ComposerSettings(part_yield_share=1.0))
+    sentences, missing = covering_sentences(keeping, evidence.candidates[0], threshold=1.15, max_sentences=4)
     assert [h.number for h in sentences] == [0] and missing == []
 
 
@@ -1849,3 +1851,37 @@ def test_a_list_ranks_the_papers_meeting_its_condition_first():
     meeting = [candidate(p) for p in ("raku", "slip")]
     assert [c.paper.paper_id for c in conditions_first(ranked, meeting)] == ["raku", "slip", "glaze", "kiln"]
     assert conditions_first(ranked, []) == ranked
+
+
+def test_a_part_gives_up_its_best_sentence_to_a_part_that_has_no_other():
+    paper = make_paper("Burrow: Tracking Moles in Garden Footage",
+                       "Trackers lose moles in 60% of the clips that garden cameras hold. "
+                       "We introduce Burrow, a benchmark of 240 tracking clips from garden cameras. "
+                       "Trackers tuned on Burrow clips beat the older baseline by 9 points on garden clips. "
+                       "Gardeners labelled every clip.")
+    question = read("How many clips does Burrow hold, and by how much do tuned trackers beat the baseline?")
+    results = axis(0) * 0.95 + axis(1) * np.sqrt(1 - 0.95 ** 2)
+    evidence = make_evidence(question, [(paper, [axis(0) * 0.3 + axis(3) * np.sqrt(1 - 0.09),
+                                                 axis(0) * 0.85 + axis(2) * np.sqrt(1 - 0.85 ** 2), results, axis(3)])])
+    table = table_for([paper])
+    scorer = Scorer(question, evidence, table)
+    first, second = ([(s.hit.number, s.score) for s in scorer.for_part(i, paper.paper_id)] for i in (0, 1))
+    # Both parts rank the results sentence first; for the count, the introduction scores nearly as well; for the
+    # gain, only the results sentence and the problem's "60%" clear the floor (0.9 x 0.6).
+    assert [n for n, _ in first[:2]] == [2, 1] and first[1][1] >= 0.85 * first[0][1]
+    assert [n for n, score in second if score >= 0.54] == [2, 0] and scorer.sets_problem(evidence.hits[0])
+    sentences, missing = covering_sentences(scorer, evidence.candidates[0], threshold=0.6, max_sentences=4)
+    assert sorted(h.number for h in sentences) == [1, 2] and missing == []
+    draft = answer(question, evidence, table, threshold=0.6, max_sentences=4)
+    assert "240 tracking clips" in draft.text and "9 points" in draft.text and "60%" not in draft.text
+    # A part does not give its sentence up for one under the share of its best...
+    keeping = Scorer(question, evidence, table, ComposerSettings(part_yield_share=1.0))
+    sentences, _ = covering_sentences(keeping, evidence.candidates[0], threshold=0.6, max_sentences=4)
+    assert [h.number for h in sentences] == [2]
+    # ... nor for the problem the abstract sets out before its work, however well that scores.
+    evidence.hits[0].vector, evidence.hits[1].vector = axis(0), axis(0) * 0.3 + axis(2) * np.sqrt(1 - 0.09)
+    lenient = Scorer(question, evidence, table, ComposerSettings(part_yield_share=0.8))
+    first = [(s.hit.number, s.score) for s in lenient.for_part(0, paper.paper_id)]
+    assert first[0][0] == 2 and first[1][0] == 0 and first[1][1] >= 0.8 * first[0][1]
+    sentences, _ = covering_sentences(lenient, evidence.candidates[0], threshold=0.6, max_sentences=4)
+    assert [h.number for h in sentences] == [2]
