@@ -1046,6 +1046,11 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     if scorer.whole.wants_mechanism:
         sentences += method_run(scorer, best.candidate, sentences,
                                 min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
+        if subject is not None:
+            # "How does ArCHer train its agents?": as for "what is X?", the fitted model's likeliest sentences on
+            # how the named work works, within fewer words than a definition's (only the how is asked).
+            sentences += _likeliest(scorer, best.candidate, sentences, scorer.weights.mechanism_words,
+                                    describing=True)
     text = composer.line(best.candidate, sentences, _focus(parts), figures=question.wants_quantity)
     if missing:
         text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))

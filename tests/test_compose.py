@@ -1885,3 +1885,24 @@ def test_a_part_gives_up_its_best_sentence_to_a_part_that_has_no_other():
     assert first[0][0] == 2 and first[1][0] == 0 and first[1][1] >= 0.8 * first[0][1]
     sentences, _ = covering_sentences(lenient, evidence.candidates[0], threshold=0.6, max_sentences=4)
     assert [h.number for h in sentences] == [2]
+
+
+def test_how_a_named_work_does_something_quotes_how_it_works_never_another_result():
+    paper = make_paper("Loomwise: Planning Rug Weaving",
+                       "Hand weavers plan rug patterns by trial and error. "
+                       "We propose Loomwise, a planner for weaving rug patterns on hand looms. "
+                       "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search. "
+                       "In a study with twelve weavers, Loomwise cuts weaving time by 25%. "
+                       "A cost model inside Loomwise ranks the shed sequences by their treadle changes.")
+    question = read("How does Loomwise plan the weaving of a rug pattern on a hand loom?")
+    evidence = make_evidence(question, [(paper, [axis(1), axis(0), axis(0), axis(3), axis(2)])],
+                             works={"Loomwise": Candidate(paper, 1.0, 0.6, 1.0)})
+    evidence.names = ["Loomwise"]
+    table = table_for([paper])
+    plain = answer(question, evidence, table, threshold=0.3, max_sentences=4,
+                   weights=ComposerSettings(likeliest_sentences=0))
+    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
+    added = [s for s in sentence_spans(paper.abstract) if paper.abstract[slice(*s)] in draft.text
+             and paper.abstract[slice(*s)] not in plain.text]
+    assert added and all("%" not in paper.abstract[slice(*s)] for s in added)
+    assert sum(len(c.quote.split()) for c in draft.citations) <= ComposerSettings().mechanism_words + 20
