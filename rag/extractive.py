@@ -1043,6 +1043,10 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
         sentences += _neighbour(scored, best, sentences[0], max_sentences,
                                 scorer.weights.second_sentence_relative_cutoff)
     sentences += completing(scorer, best.candidate, sentences, max_sentences - len(sentences))
+    if len(parts) > 1:
+        # A question asking two or three things: the sentence the fitted model ranks likeliest to hold one of
+        # them joins when the chosen ones leave it out (unseen sets: a missing item's sentence was often it).
+        sentences += _likeliest(scorer, best.candidate, sentences, 0)
     if scorer.whole.wants_mechanism:
         sentences += method_run(scorer, best.candidate, sentences,
                                 min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))

@@ -50,6 +50,7 @@ from rag.names import (acronym_expansions, first_mention, in_title_words, is_spe
                        question_names, respelled, version_of)
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit, title_acronyms
+from rag.selector import SentenceModel
 from rag.text import acronyms, expansion_pattern, sentence_spans, terms
 from rag.types import Answer, Filters, Turn
 
@@ -1906,3 +1907,29 @@ def test_how_a_named_work_does_something_quotes_how_it_works_never_another_resul
              and paper.abstract[slice(*s)] not in plain.text]
     assert added and all("%" not in paper.abstract[slice(*s)] for s in added)
     assert sum(len(c.quote.split()) for c in draft.citations) <= ComposerSettings().mechanism_words + 20
+
+
+def test_a_question_asking_several_things_adds_the_sentence_the_model_ranks_likeliest():
+    paper = make_paper("Quillo: Grading Calligraphy Strokes",
+                       "Calligraphy teachers grade strokes by eye. "
+                       "We introduce Quillo, a grader for brush calligraphy that scores stroke order and pressure. "
+                       "Quillo was trained on 8,400 strokes from forty students. "
+                       "It agrees with teachers on 91% of grades. "
+                       "Quillo also flags strokes whose pressure drifts within a character.")
+    last = "Quillo also flags strokes whose pressure drifts within a character."
+    model = SentenceModel({"last": 10.0})  # a model that ranks an abstract's last sentence likeliest
+    table = table_for([paper])
+
+    def quoted(question: str, **weights) -> str:
+        parsed = read(question)
+        evidence = make_evidence(parsed, [(paper, [axis(3), axis(2), axis(0), axis(1), axis(3)])],
+                                 works={"Quillo": Candidate(paper, 1.0, 0.6, 1.0)})
+        evidence.names = ["Quillo"]
+        return answer(parsed, evidence, table, threshold=0.3, max_sentences=4, model=model,
+                      weights=ComposerSettings(**weights)).text
+
+    two = "How many strokes was Quillo trained on, and how often does it agree with teachers?"
+    assert "8,400" in quoted(two) and "91%" in quoted(two) and last in quoted(two)
+    assert last not in quoted(two, likeliest_sentences=0)
+    # A question asking one thing gets what it asks, nothing more.
+    assert last not in quoted("How many strokes was Quillo trained on?")
