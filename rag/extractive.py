@@ -1126,7 +1126,7 @@ def list_conditions(question: Question, names: list[str], table: PaperTable, fir
     Minecraft as a testbed?": names a listed paper must mention. A name after "on", "than"…; a specific name (a
     version, a benchmark, one the corpus lacks); or a name few papers use (at most `rare_share` of them) that the
     first paper found mentions. A name the first paper lacks describes the topic instead ("the algorithm
-    popularized by DeepSeek"), and an aside (`is_aside`) is not needed."""
+    popularized by DeepSeek"), and an aside (`is_aside`: "soft prompts for CLIP or ViT") is not needed."""
     text = folded(question.text)
     rare = np.log1p(1 / rare_share)
 
@@ -1134,8 +1134,8 @@ def list_conditions(question: Question, names: list[str], table: PaperTable, fir
         return (first is not None and mentions_form(name, f"{first.title}\n{first.abstract}")
                 and max((table.idf.get(t, table.max_idf) for t in terms(name)), default=0.0) >= rare)
 
-    return [n for n in names if is_condition(n, text) or is_specific(n, table.vocabulary)
-            or (is_rare(n) and not is_aside(n, text))]
+    return [n for n in names if is_condition(n, text)
+            or ((is_specific(n, table.vocabulary) or is_rare(n)) and not is_aside(n, text))]
 
 
 def is_aside(name: str, text: str) -> bool:

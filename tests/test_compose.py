@@ -851,6 +851,10 @@ def test_a_rare_name_the_first_paper_mentions_is_a_list_condition_unless_it_is_a
     assert not conditions("Which papers test on kilns (for example in Rakuworld)?", "Rakuworld")
     # A name many papers use is the topic's vocabulary, not a condition.
     assert not conditions("Which kiln papers study glazes?", "Kiln")
+    # A version no paper names is insisted on, unless it too is one of alternatives or a remark in brackets.
+    assert conditions("Which papers fire pots in Rakuworld-2?", "Rakuworld-2")
+    assert not conditions("Which papers fire pots in a simulator (Rakuworld-2 or similar)?", "Rakuworld-2")
+    assert not conditions("Which papers fire pots in Rakuworld-2 or another kiln simulator?", "Rakuworld-2")
 
 
 def test_a_condition_is_met_by_the_name_the_question_glosses_it_with():
