@@ -136,9 +136,10 @@ class ComposerSettings(BaseModel):
         "line within `line_words`, where the model finds them likely enough (0: none; 3 before the seventeenth "
         "pass: 4 gained 8 tuning-set answers and one of the test half's, docs/EVAL.md).")
     mechanism_words: int = Field(
-        default=70, ge=0, description="\"How does X train its agents?\" of a named work X: the fitted model's "
-        "likeliest sentences on how the work works join the answer while it stays within this many words (tuning "
-        "sets: 70 gained 3 answers for 9 changed; `line_words`' 100 gained 4 for 23, each about 30 words longer).")
+        default=70, ge=0, description="\"How does X train its agents?\", \"What is X, and which …?\" of a named work "
+        "X, answered as a fact: the fitted model's likeliest sentences on what the work is and how it works join the "
+        "answer while it stays within this many words (docs/EVAL.md, twentieth pass: for \"how does X …\", 70 gained "
+        "3 tuning answers for 9 changed, `line_words`' 100 gained 4 for 23, each about 30 words longer).")
     likeliest_probability: float = Field(
         default=0.1, ge=0, le=1, description="A side or line adds the model's further likeliest sentences only where "
         "the model gives them at least this chance of holding an item asked for (about half the rate among the "

@@ -23,7 +23,7 @@ from rag.config import ComposerSettings
 from rag.corpus import Paper
 from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
                        question_names, shortened, spelled, unmarked, version_of)
-from rag.query import Part, Question, asked_things, asking_sentences
+from rag.query import DEFINITION, Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.selector import SentenceModel
 from rag.table import WORD, PaperTable
@@ -1050,11 +1050,12 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     if scorer.whole.wants_mechanism:
         sentences += method_run(scorer, best.candidate, sentences,
                                 min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
-        if subject is not None:
-            # "How does ArCHer train its agents?": as for "what is X?", the fitted model's likeliest sentences on
-            # how the named work works, within fewer words than a definition's (only the how is asked).
-            sentences += _likeliest(scorer, best.candidate, sentences, scorer.weights.mechanism_words,
-                                    describing=True)
+    if subject is not None and (scorer.whole.wants_mechanism or any(
+            DEFINITION.search(part.text.strip()) and not part.wants_quantity for part in parts)):
+        # "How does ArCHer train its agents?", "What is PCB-Merging, and which parameters survive?": as for "what
+        # is X?", the fitted model's likeliest sentences on what the named work is and how it works, within fewer
+        # words than a definition's (the question asks more than that).
+        sentences += _likeliest(scorer, best.candidate, sentences, scorer.weights.mechanism_words, describing=True)
     text = composer.line(best.candidate, sentences, _focus(parts), figures=question.wants_quantity)
     if missing:
         text += "\n" + MISSING_PARTS.format(" or ".join(f"“{p.text}”" for p in missing))

@@ -1937,3 +1937,27 @@ def test_a_question_asking_several_things_adds_the_sentence_the_model_ranks_like
     assert last not in quoted(two, likeliest_sentences=0)
     # A question asking one thing gets what it asks, nothing more.
     assert last not in quoted("How many strokes was Quillo trained on?")
+
+
+def test_what_a_named_work_is_asked_beside_more_quotes_how_it_works_too():
+    paper = make_paper("Loomwise: Planning Rug Weaving",
+                       "Hand weavers plan rug patterns by trial and error. "
+                       "We propose Loomwise, a planner for weaving rug patterns on hand looms. "
+                       "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search. "
+                       "In a study with twelve weavers, Loomwise cuts weaving time by 25%. "
+                       "A cost model inside Loomwise ranks the shed sequences by their treadle changes.")
+    how = "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search."
+    model = SentenceModel({"position": 10.0})  # a model that ranks an abstract's later sentences likelier
+    table = table_for([paper])
+
+    def text(question: str) -> str:
+        parsed = read(question)
+        evidence = make_evidence(parsed, [(paper, [axis(1), axis(0), axis(2), axis(0), axis(3)])],
+                                 works={"Loomwise": Candidate(paper, 1.0, 0.6, 1.0)})
+        evidence.names = ["Loomwise"]
+        return answer(parsed, evidence, table, threshold=0.3, max_sentences=4, model=model).text
+
+    # Two parts, so answered as a fact: "What is Loomwise" still gets the sentences on how it works.
+    assert how in text("What is Loomwise, and how many weavers tried it?")
+    # Asked only figures of it, the answer quotes the figures (and the model's one likeliest sentence).
+    assert how not in text("How many weavers tried Loomwise, and by how much did it cut weaving time?")
