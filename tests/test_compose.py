@@ -531,6 +531,27 @@ def test_a_part_no_sentence_answers_is_said_to_be_missing():
     assert "does not say “how many kilns were sold”" in draft.text
 
 
+def test_a_part_no_sentence_scores_for_but_the_quote_holds_is_not_said_to_be_missing():
+    paper = make_paper("KilnNet: Firing Schedules for Ceramics",
+                       "We propose KilnNet, a controller for pottery kilns. "
+                       "It lowers energy use by 31% on stoneware and supports celadon and shino glazes. "
+                       "Potters liked it.")
+    question = read("How much energy does KilnNet save, and which glazes does it support?")
+    evidence = make_evidence(question, [(paper, [axis(3), axis(0), axis(3)])])
+    evidence.part_vectors = [axis(0), axis(2)]  # the second part is far from every sentence: it scores low
+    scorer = Scorer(question, evidence, table_for([paper]))
+    _, missing = covering_sentences(scorer, evidence.candidates[0], threshold=1.2, max_sentences=4)
+    assert [p.text for p in missing] == ["which glazes does it support"]
+    # … but the sentence quoted for the first part names the glazes: no note says the abstract lacks them.
+    draft = answer(question, evidence, table_for([paper]), threshold=1.2, max_sentences=4)
+    assert "celadon" in draft.text and "does not say" not in draft.text and draft.missing == []
+    # A figure asked is held only by a figure beside what it counts: "31%" is not a number of kilns.
+    question = read("How much energy does KilnNet save, and how many kilns were sold?")
+    evidence = make_evidence(question, [(paper, [axis(3), axis(0), axis(3)])])
+    draft = answer(question, evidence, table_for([paper]), threshold=0.3, max_sentences=4)
+    assert draft.missing == ["how many kilns were sold"]
+
+
 def test_two_works_described_without_names_are_the_two_sides():
     assert described_pair("Compare the paper that fires kilns with less gas with the model that predicts glaze "
                           "colour from recipes.") == ["the paper that fires kilns with less gas",
