@@ -1054,9 +1054,10 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
                                 min(max_sentences, scorer.weights.sentences_per_line) - len(sentences))
     if subject is not None and (scorer.whole.wants_mechanism or any(
             DEFINITION.search(part.text.strip()) and not part.wants_quantity for part in parts)):
-        # "How does ArCHer train its agents?", "What is PCB-Merging, and which parameters survive?": as for "what
-        # is X?", the fitted model's likeliest sentences on what the named work is and how it works, within fewer
-        # words than a definition's (the question asks more than that).
+        # "How does ArCHer train its agents?", "What is PCB-Merging, and which parameters survive?": a part opening
+        # as a definition does ("what is / was …", "how does …", "explain …") and asking no figure, of the paper
+        # the question names: as for "what is X?", the fitted model's likeliest sentences on what the work is and
+        # how it works, within fewer words than a definition's (the question asks more than that).
         sentences += _likeliest(scorer, best.candidate, sentences, scorer.weights.mechanism_words, describing=True)
     # A part no sentence scored high enough for may still be answered by what the answer quotes for the others
     # ("we add subtasks for 17 of the 40 tasks" for "for how many of them were subtasks added"): only a part that
