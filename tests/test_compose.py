@@ -18,6 +18,7 @@ from rag.extractive import (
     framing_length,
     ABSTAIN_TEXT,
     alternatives,
+    Draft,
     asks_what_only,
     Evidence,
     _name_sentences,
@@ -1913,24 +1914,32 @@ def test_a_part_gives_up_its_best_sentence_to_a_part_that_has_no_other():
     assert [h.number for h in sentences] == [2]
 
 
+LOOMWISE = make_paper("Loomwise: Planning Rug Weaving",
+                      "Hand weavers plan rug patterns by trial and error. "
+                      "We propose Loomwise, a planner for weaving rug patterns on hand looms. "
+                      "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search. "
+                      "In a study with twelve weavers, Loomwise cuts weaving time by 25%. "
+                      "A cost model inside Loomwise ranks the shed sequences by their treadle changes.")
+
+
+def answer_naming(paper: Paper, name: str, question: str, sentence_axes: list, **settings) -> Draft:
+    """The answer from one paper to a question naming its work, each sentence on the vector given."""
+    parsed = read(question)
+    evidence = make_evidence(parsed, [(paper, sentence_axes)], works={name: Candidate(paper, 1.0, 0.6, 1.0)})
+    evidence.names = [name]
+    return answer(parsed, evidence, table_for([paper]), threshold=0.3, max_sentences=4, **settings)
+
+
 def test_how_a_named_work_does_something_quotes_how_it_works_never_another_result():
-    paper = make_paper("Loomwise: Planning Rug Weaving",
-                       "Hand weavers plan rug patterns by trial and error. "
-                       "We propose Loomwise, a planner for weaving rug patterns on hand looms. "
-                       "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search. "
-                       "In a study with twelve weavers, Loomwise cuts weaving time by 25%. "
-                       "A cost model inside Loomwise ranks the shed sequences by their treadle changes.")
-    question = read("How does Loomwise plan the weaving of a rug pattern on a hand loom?")
-    evidence = make_evidence(question, [(paper, [axis(1), axis(0), axis(0), axis(3), axis(2)])],
-                             works={"Loomwise": Candidate(paper, 1.0, 0.6, 1.0)})
-    evidence.names = ["Loomwise"]
-    table = table_for([paper])
-    plain = answer(question, evidence, table, threshold=0.3, max_sentences=4,
-                   weights=ComposerSettings(likeliest_sentences=0))
-    draft = answer(question, evidence, table, threshold=0.3, max_sentences=4)
-    added = [s for s in sentence_spans(paper.abstract) if paper.abstract[slice(*s)] in draft.text
-             and paper.abstract[slice(*s)] not in plain.text]
-    assert added and all("%" not in paper.abstract[slice(*s)] for s in added)
+    question = "How does Loomwise plan the weaving of a rug pattern on a hand loom?"
+    sentence_axes = [axis(1), axis(0), axis(0), axis(3), axis(2)]
+    plain = answer_naming(LOOMWISE, "Loomwise", question, sentence_axes,
+                          weights=ComposerSettings(likeliest_sentences=0))
+    draft = answer_naming(LOOMWISE, "Loomwise", question, sentence_axes)
+    abstract = LOOMWISE.abstract
+    added = [abstract[slice(*s)] for s in sentence_spans(abstract)
+             if abstract[slice(*s)] in draft.text and abstract[slice(*s)] not in plain.text]
+    assert added and all("%" not in sentence for sentence in added)
     assert sum(len(c.quote.split()) for c in draft.citations) <= ComposerSettings().mechanism_words + 20
 
 
@@ -1943,15 +1952,10 @@ def test_a_question_asking_several_things_adds_the_sentence_the_model_ranks_like
                        "Quillo also flags strokes whose pressure drifts within a character.")
     last = "Quillo also flags strokes whose pressure drifts within a character."
     model = SentenceModel({"last": 10.0})  # a model that ranks an abstract's last sentence likeliest
-    table = table_for([paper])
 
     def quoted(question: str, **weights) -> str:
-        parsed = read(question)
-        evidence = make_evidence(parsed, [(paper, [axis(3), axis(2), axis(0), axis(1), axis(3)])],
-                                 works={"Quillo": Candidate(paper, 1.0, 0.6, 1.0)})
-        evidence.names = ["Quillo"]
-        return answer(parsed, evidence, table, threshold=0.3, max_sentences=4, model=model,
-                      weights=ComposerSettings(**weights)).text
+        return answer_naming(paper, "Quillo", question, [axis(3), axis(2), axis(0), axis(1), axis(3)], model=model,
+                             weights=ComposerSettings(**weights)).text
 
     two = "How many strokes was Quillo trained on, and how often does it agree with teachers?"
     assert "8,400" in quoted(two) and "91%" in quoted(two) and last in quoted(two)
@@ -1961,22 +1965,12 @@ def test_a_question_asking_several_things_adds_the_sentence_the_model_ranks_like
 
 
 def test_what_a_named_work_is_asked_beside_more_quotes_how_it_works_too():
-    paper = make_paper("Loomwise: Planning Rug Weaving",
-                       "Hand weavers plan rug patterns by trial and error. "
-                       "We propose Loomwise, a planner for weaving rug patterns on hand looms. "
-                       "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search. "
-                       "In a study with twelve weavers, Loomwise cuts weaving time by 25%. "
-                       "A cost model inside Loomwise ranks the shed sequences by their treadle changes.")
     how = "Loomwise splits a pattern into rows and assigns each row a shed sequence with a small search."
     model = SentenceModel({"position": 10.0})  # a model that ranks an abstract's later sentences likelier
-    table = table_for([paper])
 
     def text(question: str) -> str:
-        parsed = read(question)
-        evidence = make_evidence(parsed, [(paper, [axis(1), axis(0), axis(2), axis(0), axis(3)])],
-                                 works={"Loomwise": Candidate(paper, 1.0, 0.6, 1.0)})
-        evidence.names = ["Loomwise"]
-        return answer(parsed, evidence, table, threshold=0.3, max_sentences=4, model=model).text
+        return answer_naming(LOOMWISE, "Loomwise", question, [axis(1), axis(0), axis(2), axis(0), axis(3)],
+                             model=model).text
 
     # Two parts, so answered as a fact: "What is Loomwise" still gets the sentences on how it works.
     assert how in text("What is Loomwise, and how many weavers tried it?")
