@@ -266,6 +266,7 @@ class Scorer:
         self.introduced_at: dict[str, int] = {}
         self._own_names: dict[str, list[str]] = {}
         self._paper_coverage: dict[str, float] = {}
+        self._model_ranking: dict[str, list[tuple[float, SentenceHit]]] = {}
         for hit in sorted(self.hits, key=lambda h: h.number):
             if INTRODUCTION.search(hit.text) and not RHETORICAL.search(hit.text):  # "how can we design …?"
                 self.introduced_at.setdefault(hit.paper_id, hit.number)
@@ -488,7 +489,19 @@ class Scorer:
     def comparing(self) -> Scorer:
         scorer = copy.copy(self)
         scorer.introduces = False
+        scorer._model_ranking = {}  # the model reads `introduces` (its "introduction_asked" feature)
         return scorer
+
+    def model_ranking(self, paper_id: str) -> list[tuple[float, SentenceHit]]:
+        """The paper's sentences (no link, no rhetorical question) with the fitted model's chance that each holds
+        what the question asks, likeliest first; computed once per paper, though an answer may ask it twice (a fact
+        question's likeliest sentence, then its sentences on how the work works)."""
+        if paper_id not in self._model_ranking:
+            scored = [(self.model.probability(self.features(s.hit, self.whole, s.candidate, s.hit.similarity)), s.hit)
+                      for s in self.for_question(paper_id)
+                      if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)]
+            self._model_ranking[paper_id] = sorted(scored, key=lambda pair: -pair[0])
+        return self._model_ranking[paper_id]
 
     def for_question(self, paper_id: str | None = None, *, wants_quantity: bool | None = None) -> list[ScoredSentence]:
         whole = self.whole if wants_quantity is None else replace(self.whole, wants_quantity=wants_quantity)
@@ -1074,9 +1087,9 @@ def _quoted_holds(scorer: Scorer, part: Part, sentences: list[SentenceHit]) -> b
     """Whether the quoted sentences hold what the part asks: for a figure, a figure the question does not state
     within five words of one of the part's own words (not its names); otherwise `quoted_part_coverage` of the
     part's weighted words."""
-    own = set(terms(part.text)) - set(terms(" ".join(scorer.names)))
     if not part.wants_quantity:
         return scorer.coverage(part.text, " ".join(h.text for h in sentences)) >= scorer.weights.quoted_part_coverage
+    own = set(terms(part.text)) - set(terms(" ".join(scorer.names)))
     stated = set(FIGURE_TOKEN.findall(scorer.question.text))
     for hit in sentences:
         for match in FIGURE_TOKEN.finditer(hit.text):
@@ -1622,11 +1635,8 @@ def _likeliest(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], 
     work, and a side or line quoting the work's introduction and one result held one or two (docs/EVAL.md,
     thirteenth, fourteenth and sixteenth passes). `describing`: only sentences saying what the work is or how it
     works, none reporting a result or how it was evaluated (a definition's)."""
-    scored = [(scorer.model.probability(scorer.features(s.hit, scorer.whole, s.candidate, s.hit.similarity)), s.hit)
-              for s in scorer.for_question(candidate.paper.paper_id)
-              if not URL.search(s.hit.text) and not RHETORICAL.search(s.hit.text)
-              and not (describing and evaluates(s.hit.text))]
-    ranked = sorted(scored, key=lambda pair: -pair[0])[:scorer.weights.likeliest_sentences]
+    ranked = [(probability, hit) for probability, hit in scorer.model_ranking(candidate.paper.paper_id)
+              if not (describing and evaluates(hit.text))][:scorer.weights.likeliest_sentences]
     added: list[SentenceHit] = []
     for rank, (probability, hit) in enumerate(ranked):
         if hit in chosen or rank and (_words(chosen + added + [hit]) > words or scorer.sets_problem(hit)
