@@ -1224,6 +1224,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     coverage = {paper_id: scorer.coverage(asked, text, shared) if set(terms(asked)) - shared else 1.0
                 for paper_id, text in texts.items()}
     top_coverage = max(coverage.values(), default=0.0)
+    lead = _clear_lead(coverage, best_per_paper, scorer.weights) if restricted else None
     qualifying = []
     for paper_id, item in best_per_paper.items():
         paper = item.candidate.paper
@@ -1238,7 +1239,7 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
             continue
         # "Which of those is training-free?": the few words asked must hold for the paper itself.
         needed = scorer.weights.follow_up_coverage if restricted else scorer.weights.list_topic_coverage
-        if coverage[paper_id] < needed:
+        if coverage[paper_id] < needed and paper_id != lead:
             continue
         sentences, missing = covering_sentences(scorer, item.candidate, threshold, scorer.weights.sentences_per_line)
         if missing and sentences:
@@ -1278,6 +1279,22 @@ def answer_list(question: Question, scorer: Scorer, evidence: Evidence, threshol
     if not lines:
         return _none_of_previous(evidence.previous) if restricted else abstention(scorer.candidates)
     return Draft("\n".join(lines), composer.citations, False, [])
+
+
+def _clear_lead(coverage: dict[str, float], best: dict[str, ScoredSentence], weights: ComposerSettings) -> str | None:
+    """Of the previous answer's papers, the one a "which of those …" follow-up picks out though it holds fewer of
+    the follow-up's words than `follow_up_coverage` asks ("tried on a physical robot" of a paper "validated on a
+    real robot arm"): it holds `follow_up_lead_coverage` of them, `follow_up_lead_ratio` times as many as any
+    other, and has the best sentence for the question of them all. Choosing among a few papers is a comparison."""
+    if len(coverage) < 2:
+        return None
+    ranked = sorted(coverage, key=coverage.get, reverse=True)
+    lead, runner_up = ranked[0], ranked[1]
+    if coverage[lead] < weights.follow_up_lead_coverage \
+            or coverage[lead] < weights.follow_up_lead_ratio * coverage[runner_up] \
+            or best[lead].score < max(item.score for item in best.values()):
+        return None
+    return lead
 
 
 def _meeting(scorer: Scorer, candidate: Candidate, chosen: list[SentenceHit], conditions: list[str],

@@ -446,6 +446,7 @@ def analyse(question: object, *, max_chars: int, history: list | None = None,
     if previous is not None:
         previous = respelled(previous, spellings or {})
     is_follow_up = previous is not None and (FOLLOW_UP.search(text) is not None or len(terms(text)) <= 2)
+    restricts = is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text))
     fields = sorted((m.start(), name) for name, pattern in METADATA_FIELDS.items() if (m := pattern.search(text)))
     if fields:
         # "number of authors and date?": beside a field asked, a bare field word joined to it is asked too.
@@ -482,9 +483,11 @@ def analyse(question: object, *, max_chars: int, history: list | None = None,
         mixes_metadata=mixes_metadata,
         previous_question=previous if is_follow_up else None,
         previous_answer=previous_answer if is_follow_up else None,
-        restrict_to_previous=is_follow_up and bool(RESTRICT_TO_PREVIOUS.search(text)),
+        restrict_to_previous=restricts,
         refers_to_previous=is_follow_up and bool(REFERS_TO_PREVIOUS.search(text)),
-        excludes_previous=is_follow_up and bool(ANOTHER.search(OTHER_CONDITION.sub(" ", text))),
+        # "Do any of them cover languages other than English?": "of them" picks among the previous papers, so
+        # "other" there is about something else, not other papers.
+        excludes_previous=is_follow_up and not restricts and bool(ANOTHER.search(OTHER_CONDITION.sub(" ", text))),
         ordinal=ORDINALS[(ordinal.group(1) or ordinal.group(2)).lower()]
         if is_follow_up and (ordinal := ORDINAL.search(text)) else None,
         parts=parts,

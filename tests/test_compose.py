@@ -209,6 +209,9 @@ def test_follow_ups_about_the_previous_answer():
     assert read("Which of those needs no retraining?", history).restrict_to_previous
     assert read("What ratio does it reach?", history).refers_to_previous
     assert read("Is there another paper doing this?", history).excludes_previous
+    # "of them" picks among the previous papers: "other" is then about something else.
+    among = read("Do any of them cover languages other than English?", history)
+    assert among.restrict_to_previous and not among.excludes_previous
     # "Which other …" after a preposition is where the same paper did something, not another paper.
     same = read("In which other languages did they test it, and with what gain?", history)
     assert same.refers_to_previous and not same.excludes_previous
@@ -1082,6 +1085,31 @@ def test_which_of_those_weighs_only_the_words_that_tell_the_previous_papers_apar
     both = answer(shared, make_evidence(shared, [(p, [axis(0)] * 2) for p in papers], previous=previous),
                   table_for(papers), threshold=0.3, max_sentences=4)
     assert not both.abstained and len({c.paper_id for c in both.citations}) == 3
+
+
+def test_which_of_those_picks_the_one_paper_that_clearly_leads_on_the_words_asked():
+    history = [{"question": "Which papers teach robots to fire kilns?", "answer": "Three kiln robot papers."}]
+    question = read("Which of those left the simulator for physical kiln arms, and what yield did it report?", history)
+    papers = [make_paper(f"{name} Kiln Robots", f"We train kiln robots in a simulator. Our robots fire pots {detail}.")
+              for name, detail in (("Gas", "evenly with a yield of 90%. We deploy them on real kiln arms in a "
+                                           "pottery"), ("Wood", "with ash glaze"), ("Electric", "at cone six"))]
+    previous = [Candidate(p, 1.0, 0.6, 1.0) for p in papers]
+    evidence = make_evidence(question, [(p, [axis(0)] * 2) for p in papers], previous=previous)
+    # The gas paper holds fewer of the follow-up's words than `follow_up_coverage` asks ("real", not "physical"),
+    # but the others hold none of them.
+    draft = answer(question, evidence, table_for(papers), threshold=0.3, max_sentences=4)
+    assert not draft.abstained and {c.paper_id for c in draft.citations} == {papers[0].paper_id}
+    assert "90%" in draft.text
+    strict = answer(question, evidence, table_for(papers), threshold=0.3, max_sentences=4,
+                    weights=ComposerSettings(follow_up_lead_coverage=0.5))
+    assert strict.abstained and "None of the papers of the previous answer" in strict.text
+    # A second paper holding as many of those words: no paper clearly leads, and none holds enough.
+    rival = make_paper("Wood Kiln Robots", "We train kiln robots in a simulator. Our robots left the pottery with kiln "
+                                           "arms.")
+    evidence = make_evidence(question, [(p, [axis(0)] * 2) for p in (papers[0], rival, papers[2])],
+                             previous=[Candidate(p, 1.0, 0.6, 1.0) for p in (papers[0], rival, papers[2])])
+    unclear = answer(question, evidence, table_for([papers[0], rival, papers[2]]), threshold=0.3, max_sentences=4)
+    assert unclear.abstained
 
 
 def test_metadata_of_two_papers_with_which_came_first():
