@@ -214,7 +214,7 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
-    counted = {t for m in COUNTED.finditer(asked) for t in terms(" ".join(g for g in m.groups() if g))}
+    counted = {t for m in COUNTED.finditer(asked) for t in terms(counted_noun(" ".join(g for g in m.groups() if g)))}
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
@@ -242,6 +242,12 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         if counted & set(terms(around)):
             return True
     return False
+
+
+def counted_noun(words: str) -> str:
+    """What "how many …" counts, without the names among its words: "how many curated samples does Vision-R1 use"
+    counts samples, and "the 7B LVLMs with Vision-R1" is no count of them."""
+    return " ".join(w for w in words.split() if not re.search(r"[A-Z\d]", w))
 
 
 class Scorer:

@@ -332,6 +332,10 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert has_figure("The kiln fires 80% of the planned glazes.", "how many of the planned glazes does it fire")
     assert has_figure("The kiln fires 80% of the planned glazes.", "what share of the planned glazes does it fire")
     assert not has_figure("We build on Llama 3.1 and Qwen2.5.", "how many parameters")
+    # A name among the counted words is not what is counted: "the 7B models with KilnNet-2" counts no recipes.
+    asked = "how many glaze recipes does KilnNet-2 use for firing"
+    assert not has_figure("Tuning the 7B models with KilnNet-2 helps.", asked)
+    assert has_figure("KilnNet-2 draws on 12 glaze recipes.", asked)
     assert not has_figure("It ran in 2024.", "how large is it")
     assert has_figure("after 35K more steps", "how many did it need")  # no noun asked: any magnitude
     assert not has_figure("after 35K more steps", "how many annotators were hired")
