@@ -970,8 +970,10 @@ def whole_title(paper: Paper) -> str:
 
 
 def is_condition(name: str, text: str) -> bool:
-    """"… on WebArena", "… than GPT-4": the name sets a condition of the question, it is not what is asked about."""
-    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides|for an?)\s+(?:the\s+)?(?:[a-z]+\s+)?"
+    """"… on WebArena", "… than GPT-4", "… when used with PPO": the name sets a condition of the question, it is not
+    what is asked about."""
+    return re.search(rf"\b(?:on|at|than|against|over|beyond|besides|for an?|under|"
+                     rf"(?:used|applied|combined|paired|plugged|integrated)\s+(?:with|to|into))\s+(?:the\s+)?(?:[a-z]+\s+)?"
                      rf"{re.escape(folded(name))}",
                      text, re.IGNORECASE) is not None
 

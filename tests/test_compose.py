@@ -817,6 +817,10 @@ def test_a_missing_name_that_is_not_compared_means_abstention():
 def test_a_name_after_on_than_or_for_a_is_a_condition():
     assert is_condition("Raku", "what does it reach on raku?") and is_condition("Glaze-7", "a rate for a glaze-7 model")
     assert is_condition("Raku", "its score on the full raku benchmark") and not is_condition("KilnNet", "what is kilnnet for?")
+    # "… when it is used with PPO": what the method is combined with sets the condition too.
+    assert is_condition("PPO", "how much does kilnnet gain when it is used with ppo?")
+    assert is_condition("PPO", "what does kilnnet add when applied to the ppo trainer?")
+    assert not is_condition("PPO", "how does kilnnet compare with ppo?")
 
 
 def test_an_acronym_condition_is_met_by_the_words_the_papers_spell_it_out_with():
