@@ -52,6 +52,11 @@ PERCENT = re.compile(r"%|percentage points?|p\.p\.")
 SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percentage|rate)\b", re.IGNORECASE)
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,5})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
+# "How much wall-clock time did it save": what the figure asked for measures (not "how much faster").
+MEASURED = re.compile(r"\b(?i:how much)\s+(?!(?:more|less|better|worse|faster|slower|higher|lower|larger|smaller|further|"
+                      r"shorter|longer|cheaper|bigger|greater|fewer|stronger|did|do|does|is|are|was|were|can|could|"
+                      r"would|will|have|has|had|on|of|in|for|at|with|than|by|to|from|over|the|a|an|its|their|it|"
+                      r"they|this|that)\b)([a-z][\w-]*(?:\s+[\w-]+){0,3})")
 # "number of tasks, number of authors": counts asked, unless the part asks how much (the number of steps cut).
 NUMBER_OF = re.compile(r"\b(?:number|count) of\s+(?:the\s+)?([\w-]+(?:\s+[\w-]+){0,5})", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
@@ -218,7 +223,11 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
+    measured = {t for m in MEASURED.finditer(asked) for t in terms(counted_noun(m.group(1)))}
     for match in MEASUREMENT.finditer(text):
+        if measured and not measured & set(terms(" ".join(text[:match.start()].split()[-4:]
+                                                          + text[match.end():].split()[:3]))):
+            continue  # "how much training time": a figure beside none of those words measures something else
         # For "how many X", a measurement counts only when it is of X ("90% of the tasks").
         of_counted = not counted or counted & set(terms(" ".join(text[match.end():].split()[:3])))
         # "How many tasks did they design" asks for a count: "90% of the tasks" answers only "how many of …".

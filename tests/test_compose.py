@@ -332,6 +332,10 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert has_figure("The kiln fires 80% of the planned glazes.", "how many of the planned glazes does it fire")
     assert has_figure("The kiln fires 80% of the planned glazes.", "what share of the planned glazes does it fire")
     assert not has_figure("We build on Llama 3.1 and Qwen2.5.", "how many parameters")
+    # "How much <noun>" names what the figure measures; "how much faster" takes any measurement.
+    assert not has_figure("KilnNet reaches 94% higher glaze yields.", "how much wall-clock firing time did KilnNet save")
+    assert has_figure("KilnNet cuts firing time by 40%.", "how much wall-clock firing time did KilnNet save")
+    assert has_figure("KilnNet reaches 94% higher glaze yields.", "how much better is KilnNet")
     # A name among the counted words is not what is counted: "the 7B models with KilnNet-2" counts no recipes.
     asked = "how many glaze recipes does KilnNet-2 use for firing"
     assert not has_figure("Tuning the 7B models with KilnNet-2 helps.", asked)
@@ -412,7 +416,7 @@ def test_each_part_of_a_two_part_question_gets_its_own_sentence():
 
 
 def test_a_fact_comes_from_the_paper_covering_the_question_not_from_one_near_sentence():
-    survey = make_paper("Glaze Savings at Scale", "We survey studios. Studios save 12% of glaze on average with mixing.")
+    survey = make_paper("Glaze Savings at Scale", "We survey studios. Studios save 12% of energy on average with mixing.")
     question = read("How much energy does the kiln controller save on stoneware firings, and how many firing logs "
                     "was it trained on?")
     kiln = make_paper("KilnNet: Firing Schedules for Ceramics",
