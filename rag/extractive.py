@@ -243,8 +243,6 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
         if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
             continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
-        if text[match.end():match.end() + 1] == ")" and (match.start() == 0 or text[match.start() - 1] in "( "):
-            continue  # "(2) finetune a … model": an enumerator, not a count
         if re.search(r"[KMBkb]$", token) and before and (re.fullmatch(r"[A-Z][\w.-]*\d[\w.-]*", before[-1]) or (
                 len(before) > 1 and re.fullmatch(r"\d[\d.]*", before[-1]) and before[-2][:1].isupper())):
             continue  # "Llama 3 70B", "Qwen2.5 14B": a named model's size, part of its name

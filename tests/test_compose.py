@@ -336,8 +336,7 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert not has_figure("KilnNet reaches 94% higher glaze yields.", "how much wall-clock firing time did KilnNet save")
     assert has_figure("KilnNet cuts firing time by 40%.", "how much wall-clock firing time did KilnNet save")
     assert has_figure("KilnNet reaches 94% higher glaze yields.", "how much better is KilnNet")
-    # An enumerator counts nothing, and a named model's size is part of its name, not the subject's size.
-    assert not has_figure("We (1) log the firings of each kiln, (2) train a controller.", "how many kiln controllers")
+    # A named model's size is part of its name, not the subject's size.
     assert not has_figure("Ours beats the Llama 3 70B controller.", "how many parameters does the controller have")
     assert not has_figure("Ours beats the Qwen2.5 14B controller.", "how many parameters does the controller have")
     assert has_figure("We train a 7B controller.", "how many parameters does the controller have")
