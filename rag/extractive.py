@@ -21,7 +21,7 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import (in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
+from rag.names import (english_words, in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
                        question_names, shortened, spelled, unmarked, version_of)
 from rag.query import DEFINITION, Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
@@ -1038,6 +1038,11 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
     # never from another paper's figures for something else.
     conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
+    # "How much faster is LServe than sglang?": a word that is neither English nor used by any indexed paper, where
+    # a condition stands, is a name no paper mentions (typed in lower case, so not read as a name).
+    conditions += [w for w in unknown_words(question.text, scorer.table.vocabulary)
+                   if w not in english_words() and is_condition(w, folded(question.text))
+                   and not any(mentions(w, n) for n in conditions)]
     if question.wants_quantity:
         # "What accuracy does GPT-4o get on RewardBench 2?": a figure asked of a model or version named with its
         # number is that one's; a paper that never names it reports another's.

@@ -52,7 +52,8 @@ from rag.names import (acronym_expansions, first_mention, in_title_words, is_spe
 from rag.query import analyse, asked_things, question_parts, question_sides
 from rag.retrieval import Candidate, SentenceHit, title_acronyms
 from rag.selector import SentenceModel
-from rag.text import acronyms, expansion_pattern, sentence_spans, terms
+from rag.table import WORD as TABLE_WORD
+from rag.text import acronyms, expansion_pattern, folded, sentence_spans, terms
 from rag.types import Answer, Filters, Turn
 
 
@@ -390,7 +391,7 @@ def make_evidence(question, papers_and_axes, works=None, sides=None, previous=No
 def table_for(papers) -> SimpleNamespace:
     vocabulary = {t for p in papers for t in terms(f"{p.title} {p.abstract}")}
     idf = {t: 1.0 for t in vocabulary}
-    words = {w.lower() for p in papers for w in f"{p.title} {p.abstract}".split()}
+    words = {w for p in papers for w in TABLE_WORD.findall(folded(f"{p.title} {p.abstract}").lower())}  # as PaperTable
     acronyms = acronym_expansions(p.abstract for p in papers)
     return SimpleNamespace(idf=idf, max_idf=1.0, vocabulary=words, acronyms=acronyms,
                            acronym_of={spelled: acronym for acronym, spelled in acronyms.items()})
@@ -1582,6 +1583,21 @@ def test_a_quoted_whole_title_is_the_subject_and_its_paper_must_meet_the_conditi
     draft = answer(question, evidence, table_for([titled, other]), threshold=0.3, max_sentences=4)
     # Another paper's figure on that benchmark is not the answer.
     assert draft.abstained and "87%" not in draft.text and "does not mention GlazeBench" in draft.text
+
+
+def test_a_word_no_paper_uses_where_a_condition_stands_is_a_name_no_paper_mentions():
+    works = {"KilnNet": Candidate(KILN, 1.0, 0.6, 1.0)}
+    question = read("how much more energy does kilnnet save than zorbflux?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])], works=works)
+    evidence.names = list(works)
+    draft = answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4)
+    # KilnNet's 31% is not a comparison with zorbflux, which no paper mentions.
+    assert draft.abstained and "31%" not in draft.text and "does not mention zorbflux" in draft.text
+    # An English word there is a paraphrase, not a name ("than ordinary kilns").
+    question = read("how much more energy does kilnnet save than ordinary kilns?")
+    evidence = make_evidence(question, [(KILN, [axis(0), axis(1), axis(2)])], works=works)
+    evidence.names = list(works)
+    assert not answer(question, evidence, table_for([KILN]), threshold=0.3, max_sentences=4).abstained
 
 
 def test_a_list_paper_that_spreads_the_topic_over_its_abstract_qualifies_below_the_sentence_cut_off():
