@@ -21,8 +21,8 @@ import numpy as np
 
 from rag.config import ComposerSettings
 from rag.corpus import Paper
-from rag.names import (english_words, in_title_words, is_specific, mentions, mentions_form, mentions_variant, names_a_version,
-                       question_names, shortened, spelled, unmarked, version_of)
+from rag.names import (english_words, in_title_words, is_specific, mentions, mentions_form, mentions_variant,
+                       names_a_version, question_names, shortened, spelled, unmarked, version_of)
 from rag.query import DEFINITION, Part, Question, asked_things, asking_sentences
 from rag.retrieval import Candidate, SentenceHit, title_lead
 from rag.selector import SentenceModel
@@ -53,10 +53,10 @@ SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percen
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,5})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
 # "How much wall-clock time did it save": what the figure asked for measures (not "how much faster").
-MEASURED = re.compile(r"\b(?i:how much)\s+(?!(?:more|less|better|worse|faster|slower|higher|lower|larger|smaller|further|"
-                      r"shorter|longer|cheaper|bigger|greater|fewer|stronger|did|do|does|is|are|was|were|can|could|"
-                      r"would|will|have|has|had|on|of|in|for|at|with|than|by|to|from|over|the|a|an|its|their|it|"
-                      r"they|this|that)\b)([a-z][\w-]*(?:\s+[\w-]+){0,3})")
+MEASURED = re.compile(r"\b(?i:how much)\s+(?!(?:more|less|better|worse|faster|slower|higher|lower|larger|smaller|"
+                      r"further|shorter|longer|cheaper|bigger|greater|fewer|stronger|did|do|does|is|are|was|were|"
+                      r"can|could|would|will|have|has|had|on|of|in|for|at|with|than|by|to|from|over|the|a|an|its|"
+                      r"their|it|they|this|that)\b)([a-z][\w-]*(?:\s+[\w-]+){0,3})")
 # "number of tasks, number of authors": counts asked, unless the part asks how much (the number of steps cut).
 NUMBER_OF = re.compile(r"\b(?:number|count) of\s+(?:the\s+)?([\w-]+(?:\s+[\w-]+){0,5})", re.IGNORECASE)
 INTRODUCTION = re.compile(r"\b(we|this paper|this work|this thesis)\s+(?:\w+\s+)?(propose|introduce|present|develop|"
@@ -219,11 +219,12 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
-    counted = {t for m in COUNTED.finditer(asked) for t in terms(counted_noun(" ".join(g for g in m.groups() if g)))}
+    counted = {t for m in COUNTED.finditer(asked)
+               for t in terms(without_names(" ".join(g for g in m.groups() if g)))}
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
-    measured = {t for m in MEASURED.finditer(asked) for t in terms(counted_noun(m.group(1)))}
+    measured = {t for m in MEASURED.finditer(asked) for t in terms(without_names(m.group(1)))}
     for match in MEASUREMENT.finditer(text):
         if measured and not measured & set(terms(" ".join(text[:match.start()].split()[-4:]
                                                           + text[match.end():].split()[:3]))):
@@ -256,9 +257,9 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     return False
 
 
-def counted_noun(words: str) -> str:
-    """What "how many …" counts, without the names among its words: "how many curated samples does Vision-R1 use"
-    counts samples, and "the 7B LVLMs with Vision-R1" is no count of them."""
+def without_names(words: str) -> str:
+    """The words after "how many" / "how much" without the names among them: what is counted or measured. "How
+    many curated samples does Vision-R1 use" counts samples, and "the 7B LVLMs with Vision-R1" is no count of them."""
     return " ".join(w for w in words.split() if not re.search(r"[A-Z\d]", w))
 
 
