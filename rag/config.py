@@ -70,10 +70,13 @@ class ComposerSettings(BaseModel):
         "those papers and the words all of them hold (on the tuning sets' follow-ups the qualifying papers hold "
         "0.46-0.91, the others at most 0.44).")
     follow_up_lead_coverage: float = Field(
-        default=0.3, ge=0, le=1, description="... or when it holds this share, ...")
+        default=0.3, ge=0, le=1, description="\"Which of those was tried on a physical robot?\": a paper of the "
+        "previous answer holding less than `follow_up_coverage` still qualifies when it clearly leads the others: "
+        "it holds at least this share of the follow-up's own words, ...")
     follow_up_lead_ratio: float = Field(
         default=2.0, ge=1, description="... this many times the share any other of those papers holds, and has "
-        "the best sentence of them for the question (docs/EVAL.md, twenty-first pass).")
+        "the best sentence of them for the question (on dev-fresh28, false abstentions 16 -> 7; docs/EVAL.md, "
+        "twenty-first pass).")
     off_topic_similarity: float = Field(
         default=0.4, ge=0, le=1, description="A question that uses words no indexed paper uses, names no indexed "
         "work, and whose best-ranked paper's cosine similarity is below this is about a topic the papers lack: it "
