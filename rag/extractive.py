@@ -52,6 +52,8 @@ PERCENT = re.compile(r"%|percentage points?|p\.p\.")
 SHARE_ASKED = re.compile(r"\bhow many of\b|\b(?:share|fraction|proportion|percentage|rate)\b", re.IGNORECASE)
 COUNTED = re.compile(r"\bhow many\s+(?!(?:did|do|does|is|are|was|were|can|could|would|will|have|has|had)\b)"
                      r"([\w-]+(?:\s+[\w-]+){0,5})|\bhow (?:large|big|long)\b|\bsizes? of\b", re.IGNORECASE)
+# "How many parameters": what a magnitude in millions or billions (7B, 350M) counts.
+PARAMETER_WORDS = re.compile(r"\b(?:parameters?|params)\b", re.IGNORECASE)
 # "How much wall-clock time did it save": what the figure asked for measures (not "how much faster").
 MEASURED = re.compile(r"\b(?i:how much)\s+(?!(?:more|less|better|worse|faster|slower|higher|lower|larger|smaller|"
                       r"further|shorter|longer|cheaper|bigger|greater|fewer|stronger|did|do|does|is|are|was|were|"
@@ -219,8 +221,8 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
-    counted = {t for m in COUNTED.finditer(asked)
-               for t in terms(without_names(" ".join(g for g in m.groups() if g)))}
+    counted_words = " ".join(without_names(" ".join(g for g in m.groups() if g)) for m in COUNTED.finditer(asked))
+    counted = set(terms(counted_words))
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
     sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
@@ -251,6 +253,8 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         if sizes or (re.search(r"\.\d", token) or (re.search(r"[KMBkb]$", token) and SIZE_WORDS.search(asked))) \
                 and not counted:
             return True
+        if re.search(r"[MBmb]$", token) and PARAMETER_WORDS.search(counted_words):
+            return True  # "how many parameters does Janus have": "a 7B LLM called Janus" (not "128K context")
         around = " ".join(before[-2:] + text[match.end():].split()[:3])  # "evaluate 7 models", "six probing tasks"
         if counted & set(terms(around)):
             return True

@@ -341,6 +341,10 @@ def test_figures_are_measurements_or_counts_of_what_was_asked():
     assert not has_figure("Ours beats the Llama 3 70B controller.", "how many parameters does the controller have")
     assert not has_figure("Ours beats the Qwen2.5 14B controller.", "how many parameters does the controller have")
     assert has_figure("We train a 7B controller.", "how many parameters does the controller have")
+    # A size in millions or billions answers how many parameters, beside the work's name or not; a context length
+    # in thousands does not.
+    assert has_figure("We train a 7B model called KilnNet on firing logs.", "how many parameters does KilnNet have")
+    assert not has_figure("KilnNet enables 128K long-context firing logs.", "how many extra parameters does KilnNet add")
     # A name among the counted words is not what is counted: "the 7B models with KilnNet-2" counts no recipes.
     asked = "how many glaze recipes does KilnNet-2 use for firing"
     assert not has_figure("Tuning the 7B models with KilnNet-2 helps.", asked)
