@@ -221,18 +221,18 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
     decimal or a magnitude (405B), or, for "how many X", a count of X ("six probing tasks"). Versions and
     model names (Llama 3.1, Qwen2.5), years, and numbers the question itself states are not figures."""
     stated = set(FIGURE_TOKEN.findall(f"{asked} {question}"))
-    counted_words = " ".join(without_names(" ".join(g for g in m.groups() if g)) for m in COUNTED.finditer(asked))
+    counts = list(COUNTED.finditer(asked))
+    counted_words = " ".join(without_names(" ".join(g for g in m.groups() if g)) for m in counts)
     counted = set(terms(counted_words))
     if not re.search(r"\bhow much\b", asked, re.IGNORECASE):
         counted |= {t for m in NUMBER_OF.finditer(asked) for t in terms(m.group(1))}
-    sizes = any(not any(m.groups()) for m in COUNTED.finditer(asked))  # "how large": any count will do
+    sizes = any(not any(m.groups()) for m in counts)  # "how large": any count will do
     measured = {t for m in MEASURED.finditer(asked) for t in terms(without_names(m.group(1)))}
     for match in MEASUREMENT.finditer(text):
-        if measured and not measured & set(terms(" ".join(text[:match.start()].split()[-4:]
-                                                          + text[match.end():].split()[:3]))):
+        if measured and not measured & words_beside(text, match.start(), match.end(), 4, 3):
             continue  # "how much training time": a figure beside none of those words measures something else
         # For "how many X", a measurement counts only when it is of X ("90% of the tasks").
-        of_counted = not counted or counted & set(terms(" ".join(text[match.end():].split()[:3])))
+        of_counted = not counted or counted & words_beside(text, match.start(), match.end(), 0, 3)
         # "How many tasks did they design" asks for a count: "90% of the tasks" answers only "how many of …".
         if counted and PERCENT.search(match.group(0)) and not SHARE_ASKED.search(asked):
             continue
@@ -246,19 +246,25 @@ def has_figure(text: str, asked: str, question: str = "") -> bool:
         glued = match.start() > 0 and (text[match.start() - 1].isalpha() or text[match.start() - 1] in "~-")
         if glued or (before and before[-1][:1].isupper() and before[-1].isalpha() and not before[-1].isupper()):
             continue  # "Llama 3.1", "Orca 2", "JiuZhang~2.0": a version, not a figure
-        if re.search(r"[KMBkb]$", token) and before and (re.fullmatch(r"[A-Z][\w.-]*\d[\w.-]*", before[-1]) or (
+        magnitude = re.search(r"[KMBkb]$", token) is not None
+        if magnitude and before and (re.fullmatch(r"[A-Z][\w.-]*\d[\w.-]*", before[-1]) or (
                 len(before) > 1 and re.fullmatch(r"\d[\d.]*", before[-1]) and before[-2][:1].isupper())):
             continue  # "Llama 3 70B", "Qwen2.5 14B": a named model's size, part of its name
         # A magnitude (405B, 35K) answers how large or how many, not a score or a rate.
-        if sizes or (re.search(r"\.\d", token) or (re.search(r"[KMBkb]$", token) and SIZE_WORDS.search(asked))) \
-                and not counted:
+        if sizes or (re.search(r"\.\d", token) or (magnitude and SIZE_WORDS.search(asked))) and not counted:
             return True
-        if re.search(r"[MBmb]$", token) and PARAMETER_WORDS.search(counted_words):
+        if magnitude and token[-1] in "MBmb" and PARAMETER_WORDS.search(counted_words):
             return True  # "how many parameters does Janus have": "a 7B LLM called Janus" (not "128K context")
-        around = " ".join(before[-2:] + text[match.end():].split()[:3])  # "evaluate 7 models", "six probing tasks"
-        if counted & set(terms(around)):
+        if counted & words_beside(text, match.start(), match.end(), 2, 3):  # "evaluate 7 models", "six probing tasks"
             return True
     return False
+
+
+def words_beside(text: str, start: int, end: int, before: int, after: int) -> set[str]:
+    """The terms of up to `before` words before text[start:end] and `after` words after it: what a figure there
+    is of."""
+    preceding = text[:start].split()[-before:] if before else []
+    return set(terms(" ".join(preceding + text[end:].split()[:after])))
 
 
 def without_names(words: str) -> str:
@@ -1042,17 +1048,18 @@ def answer_fact(question: Question, scorer: Scorer, subject: Candidate | None, t
     scored = scorer.for_question(subject.paper.paper_id if subject else None)
     # "Its success rate on RxR": the answer comes from a paper that mentions every condition of the question,
     # never from another paper's figures for something else.
-    conditions = [n for n in scorer.names if is_condition(n, folded(question.text))]
+    asking = folded(question.text)
+    conditions = [n for n in scorer.names if is_condition(n, asking)]
     # "How much faster is LServe than sglang?": a word that is neither English nor used by any indexed paper, where
     # a condition stands, is a name no paper mentions (typed in lower case, so not read as a name).
     conditions += [w for w in unknown_words(question.text, scorer.table.vocabulary)
-                   if w not in english_words() and is_condition(w, folded(question.text))
+                   if w not in english_words() and is_condition(w, asking)
                    and not any(mentions(w, n) for n in conditions)]
     if question.wants_quantity:
         # "What accuracy does GPT-4o get on RewardBench 2?": a figure asked of a model or version named with its
         # number is that one's; a paper that never names it reports another's.
         conditions += [n for n in scorer.names if re.search(r"\d", n) and n not in conditions
-                       and not is_aside(n, folded(question.text))]
+                       and not is_aside(n, asking)]
     meets = [s for s in scored if all(meets_condition(n, s.candidate.paper, question.text, scorer.names,
                                                       scorer.table.acronyms, scorer.table.acronym_of)
                                        for n in conditions)]
@@ -1123,9 +1130,8 @@ def _quoted_holds(scorer: Scorer, part: Part, sentences: list[SentenceHit]) -> b
     stated = set(FIGURE_TOKEN.findall(scorer.question.text))
     for hit in sentences:
         for match in FIGURE_TOKEN.finditer(hit.text):
-            near = hit.text[:match.start()].split()[-FIGURE_NEIGHBOURHOOD:] \
-                + hit.text[match.end():].split()[:FIGURE_NEIGHBOURHOOD]
-            if match.group(1) not in stated and own & set(terms(" ".join(near))):
+            if match.group(1) not in stated and own & words_beside(hit.text, match.start(), match.end(),
+                                                                   FIGURE_NEIGHBOURHOOD, FIGURE_NEIGHBOURHOOD):
                 return True
     return False
 
